@@ -1,0 +1,265 @@
+"""The sweep configuration: one typed model, loaded from YAML in one place.
+
+Every field has a default and a description, so `SweepConfig` doubles as the YAML reference
+(README "YAML reference" is generated from it by `describe_config`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from synthscale._io import atomic_write, hash_json
+from synthscale.errors import SynthscaleError, did_you_mean
+
+Task = Literal["imbalance", "spurious"]
+Protocol = Literal["ratio", "augment"]
+Classifier = Literal["xgboost", "random_forest", "logistic_regression"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetConfig(_Section):
+    name: Literal["craft", "adult"] | None = Field(
+        "craft", description="built-in dataset: craft (simulated) or adult (OpenML); null with path"
+    )
+    path: str | None = Field(None, description="CSV or Parquet file; set name: null when used")
+    label: str | None = Field(None, description="binary label column (built-ins have a default)")
+    spurious: str | None = Field(None, description="binary spurious attribute column, optional")
+    minority: str | int | None = Field(
+        None, description="minority label value; default: the rarer value"
+    )
+    spurious_positive: str | int | None = Field(
+        None,
+        description="spurious value paired with the minority label in the 'agree' groups; "
+        "default: the larger of the two sorted values",
+    )
+    missing: Literal["drop", "error"] = Field(
+        "drop", description="rows with missing values: drop them (counted) or stop with an error"
+    )
+    na_values: list[str] = Field(["?"], description="extra strings read as missing values")
+    craft_rows: int = Field(8000, gt=0, description="rows of the simulated craft table")
+    craft_seed: int = Field(0, description="seed of the craft table's generating process")
+    cache_dir: str = Field(
+        "~/.cache/synthscale/openml", description="where the adult loader caches OpenML files"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetConfig:
+        if (self.name is None) == (self.path is None):
+            raise ValueError(
+                "set exactly one of dataset.name (craft, adult) and dataset.path "
+                "(e.g. --set dataset.name=null --set dataset.path=data.csv)"
+            )
+        return self
+
+
+class SplitConfig(_Section):
+    test_fraction: float = Field(0.3, gt=0, lt=1, description="held-out test share")
+    seed_size: int = Field(
+        200, gt=0, description="rows of the balanced seed set (s); divisible by 4"
+    )
+
+    @model_validator(mode="after")
+    def _divisible(self) -> SplitConfig:
+        if self.seed_size % 4:
+            raise ValueError(
+                f"split.seed_size={self.seed_size} must be divisible by 4 "
+                "(the seed set is balanced over four groups)"
+            )
+        return self
+
+
+class RatioConfig(_Section):
+    ks: list[int] = Field(
+        list(range(10)), description="k values: n_maj/n_min = 1 + k (Figures 1-2)"
+    )
+    aug_size: int = Field(3, ge=0, description="+aug variants add aug_size * s synthetic rows")
+    aug_weight: float = Field(0.5, gt=0, description="sample weight of +aug rows")
+
+
+class AugmentConfig(_Section):
+    majority_size: int = Field(
+        4, gt=0, description="real majority rows added to the seed set, in units of s"
+    )
+    n_aug: list[int] = Field(
+        list(range(0, 20, 2)), description="augmentation sizes N in units of s (Figures 3-4)"
+    )
+    aug_weight: float = Field(0.5, gt=0, description="sample weight of the N augmentation rows")
+    reference: bool = Field(True, description="also fit on all real training rows (all_real)")
+
+
+class ExperimentConfig(_Section):
+    tasks: list[Task] = Field(["imbalance", "spurious"], description="imbalance, spurious")
+    protocols: list[Protocol] = Field(["ratio", "augment"], description="ratio, augment")
+    seeds: list[int] = Field(
+        [0, 1, 2, 3, 4], description="replicates: each seeds the split, generator and fit"
+    )
+    ratio: RatioConfig = RatioConfig()
+    augment: AugmentConfig = AugmentConfig()
+
+    @model_validator(mode="after")
+    def _non_empty(self) -> ExperimentConfig:
+        for name in ("tasks", "protocols", "seeds"):
+            if not getattr(self, name):
+                raise ValueError(f"experiment.{name} must list at least one value")
+        if any(k < 0 for k in self.ratio.ks) or any(n < 0 for n in self.augment.n_aug):
+            raise ValueError("experiment.ratio.ks and experiment.augment.n_aug must be >= 0")
+        return self
+
+
+class GeneratorConfig(_Section):
+    data_access: Literal["seed", "train"] = Field(
+        "seed", description="rows a generator may see: the seed set or all training rows"
+    )
+    k_neighbors: int = Field(5, gt=0, description="neighbours for smote and adasyn")
+
+
+class XGBoostConfig(_Section):
+    n_estimators: int = Field(100, gt=0, description="boosting rounds")
+    max_depth: int = Field(6, gt=0, description="tree depth")
+    learning_rate: float = Field(0.3, gt=0, description="shrinkage")
+
+
+class RandomForestConfig(_Section):
+    n_estimators: int = Field(200, gt=0, description="trees")
+    max_depth: int | None = Field(None, description="tree depth; null grows fully")
+
+
+class LogisticRegressionConfig(_Section):
+    C: float = Field(1.0, gt=0, description="inverse L2 strength")
+    max_iter: int = Field(1000, gt=0, description="solver iterations")
+
+
+class DownstreamConfig(_Section):
+    classifiers: list[Classifier] = Field(["xgboost"], description="classifiers fitted per point")
+    xgboost: XGBoostConfig = XGBoostConfig()
+    random_forest: RandomForestConfig = RandomForestConfig()
+    logistic_regression: LogisticRegressionConfig = LogisticRegressionConfig()
+
+
+class ResourcesConfig(_Section):
+    cpus_per_trial: float = Field(1, gt=0, description="CPUs Ray reserves per trial")
+    fits_per_trial: int = Field(
+        40, gt=0, description="fits batched into one Ray Tune trial (amortizes trial overhead)"
+    )
+    max_failures: int = Field(1, ge=0, description="retries of a failed trial")
+    num_cpus: int | None = Field(None, description="CPUs of the embedded local Ray; null: all")
+
+
+class TrackingConfig(_Section):
+    uri: str | None = Field(None, description="MLflow tracking URI; null: sqlite:///<out>/mlflow.db")
+    experiment: str = Field("synthscale", description="MLflow experiment name")
+
+
+class SweepConfig(_Section):
+    name: str = Field("sweep", description="sweep name: MLflow parent run and default out dir")
+    dataset: DatasetConfig = DatasetConfig()
+    split: SplitConfig = SplitConfig()
+    experiment: ExperimentConfig = ExperimentConfig()
+    methods: list[str] = Field(
+        ["raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug"],
+        description="raw, a sampler name (ros, smote, adasyn), or <sampler>_aug",
+    )
+    generator: GeneratorConfig = GeneratorConfig()
+    downstream: DownstreamConfig = DownstreamConfig()
+    resources: ResourcesConfig = ResourcesConfig()
+    tracking: TrackingConfig = TrackingConfig()
+
+    def config_hash(self) -> str:
+        """Hash of everything that ran; feeds cache keys."""
+        return hash_json(self.model_dump(mode="json"))
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> SweepConfig:
+    """Read YAML, apply `--set a.b=c` overrides, validate; every problem is a SynthscaleError."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SynthscaleError(f"sweep file {str(path)!r} not found")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise SynthscaleError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise SynthscaleError(f"{path}: expected a mapping of sections at the top level")
+    for override in overrides or []:
+        _apply_override(raw, override)
+    return validate_config(raw)
+
+
+def validate_config(raw: dict[str, Any]) -> SweepConfig:
+    """Validate a plain dict; unknown keys get the nearest valid key as a suggestion."""
+    _reject_unknown_keys(raw, SweepConfig, "")
+    try:
+        return SweepConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise SynthscaleError(_describe_validation_error(exc)) from None
+
+
+def save_config(config: SweepConfig, path: str | Path) -> None:
+    """Write the config that ran, atomically, as YAML."""
+    with atomic_write(path) as handle:
+        yaml.safe_dump(config.model_dump(mode="json"), handle, sort_keys=False)
+
+
+def _apply_override(raw: dict[str, Any], override: str) -> None:
+    key, sep, text = override.partition("=")
+    if not sep or not key:
+        raise SynthscaleError(f"--set {override!r}: expected KEY=VALUE, e.g. dataset.label=income")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SynthscaleError(f"--set {override!r}: value is not valid YAML: {exc}") from exc
+    parts = key.split(".")
+    node = raw
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            where = ".".join(parts[: depth + 1])
+            raise SynthscaleError(f"--set {override!r}: '{where}' is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _reject_unknown_keys(raw: Any, model: type[BaseModel], prefix: str) -> None:
+    if not isinstance(raw, dict):
+        return
+    fields = model.model_fields
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in fields:
+            hint = did_you_mean(dotted, [f"{prefix}{name}" for name in fields])
+            hint = hint or f"; valid keys: {', '.join(fields)}"
+            raise SynthscaleError(f"unknown key '{dotted}'{hint}")
+        annotation = fields[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            _reject_unknown_keys(value, annotation, f"{dotted}.")
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"]) or "config"
+        message = err["msg"].removeprefix("Value error, ")
+        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+        lines.append(f"{where}: {message}{got}")
+    return "invalid sweep config: " + "; ".join(lines)
+
+
+def describe_config(model: type[BaseModel] = SweepConfig, prefix: str = "") -> list[str]:
+    """One 'key: default - description' line per field, for the README and `--help`."""
+    lines = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines.extend(describe_config(annotation, f"{prefix}{name}."))
+        else:
+            lines.append(f"{prefix}{name}: {field.default!r} - {field.description}")
+    return lines

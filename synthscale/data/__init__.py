@@ -1,0 +1,6 @@
+"""Datasets: the simulated craft table, files by path, and the OpenML adult loader."""
+
+from synthscale.data.craft import make_craft
+from synthscale.data.loaders import Dataset, Schema, load_dataset, prepare_dataset
+
+__all__ = ["Dataset", "Schema", "load_dataset", "make_craft", "prepare_dataset"]

@@ -1,0 +1,265 @@
+"""Load a table (built-in, file, or OpenML), validate it once, and describe its schema.
+
+Everything downstream works on a `Dataset`: features with fixed dtypes (categories carry their
+full domain), the label encoded as 1 = minority, and the spurious attribute encoded as
+1 = the value paired with the minority label in the 'agree' groups.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from synthscale._io import hash_frame
+from synthscale.config import DatasetConfig
+from synthscale.data.craft import CRAFT_LABEL, CRAFT_SPURIOUS, make_craft
+from synthscale.errors import SynthscaleError, did_you_mean
+
+log = logging.getLogger(__name__)
+
+ADULT_OPENML_NAME = "adult"
+ADULT_OPENML_VERSION = 2
+# Defaults of the built-in datasets: (label, spurious, minority, spurious_positive).
+BUILTIN_DEFAULTS: dict[str, tuple[str, str, object, object]] = {
+    "craft": (CRAFT_LABEL, CRAFT_SPURIOUS, 1, 1),
+    "adult": ("income", "sex", ">50K", "Male"),
+}
+
+ColumnKind = Literal["int", "float", "category"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One feature: its kind and, for categories, the full domain."""
+
+    name: str
+    kind: ColumnKind
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a sampler and a classifier need to know about the features and the label."""
+
+    columns: tuple[Column, ...]
+    label: str
+    majority_value: object
+    minority_value: object
+    spurious: str | None
+    spurious_values: tuple[object, object] | None  # (negative, positive)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def categorical_names(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "category"]
+
+    @property
+    def integer_names(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "int"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated table: features, y (1 = minority class) and a (1 = positive attribute)."""
+
+    name: str
+    features: pd.DataFrame
+    y: np.ndarray
+    a: np.ndarray | None
+    schema: Schema
+    n_dropped_missing: int
+    data_hash: str
+
+
+def load_dataset(config: DatasetConfig) -> Dataset:
+    """Load the table the config names and validate it; all table errors surface here."""
+    label, spurious = config.label, config.spurious
+    minority, positive = config.minority, config.spurious_positive
+    if config.name is not None:
+        d_label, d_spurious, d_minority, d_positive = BUILTIN_DEFAULTS[config.name]
+        label = label or d_label
+        spurious = spurious or d_spurious
+        minority = d_minority if minority is None else minority
+        positive = d_positive if positive is None else positive
+        if config.name == "craft":
+            table = make_craft(config.craft_rows, config.craft_seed)
+        else:
+            table = fetch_adult(Path(config.cache_dir).expanduser())
+        name = config.name
+    else:
+        path = Path(config.path).expanduser()
+        table = read_table(path, config.na_values)
+        name = path.stem
+        if label is None:
+            raise SynthscaleError(
+                f"dataset.label: not set for {path.name}; name its binary label column, "
+                f"e.g. --set dataset.label=<column> (columns: {', '.join(map(str, table.columns))})"
+            )
+    return prepare_dataset(
+        table,
+        label=label,
+        spurious=spurious,
+        minority=minority,
+        spurious_positive=positive,
+        missing=config.missing,
+        name=name,
+    )
+
+
+def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
+    """Read CSV or Parquet; the file's own name appears in every error."""
+    if not path.is_file():
+        raise SynthscaleError(f"dataset.path: file {str(path)!r} not found")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path, na_values=na_values, skipinitialspace=True)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
+
+
+def fetch_adult(cache_dir: Path) -> pd.DataFrame:
+    """Fetch UCI Adult from OpenML into a local cache; offline, say to pass the file instead."""
+    from sklearn.datasets import fetch_openml
+
+    try:
+        bunch = fetch_openml(
+            ADULT_OPENML_NAME, version=ADULT_OPENML_VERSION, as_frame=True, data_home=cache_dir
+        )
+    except OSError as exc:  # URLError and HTTPError are OSErrors
+        raise SynthscaleError(
+            f"dataset.name=adult: could not fetch it from OpenML ({exc}). Offline? Pass the "
+            "file instead: --set dataset.name=null --set dataset.path=PATH/adult.csv "
+            "--set dataset.label=income --set dataset.spurious=sex"
+        ) from exc
+    table = bunch.frame.rename(columns={"class": "income"})
+    return table.astype({c: str for c in table.select_dtypes("category").columns})
+
+
+def prepare_dataset(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    spurious: str | None = None,
+    minority: object = None,
+    spurious_positive: object = None,
+    missing: Literal["drop", "error"] = "drop",
+    name: str = "data",
+) -> Dataset:
+    """Validate a raw table and encode label and attribute; the input is not modified."""
+    _require_column(table, label, "dataset.label")
+    if spurious is not None:
+        _require_column(table, spurious, "dataset.spurious")
+        if spurious == label:
+            raise SynthscaleError(f"dataset.spurious: '{spurious}' is the label column itself")
+    table, n_dropped = _handle_missing(table, missing)
+    label_values = _two_values(table[label], "dataset.label", label)
+    minority_value = _pick_minority(table[label], label_values, minority, label)
+    majority_value = next(v for v in label_values if v != minority_value)
+    features = _typed_features(table.drop(columns=[label]))
+    y = (table[label] == minority_value).to_numpy(dtype=np.int8)
+    a, spurious_values = None, None
+    if spurious is not None:
+        spurious_values = _spurious_values(table[spurious], spurious, spurious_positive)
+        a = (table[spurious] == spurious_values[1]).to_numpy(dtype=np.int8)
+    columns = tuple(_describe_column(features[c]) for c in features.columns)
+    schema = Schema(columns, label, majority_value, minority_value, spurious, spurious_values)
+    data_hash = hash_frame(pd.concat([features, table[label]], axis=1))
+    return Dataset(name, features, y, a, schema, n_dropped, data_hash)
+
+
+def _require_column(table: pd.DataFrame, column: str, key: str) -> None:
+    if column not in table.columns:
+        raise SynthscaleError(
+            f"{key}: column '{column}' not in the table{did_you_mean(column, table.columns)} "
+            f"(columns: {', '.join(map(str, table.columns))})"
+        )
+
+
+def _handle_missing(table: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, int]:
+    """Policy: drop incomplete rows (the count is recorded on every run) or refuse."""
+    incomplete = table.isna().any(axis=1)
+    n_missing = int(incomplete.sum())
+    if n_missing == 0:
+        return table.reset_index(drop=True), 0
+    if missing == "error":
+        counts = table.isna().sum()
+        where = ", ".join(f"'{c}' ({n})" for c, n in counts[counts > 0].items())
+        raise SynthscaleError(
+            f"{n_missing} rows have missing values in {where}; clean the file or set "
+            "dataset.missing=drop"
+        )
+    log.info("dropped %d rows with missing values", n_missing)
+    return table.loc[~incomplete].reset_index(drop=True), n_missing
+
+
+def _two_values(column: pd.Series, key: str, name: str) -> list[object]:
+    values = sorted(column.unique().tolist(), key=str)
+    if len(values) != 2:
+        shown = ", ".join(map(repr, values[:6])) + (", ..." if len(values) > 6 else "")
+        raise SynthscaleError(
+            f"{key}: column '{name}' has {len(values)} distinct values ({shown}); it must be "
+            "binary: map it to two values first"
+        )
+    return values
+
+
+def _match_value(values: list[object], wanted: object, key: str, name: str) -> object:
+    """YAML gives 1 or '>50K'; match the column's own value by its text."""
+    for value in values:
+        if str(value) == str(wanted):
+            return value
+    raise SynthscaleError(
+        f"{key}: {wanted!r} is not a value of column '{name}' (values: "
+        f"{', '.join(map(repr, values))})"
+    )
+
+
+def _pick_minority(column: pd.Series, values: list[object], minority: object, name: str) -> object:
+    if minority is not None:
+        return _match_value(values, minority, "dataset.minority", name)
+    counts = column.value_counts()
+    if counts[values[0]] == counts[values[1]]:
+        raise SynthscaleError(
+            f"dataset.minority: label '{name}' is balanced ({counts[values[0]]} rows each); "
+            f"set dataset.minority to {values[0]!r} or {values[1]!r}"
+        )
+    return counts.idxmin()
+
+
+def _spurious_values(column: pd.Series, name: str, positive: object) -> tuple[object, object]:
+    values = _two_values(column, "dataset.spurious", name)
+    if positive is None:
+        return values[0], values[1]
+    chosen = _match_value(values, positive, "dataset.spurious_positive", name)
+    return next(v for v in values if v != chosen), chosen
+
+
+def _typed_features(features: pd.DataFrame) -> pd.DataFrame:
+    """Integers stay int64, decimals float64, everything else a category with its domain."""
+    typed = {}
+    for name in features.columns:
+        column = features[name]
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            domain = sorted(column.astype(str).unique().tolist())
+            typed[name] = pd.Categorical(column.astype(str), categories=domain)
+        elif pd.api.types.is_integer_dtype(column):
+            typed[name] = column.astype(np.int64)
+        else:
+            typed[name] = column.astype(np.float64)
+    return pd.DataFrame(typed, index=features.index)
+
+
+def _describe_column(column: pd.Series) -> Column:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return Column(str(column.name), "category", tuple(column.cat.categories))
+    kind: ColumnKind = "int" if pd.api.types.is_integer_dtype(column) else "float"
+    return Column(str(column.name), kind)

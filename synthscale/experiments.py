@@ -1,0 +1,202 @@
+"""The paper's two protocols: which real and synthetic rows make each training set.
+
+Sizes are in units of the seed size s. Every point is a `Composition`: real row positions
+plus synthetic `Segment`s, each a [start, stop) slice of one target's synthetic pool. Slices
+are prefixes or follow each other, so one pool, sampled once at the largest size any point
+needs (`synthetic_demand`), serves every ratio and every N: larger N adds rows to smaller N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from synthscale.config import DownstreamConfig, ExperimentConfig
+from synthscale.data.loaders import Dataset
+from synthscale.downstream import fit_predict, make_classifier
+from synthscale.errors import SynthscaleError
+from synthscale.risks import compute_risks
+from synthscale.splits import TASK_TARGETS, Split, Task, row_targets
+
+Protocol = Literal["ratio", "augment"]
+RAW, ALL_REAL, AUG_SUFFIX = "raw", "all_real", "_aug"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One training set of one protocol: the grid coordinates minus seed and classifier."""
+
+    task: Task
+    experiment: Protocol
+    method: str
+    k: int = 0  # ratio: real n_maj/n_min = 1 + k
+    n_aug_units: int = 0  # augment: N in units of s
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Rows [start, stop) of the synthetic pool of `target`, fitted with `weight`."""
+
+    target: str
+    start: int
+    stop: int
+    weight: float
+    augmentation: bool  # False: balances the classes; True: the N extra rows
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    X: pd.DataFrame
+    y: np.ndarray
+    weight: np.ndarray
+    n_real: int
+    n_synthetic: int
+    ratio: float  # real majority rows / real minority rows
+    n_aug: int  # synthetic rows added with the augmentation weight
+
+
+def sampler_of(method: str) -> str | None:
+    """'smote_aug' -> 'smote'; raw and all_real use no sampler."""
+    if method in (RAW, ALL_REAL):
+        return None
+    return method.removesuffix(AUG_SUFFIX)
+
+
+def split_even(total: int, keys: tuple[str, ...]) -> dict[str, int]:
+    """Share `total` rows across keys, the remainder going to the first keys."""
+    base, extra = divmod(total, len(keys))
+    return {key: base + (i < extra) for i, key in enumerate(keys)}
+
+
+def synthetic_segments(point: Point, seed_size: int, config: ExperimentConfig) -> list[Segment]:
+    """Figures 1-2: k*s/2 minority rows (+ aug_size*s at aug_weight for '+aug').
+    Figures 3-4: the base is balanced first, so that N measures augmentation alone."""
+    if sampler_of(point.method) is None:
+        return []
+    targets = TASK_TARGETS[point.task]
+    if point.experiment == "ratio":
+        balance_rows = point.k * seed_size // 2
+        aug_rows = config.ratio.aug_size * seed_size if point.method.endswith(AUG_SUFFIX) else 0
+        aug_weight = config.ratio.aug_weight
+    else:
+        balance_rows = config.augment.majority_size * seed_size
+        aug_rows = point.n_aug_units * seed_size
+        aug_weight = config.augment.aug_weight
+    segments, used = [], dict.fromkeys((*targets.minority, *targets.majority), 0)
+    for target, n in split_even(balance_rows, targets.minority).items():
+        segments.append(Segment(target, 0, n, 1.0, augmentation=False))
+        used[target] = n
+    halves = split_even(aug_rows, ("minority", "majority"))
+    for side, side_targets in (("minority", targets.minority), ("majority", targets.majority)):
+        for target, n in split_even(halves[side], side_targets).items():
+            segments.append(Segment(target, used[target], used[target] + n, aug_weight, augmentation=True))
+    return [s for s in segments if s.stop > s.start]
+
+
+def synthetic_demand(segments: list[Segment]) -> dict[str, int]:
+    """Pool size per target: the furthest row any segment reads."""
+    demand: dict[str, int] = {}
+    for segment in segments:
+        demand[segment.target] = max(demand.get(segment.target, 0), segment.stop)
+    return demand
+
+
+def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> np.ndarray:
+    """Seed set plus majority rows from the front of the shuffled pools (nested in k)."""
+    if point.method == ALL_REAL:
+        return split.train_index
+    targets = TASK_TARGETS[point.task]
+    if point.experiment == "ratio":
+        majority_rows = point.k * seed_size // 2
+    else:
+        majority_rows = config.augment.majority_size * seed_size
+    parts = [split.seed_index]
+    for target, n in split_even(majority_rows, targets.majority).items():
+        pool = split.pools[target]
+        if n > len(pool):
+            raise SynthscaleError(
+                f"{point.experiment} {point.task}: needs {n} real rows of pool '{target}' but it "
+                f"holds {len(pool)}; lower the largest "
+                + ("experiment.ratio.ks" if point.experiment == "ratio" else "experiment.augment.majority_size")
+                + " or split.seed_size"
+            )
+        parts.append(pool[:n])
+    return np.concatenate(parts)
+
+
+def build_training_set(
+    dataset: Dataset,
+    split: Split,
+    point: Point,
+    pools: dict[str, pd.DataFrame],
+    seed_size: int,
+    config: ExperimentConfig,
+) -> TrainingSet:
+    """Assemble (X, y, weight) for one point from real rows and synthetic pool slices."""
+    real = real_rows(point, split, seed_size, config)
+    segments = synthetic_segments(point, seed_size, config)
+    frames = [dataset.features.iloc[real]]
+    labels = [dataset.y[real].astype(np.int64)]
+    weights = [np.ones(len(real))]
+    for segment in segments:
+        pool = pools[segment.target]
+        if len(pool) < segment.stop:
+            raise SynthscaleError(
+                f"synthetic pool for {segment.target} holds {len(pool)} rows, {point} needs {segment.stop}"
+            )
+        n = segment.stop - segment.start
+        frames.append(pool.iloc[segment.start : segment.stop])
+        labels.append(np.full(n, int(segment.target.endswith("y1")), dtype=np.int64))
+        weights.append(np.full(n, segment.weight))
+    X = pd.concat(frames, ignore_index=True)
+    return TrainingSet(
+        X=X,
+        y=np.concatenate(labels),
+        weight=np.concatenate(weights),
+        n_real=len(real),
+        n_synthetic=len(X) - len(real),
+        ratio=real_ratio(dataset, point.task, real),
+        n_aug=sum(s.stop - s.start for s in segments if s.augmentation),
+    )
+
+
+def real_ratio(dataset: Dataset, task: Task, real: np.ndarray) -> float:
+    """n_maj / n_min among the real rows: classes, or disagree vs agree groups."""
+    keys = row_targets(dataset, task, real)
+    targets = TASK_TARGETS[task]
+    return float(np.isin(keys, targets.majority).sum() / np.isin(keys, targets.minority).sum())
+
+
+def evaluate_point(
+    dataset: Dataset,
+    split: Split,
+    point: Point,
+    pools: dict[str, pd.DataFrame],
+    seed_size: int,
+    experiment: ExperimentConfig,
+    downstream: DownstreamConfig,
+    classifiers: list[str],
+    fit_seed: int,
+) -> list[dict[str, float | int]]:
+    """Build one training set, fit each classifier on it, and return their test risks."""
+    training = build_training_set(dataset, split, point, pools, seed_size, experiment)
+    X_test = dataset.features.iloc[split.test_index]
+    y_test = dataset.y[split.test_index].astype(np.int64)
+    a_test = None if dataset.a is None else dataset.a[split.test_index]
+    rows = []
+    for classifier in classifiers:
+        pipeline = make_classifier(classifier, downstream, dataset.schema, fit_seed)
+        p_test = fit_predict(pipeline, training.X, training.y, training.weight, X_test)
+        risks = compute_risks(y_test, p_test, point.task, a_test)
+        sizes = {
+            "ratio": training.ratio,
+            "n_aug": training.n_aug,
+            "n_train": len(training.y),
+            "n_real": training.n_real,
+            "n_synthetic": training.n_synthetic,
+        }
+        rows.append({**sizes, **risks})
+    return rows

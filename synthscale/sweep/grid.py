@@ -1,0 +1,108 @@
+"""Expand the sweep YAML into keyed grid points and batch them into Ray Tune trials.
+
+Grid: dataset x task x experiment x method x (k or N) x seed x classifier. A trial gets a
+batch of points that share (task, seed), so it builds one split and reads one set of pools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synthscale.config import SweepConfig
+from synthscale.errors import SynthscaleError, did_you_mean
+from synthscale.experiments import ALL_REAL, AUG_SUFFIX, RAW, Point, sampler_of
+from synthscale.samplers import sampler_names
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    dataset: str
+    point: Point
+    seed: int
+    classifier: str
+
+    @property
+    def key(self) -> str:
+        """Stable id of the fit: MLflow tag, results.csv column, resume lookup."""
+        p = self.point
+        size = f"k={p.k}" if p.experiment == "ratio" else f"N={p.n_aug_units}s"
+        return f"{self.dataset}/{p.task}/{p.experiment}/{p.method}/{size}/seed={self.seed}/{self.classifier}"
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    task: str
+    seed: int
+    points: tuple[GridPoint, ...]
+
+
+def valid_methods() -> list[str]:
+    samplers = sampler_names()
+    return [RAW, *samplers, *(s + AUG_SUFFIX for s in samplers)]
+
+
+def check_methods(methods: list[str]) -> None:
+    """Unknown method names fail before anything runs, with the nearest valid name."""
+    valid = valid_methods()
+    if not methods:
+        raise SynthscaleError(f"methods: list at least one of {', '.join(valid)}")
+    for method in methods:
+        if method not in valid:
+            raise SynthscaleError(
+                f"methods: unknown method '{method}'{did_you_mean(method, valid)}; "
+                f"available: {', '.join(valid)}"
+            )
+
+
+def protocol_points(config: SweepConfig) -> list[Point]:
+    """Every training set the config asks for, before seeds and classifiers multiply it."""
+    check_methods(config.methods)
+    experiment = config.experiment
+    points: list[Point] = []
+    for task in experiment.tasks:
+        if "ratio" in experiment.protocols:
+            for method in config.methods:
+                points += [Point(task, "ratio", method, k=k) for k in experiment.ratio.ks]
+        if "augment" in experiment.protocols:
+            points += _augment_points(task, config)
+    return points
+
+
+def _augment_points(task: str, config: SweepConfig) -> list[Point]:
+    """'+aug' is what this protocol varies, so smote and smote_aug give the same curve."""
+    augment = config.experiment.augment
+    points = [Point(task, "augment", RAW)] if RAW in config.methods else []
+    samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
+    for sampler in samplers:
+        points += [Point(task, "augment", sampler, n_aug_units=n) for n in augment.n_aug]
+    if augment.reference:
+        points.append(Point(task, "augment", ALL_REAL))
+    return points
+
+
+def expand_grid(config: SweepConfig, dataset_name: str) -> list[GridPoint]:
+    """All fits in a stable order; keys are unique."""
+    grid = [
+        GridPoint(dataset_name, point, seed, classifier)
+        for point in protocol_points(config)
+        for seed in config.experiment.seeds
+        for classifier in config.downstream.classifiers
+    ]
+    keys = [g.key for g in grid]
+    if len(set(keys)) != len(keys):
+        raise SynthscaleError("the grid repeats a point: remove duplicates from the lists in the sweep file")
+    return grid
+
+
+def make_batches(grid: list[GridPoint], fits_per_trial: int) -> list[Batch]:
+    """Chunk points sharing (task, seed) into trials of at most `fits_per_trial` fits."""
+    groups: dict[tuple[str, int], list[GridPoint]] = {}
+    for grid_point in grid:
+        groups.setdefault((grid_point.point.task, grid_point.seed), []).append(grid_point)
+    batches = []
+    for (task, seed), members in groups.items():
+        for start in range(0, len(members), fits_per_trial):
+            chunk = tuple(members[start : start + fits_per_trial])
+            batches.append(Batch(f"{task}-seed{seed}-{start // fits_per_trial:03d}", task, seed, chunk))
+    return batches

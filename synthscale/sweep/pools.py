@@ -1,0 +1,146 @@
+"""Content-addressed synthetic pools: built once per (data, split, task, sampler, seed, size).
+
+A pool holds, per target, rows sampled once at the largest size any grid point reads; every
+trial takes slices of it and never regenerates. Entries are built in a `.partial-<uuid>`
+directory, renamed when complete, and verified against a checksummed manifest on read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from synthscale._io import hash_json
+from synthscale.config import GeneratorConfig, SplitConfig
+from synthscale.data.loaders import Dataset
+from synthscale.errors import SynthscaleError
+from synthscale.samplers import make_sampler
+from synthscale.splits import Split, Task, describe_target, row_targets
+
+log = logging.getLogger(__name__)
+
+POOL_FILE, MANIFEST_FILE, TARGET_COLUMN = "pool.parquet", "manifest.json", "_target"
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """Which pool: the sampler for one task and replicate, and rows needed per target."""
+
+    task: Task
+    sampler: str
+    seed: int
+    demand: tuple[tuple[str, int], ...]  # (target, rows), sorted
+
+
+def pool_key(spec: PoolSpec, dataset: Dataset, split_config: SplitConfig, generator: GeneratorConfig) -> str:
+    """Everything that changes the rows, hashed: data, split, sampler settings, seed, sizes."""
+    sampler = make_sampler(spec.sampler, generator)
+    return hash_json(
+        {
+            "data": dataset.data_hash,
+            "split": split_config.model_dump(mode="json"),
+            "split_seed": spec.seed,
+            "task": spec.task,
+            "sampler": spec.sampler,
+            "settings": sampler.cache_settings(),
+            "data_access": generator.data_access,
+            "generator_seed": spec.seed,
+            "demand": spec.demand,
+        }
+    )[:32]
+
+
+def build_pool(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> dict[str, pd.DataFrame]:
+    """Fit the sampler on the rows it may see and sample every target once."""
+    visible = split.seed_index if generator.data_access == "seed" else split.train_index
+    sampler = make_sampler(spec.sampler, generator)
+    sampler.fit(dataset.features.iloc[visible], row_targets(dataset, spec.task, visible), dataset.schema)
+    pools = {target: sampler.sample(n, target, spec.seed) for target, n in spec.demand}
+    for target, rows in pools.items():
+        _check_pool(spec, dataset, target, rows, dict(spec.demand)[target])
+    return pools
+
+
+def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFrame, n: int) -> None:
+    """A sampler must return exactly n rows, and group rows must carry the group's attribute."""
+    if len(rows) != n:
+        raise SynthscaleError(f"sampler {spec.sampler} returned {len(rows)} rows for {target}, expected {n}")
+    if target.startswith("a"):
+        schema = dataset.schema
+        expected = schema.spurious_values[int(target[1])]
+        wrong = int((rows[schema.spurious].astype(str) != str(expected)).sum())
+        if wrong:
+            raise SynthscaleError(
+                f"sampler {spec.sampler}: {wrong} of {n} rows for group "
+                f"{describe_target(schema, target)} have another {schema.spurious}"
+            )
+
+
+def load_or_build_pool(
+    spec: PoolSpec, dataset: Dataset, split: Split, split_config: SplitConfig, generator: GeneratorConfig, cache_dir: Path
+) -> tuple[str, dict[str, pd.DataFrame]]:
+    """Read a verified cache entry or build, write and return a fresh one."""
+    key = pool_key(spec, dataset, split_config, generator)
+    entry = cache_dir / key
+    if entry.exists():
+        cached = _read_entry(entry, spec)
+        if cached is not None:
+            return key, cached
+        log.warning("pool cache entry %s is corrupt; regenerating it", entry)
+        shutil.rmtree(entry)
+    pools = build_pool(spec, dataset, split, generator)
+    _write_entry(entry, key, spec, pools)
+    return key, pools
+
+
+def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame]) -> None:
+    partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
+    partial.mkdir(parents=True)
+    frames = [rows.assign(**{TARGET_COLUMN: target}) for target, rows in pools.items()]
+    pd.concat(frames, ignore_index=True).to_parquet(partial / POOL_FILE, index=False)
+    manifest = {
+        "key": key,
+        "task": spec.task,
+        "sampler": spec.sampler,
+        "seed": spec.seed,
+        "demand": dict(spec.demand),
+        "sha256": _file_sha256(partial / POOL_FILE),
+    }
+    (partial / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    try:
+        partial.rename(entry)
+    except OSError:  # another process finished the same entry first; theirs is equivalent
+        shutil.rmtree(partial)
+        if not entry.exists():
+            raise
+
+
+def _read_entry(entry: Path, spec: PoolSpec) -> dict[str, pd.DataFrame] | None:
+    """None when the entry fails its checksum or does not hold the demanded rows."""
+    try:
+        manifest = json.loads((entry / MANIFEST_FILE).read_text())
+        if manifest["sha256"] != _file_sha256(entry / POOL_FILE):
+            return None
+        table = pd.read_parquet(entry / POOL_FILE)
+    except (OSError, ValueError, KeyError):
+        return None
+    pools = {
+        target: rows.drop(columns=TARGET_COLUMN).reset_index(drop=True)
+        for target, rows in table.groupby(TARGET_COLUMN, sort=False, observed=True)
+    }
+    if {t: len(r) for t, r in pools.items()} != {t: n for t, n in spec.demand if n > 0}:
+        return None
+    for target, n in spec.demand:
+        pools.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
+    return pools
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

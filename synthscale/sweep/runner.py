@@ -1,0 +1,296 @@
+"""Run a sweep: plan and validate, build pools once, fit batches as Ray Tune trials, track.
+
+Phase 1 (driver): load and validate everything, so bad input fails before any output;
+then build each synthetic pool once. Phase 2 (Ray Tune): each trial fits a batch of grid
+points that share a split and pools, and reports their risks; a driver callback logs every
+fit as an MLflow child run as results arrive and advances the progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import ray
+from ray import tune
+from tqdm.auto import tqdm
+
+from synthscale._io import write_csv_atomic
+from synthscale.config import SweepConfig, save_config
+from synthscale.data.loaders import Dataset, load_dataset
+from synthscale.errors import SynthscaleError
+from synthscale.experiments import Point, evaluate_point, real_rows, sampler_of, synthetic_demand, synthetic_segments
+from synthscale.splits import Split, make_split, require_spurious
+from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
+from synthscale.sweep.pools import PoolSpec, load_or_build_pool
+from synthscale.sweep.tracking import SweepTracker, default_tracking_uri
+
+log = logging.getLogger(__name__)
+
+RESULTS_FILE, CONFIG_FILE = "results.csv", "config.resolved.yaml"
+RESULT_COLUMNS = [
+    "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
+    "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy",
+    "n_train", "n_real", "n_synthetic",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything validated before the first write: data, splits, grid, pools, batches."""
+
+    config: SweepConfig
+    dataset: Dataset
+    splits: dict[int, Split]
+    grid: list[GridPoint]
+    batches: list[Batch]
+    pool_specs: list[PoolSpec]
+
+
+@dataclass(frozen=True)
+class SweepInputs:
+    """What every trial reads, shipped once through the Ray object store."""
+
+    config: SweepConfig
+    dataset: Dataset
+    splits: dict[int, Split]
+    pools: dict[tuple[str, str, int], tuple[str, dict[str, pd.DataFrame]]]
+    batches: dict[str, Batch]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    results: pd.DataFrame
+    out_dir: Path
+    parent_run_id: str
+    tracking_uri: str
+
+
+def plan_sweep(config: SweepConfig) -> SweepPlan:
+    """Validate the config against the data; raises SynthscaleError before anything is written."""
+    dataset = load_dataset(config.dataset)
+    if "spurious" in config.experiment.tasks:
+        require_spurious(dataset)
+    grid = expand_grid(config, dataset.name)
+    splits = {seed: make_split(dataset, config.split, seed) for seed in config.experiment.seeds}
+    points = list(dict.fromkeys(g.point for g in grid))
+    for point in points:
+        for split in splits.values():
+            real_rows(point, split, config.split.seed_size, config.experiment)
+    return SweepPlan(
+        config=config,
+        dataset=dataset,
+        splits=splits,
+        grid=grid,
+        batches=make_batches(grid, config.resources.fits_per_trial),
+        pool_specs=pool_specs(points, config),
+    )
+
+
+def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
+    """One pool per (task, sampler, seed), sized for the most demanding point."""
+    segments: dict[tuple[str, str], list] = {}
+    for point in points:
+        sampler = sampler_of(point.method)
+        if sampler is not None:
+            segments.setdefault((point.task, sampler), []).extend(
+                synthetic_segments(point, config.split.seed_size, config.experiment)
+            )
+    return [
+        PoolSpec(task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
+        for (task, sampler), found in segments.items()
+        for seed in config.experiment.seeds
+    ]
+
+
+def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
+    """The work of one trial, callable without Ray: every fit of the batch, as records."""
+    config, dataset = inputs.config, inputs.dataset
+    split = inputs.splits[batch.seed]
+    by_point: dict[Point, list[GridPoint]] = {}
+    for grid_point in batch.points:
+        by_point.setdefault(grid_point.point, []).append(grid_point)
+    records = []
+    for point, members in by_point.items():
+        sampler = sampler_of(point.method)
+        pool_key, pools = inputs.pools[(point.task, sampler, batch.seed)] if sampler else ("", {})
+        rows = evaluate_point(
+            dataset,
+            split,
+            point,
+            pools,
+            config.split.seed_size,
+            config.experiment,
+            config.downstream,
+            [m.classifier for m in members],
+            fit_seed=batch.seed,
+        )
+        for member, row in zip(members, rows, strict=True):
+            identity = {
+                "experiment": point.experiment,
+                "task": point.task,
+                "dataset": member.dataset,
+                "method": point.method,
+                "classifier": member.classifier,
+                "seed": member.seed,
+                "data_access": config.generator.data_access,
+                "pool": pool_key,
+                "grid_key": member.key,
+            }
+            records.append({**identity, **row})
+    return records
+
+
+def _trainable(trial_config: dict[str, str], inputs: SweepInputs) -> None:
+    records = fit_batch(inputs.batches[trial_config["batch_id"]], inputs)
+    tune.report({"records": json.dumps(records), "n_fits": len(records)})
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Refuse a finished sweep's directory or one we cannot write, before writing anything."""
+    if (out_dir / RESULTS_FILE).exists():
+        raise SynthscaleError(
+            f"--out {out_dir}: already holds a finished sweep ({RESULTS_FILE}); pass another --out"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise SynthscaleError(f"--out {out_dir}: not writable ({exc}); pass another --out") from exc
+
+
+def run_sweep(
+    config: SweepConfig,
+    out_dir: str | Path,
+    address: str | None = None,
+    show_progress: bool = True,
+) -> SweepResult:
+    """The whole sweep; writes results.csv, config.resolved.yaml and the MLflow store."""
+    out_dir = Path(out_dir)
+    plan = plan_sweep(config)
+    prepare_out_dir(out_dir)
+    tracking_uri = config.tracking.uri or default_tracking_uri(out_dir)
+    tracker = SweepTracker(tracking_uri, config.tracking.experiment)
+    save_config(config, out_dir / CONFIG_FILE)
+    parent_id = tracker.start_parent(
+        config.name,
+        {
+            "dataset": plan.dataset.name,
+            "n_fits": len(plan.grid),
+            "n_trials": len(plan.batches),
+            "n_pools": len(plan.pool_specs),
+            "n_dropped_missing": plan.dataset.n_dropped_missing,
+            "data_hash": plan.dataset.data_hash,
+            "config_hash": config.config_hash(),
+        },
+        [out_dir / CONFIG_FILE],
+    )
+    try:
+        pools = build_pools(plan, out_dir / "pools", show_progress)
+        inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
+        records = run_trials(plan, inputs, tracker, out_dir, address, show_progress)
+        results = results_table(records, plan.grid)
+        write_csv_atomic(results, out_dir / RESULTS_FILE)
+    except BaseException:
+        tracker.finish_parent("FAILED", [])
+        raise
+    tracker.finish_parent("FINISHED", [out_dir / RESULTS_FILE])
+    return SweepResult(results, out_dir, parent_id, tracking_uri)
+
+
+def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
+    """Phase 1: every synthetic pool once (or from the cache)."""
+    pools = {}
+    for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
+        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
+            spec, plan.dataset, plan.splits[spec.seed], plan.config.split, plan.config.generator, cache_dir
+        )
+    return pools
+
+
+def run_trials(
+    plan: SweepPlan,
+    inputs: SweepInputs,
+    tracker: SweepTracker,
+    out_dir: Path,
+    address: str | None,
+    show_progress: bool,
+) -> list[dict[str, Any]]:
+    """Phase 2: the batches as Ray Tune trials; returns every fit's record."""
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # results go to MLflow
+    started_here = not ray.is_initialized()
+    if started_here:
+        _init_ray(address, plan.config.resources.num_cpus)
+    bar = tqdm(total=len(plan.grid), desc="fits", unit="fit", disable=not show_progress)
+    collector = _FitCollector(tracker, bar, len(plan.batches))
+    try:
+        trainable = tune.with_resources(
+            tune.with_parameters(_trainable, inputs=inputs), {"cpu": plan.config.resources.cpus_per_trial}
+        )
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"batch_id": tune.grid_search([b.batch_id for b in plan.batches])},
+            tune_config=tune.TuneConfig(reuse_actors=True),
+            run_config=tune.RunConfig(
+                name="trials",
+                storage_path=str((out_dir / "ray_results").resolve()),
+                callbacks=[collector],
+                failure_config=tune.FailureConfig(max_failures=plan.config.resources.max_failures),
+                verbose=0,
+            ),
+        )
+        grid = tuner.fit()
+    finally:
+        bar.close()
+        if started_here:
+            ray.shutdown()
+    if grid.errors:
+        raise RuntimeError(f"{len(grid.errors)} trial(s) failed; first error:\n{grid.errors[0]}")
+    return collector.records
+
+
+def _init_ray(address: str | None, num_cpus: int | None) -> None:
+    try:
+        if address:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    except ConnectionError as exc:
+        raise SynthscaleError(f"--address {address}: cannot reach a Ray cluster ({exc})") from exc
+
+
+class _FitCollector(tune.Callback):
+    """Driver-side: log each trial's fits to MLflow and advance the bar as results arrive."""
+
+    def __init__(self, tracker: SweepTracker, bar: tqdm, n_trials: int) -> None:
+        self.tracker, self.bar, self.n_trials = tracker, bar, n_trials
+        self.records: list[dict[str, Any]] = []
+        self.trials_done = 0
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        records = json.loads(result["records"])
+        self.tracker.log_fits(records)
+        self.records.extend(records)
+        self.trials_done += 1
+        self.bar.set_postfix_str(f"trials {self.trials_done}/{self.n_trials}")
+        self.bar.update(len(records))
+
+
+def results_table(records: list[dict[str, Any]], grid: list[GridPoint]) -> pd.DataFrame:
+    """One row per grid point, in grid order; a missing or repeated fit is a bug."""
+    by_key = {}
+    for record in records:
+        by_key.setdefault(record["grid_key"], record)
+    missing = [g.key for g in grid if g.key not in by_key]
+    if missing:
+        raise RuntimeError(f"{len(missing)} fits never reported, e.g. {missing[0]}")
+    table = pd.DataFrame([by_key[g.key] for g in grid])
+    extra = [c for c in table.columns if c not in RESULT_COLUMNS]
+    return table[RESULT_COLUMNS + extra]

@@ -1,0 +1,121 @@
+"""MLflow: one parent run per sweep, one child run per fit, tagged with its grid key.
+
+We never trust driver memory for exactness: before a child run is created its grid key is
+looked up under the parent, so a retried trial or a resumed sweep cannot log a fit twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from synthscale.errors import SynthscaleError
+
+log = logging.getLogger(__name__)
+
+GRID_KEY_TAG = "synthscale.grid_key"
+SWEEP_TAG = "synthscale.sweep"
+PARENT_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+# results.csv columns logged as params (what the fit is); every other number is a metric.
+PARAM_COLUMNS = (
+    "dataset",
+    "task",
+    "experiment",
+    "method",
+    "classifier",
+    "seed",
+    "k",
+    "ratio",
+    "n_aug",
+    "n_train",
+    "n_real",
+    "n_synthetic",
+    "data_access",
+    "pool",
+)
+
+
+def default_tracking_uri(out_dir: Path) -> str:
+    return f"sqlite:///{out_dir.resolve() / 'mlflow.db'}"
+
+
+class SweepTracker:
+    """Creates the parent run and logs batches of fits as child runs."""
+
+    def __init__(self, uri: str, experiment_name: str) -> None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        self.uri = uri
+        self.client = MlflowClient(tracking_uri=uri)
+        try:
+            experiment = self.client.get_experiment_by_name(experiment_name)
+            self.experiment_id = (
+                experiment.experiment_id
+                if experiment is not None
+                else self.client.create_experiment(experiment_name)
+            )
+        except (MlflowException, OSError) as exc:
+            raise SynthscaleError(
+                f"tracking.uri: cannot reach MLflow at {uri!r} ({exc}); start the server or "
+                "leave tracking.uri empty for a local sqlite store"
+            ) from exc
+        self.parent_id: str | None = None
+        self.logged_keys: set[str] = set()
+
+    def start_parent(self, sweep_name: str, params: dict[str, Any], artifacts: list[Path]) -> str:
+        run = self.client.create_run(
+            self.experiment_id, run_name=sweep_name, tags={SWEEP_TAG: sweep_name}
+        )
+        self.parent_id = run.info.run_id
+        self._log_params(self.parent_id, params)
+        for path in artifacts:
+            self.client.log_artifact(self.parent_id, str(path))
+        return self.parent_id
+
+    def child_keys(self) -> set[str]:
+        """Grid keys already logged under the parent (for idempotent logging)."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.{PARENT_TAG} = '{self.parent_id}'",
+            max_results=50000,
+        )
+        return {run.data.tags[GRID_KEY_TAG] for run in runs if GRID_KEY_TAG in run.data.tags}
+
+    def log_fits(self, records: list[dict[str, Any]]) -> int:
+        """One child run per record not yet logged; returns how many were created."""
+        from mlflow.entities import Metric, Param
+
+        created = 0
+        for record in records:
+            key = record["grid_key"]
+            if key in self.logged_keys:
+                continue
+            tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, RUN_NAME_TAG: key}
+            run = self.client.create_run(self.experiment_id, tags=tags, run_name=key)
+            now = int(time.time() * 1000)
+            params = [Param(name, str(record[name])) for name in PARAM_COLUMNS if name in record]
+            metrics = [
+                Metric(name, float(value), now, 0)
+                for name, value in record.items()
+                if name not in PARAM_COLUMNS and isinstance(value, (int, float))
+            ]
+            self.client.log_batch(run.info.run_id, metrics=metrics, params=params)
+            self.client.set_terminated(run.info.run_id)
+            self.logged_keys.add(key)
+            created += 1
+        return created
+
+    def finish_parent(self, status: str, artifacts: list[Path]) -> None:
+        assert self.parent_id is not None
+        for path in artifacts:
+            self.client.log_artifact(self.parent_id, str(path))
+        self.client.set_terminated(self.parent_id, status=status)
+
+    def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
