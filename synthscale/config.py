@@ -31,9 +31,7 @@ class DatasetConfig(_Section):
     path: str | None = Field(None, description="CSV or Parquet file; set name: null when used")
     label: str | None = Field(None, description="binary label column (built-ins have a default)")
     spurious: str | None = Field(None, description="binary spurious attribute column, optional")
-    minority: str | int | None = Field(
-        None, description="minority label value; default: the rarer value"
-    )
+    minority: str | int | None = Field(None, description="minority label value; default: the rarer value")
     spurious_positive: str | int | None = Field(
         None,
         description="spurious value paired with the minority label in the 'agree' groups; "
@@ -61,9 +59,7 @@ class DatasetConfig(_Section):
 
 class SplitConfig(_Section):
     test_fraction: float = Field(0.3, gt=0, lt=1, description="held-out test share")
-    seed_size: int = Field(
-        200, gt=0, description="rows of the balanced seed set (s); divisible by 4"
-    )
+    seed_size: int = Field(200, gt=0, description="rows of the balanced seed set (s); divisible by 4")
 
     @model_validator(mode="after")
     def _divisible(self) -> SplitConfig:
@@ -76,17 +72,13 @@ class SplitConfig(_Section):
 
 
 class RatioConfig(_Section):
-    ks: list[int] = Field(
-        list(range(10)), description="k values: n_maj/n_min = 1 + k (Figures 1-2)"
-    )
+    ks: list[int] = Field(list(range(10)), description="k values: n_maj/n_min = 1 + k (Figures 1-2)")
     aug_size: int = Field(3, ge=0, description="+aug variants add aug_size * s synthetic rows")
     aug_weight: float = Field(0.5, gt=0, description="sample weight of +aug rows")
 
 
 class AugmentConfig(_Section):
-    majority_size: int = Field(
-        4, gt=0, description="real majority rows added to the seed set, in units of s"
-    )
+    majority_size: int = Field(4, gt=0, description="real majority rows added to the seed set, in units of s")
     n_aug: list[int] = Field(
         list(range(0, 20, 2)), description="augmentation sizes N in units of s (Figures 3-4)"
     )

@@ -47,7 +47,9 @@ def make_classifier(name: str, config: DownstreamConfig, schema: Schema, fit_see
             f"unknown classifier '{name}'{did_you_mean(name, CLASSIFIERS)}; "
             f"available: {', '.join(CLASSIFIERS)}"
         )
-    return Pipeline([("features", _preprocessor(schema, scale=name == "logistic_regression")), ("model", model)])
+    return Pipeline(
+        [("features", _preprocessor(schema, scale=name == "logistic_regression")), ("model", model)]
+    )
 
 
 def _preprocessor(schema: Schema, scale: bool) -> ColumnTransformer:
@@ -59,7 +61,10 @@ def _preprocessor(schema: Schema, scale: bool) -> ColumnTransformer:
         sparse_output=False,
     )
     return ColumnTransformer(
-        [("categories", encoder, categorical), ("numbers", StandardScaler() if scale else "passthrough", numeric)]
+        [
+            ("categories", encoder, categorical),
+            ("numbers", StandardScaler() if scale else "passthrough", numeric),
+        ]
     )
 
 

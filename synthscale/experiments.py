@@ -120,7 +120,11 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
             raise SynthscaleError(
                 f"{point.experiment} {point.task}: needs {n} real rows of pool '{target}' but it "
                 f"holds {len(pool)}; lower the largest "
-                + ("experiment.ratio.ks" if point.experiment == "ratio" else "experiment.augment.majority_size")
+                + (
+                    "experiment.ratio.ks"
+                    if point.experiment == "ratio"
+                    else "experiment.augment.majority_size"
+                )
                 + " or split.seed_size"
             )
         parts.append(pool[:n])

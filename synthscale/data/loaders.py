@@ -160,11 +160,12 @@ def prepare_dataset(
         _require_column(table, spurious, "dataset.spurious")
         if spurious == label:
             raise SynthscaleError(f"dataset.spurious: '{spurious}' is the label column itself")
+    had_missing = [c for c in table.columns if table[c].isna().any()]
     table, n_dropped = _handle_missing(table, missing)
     label_values = _two_values(table[label], "dataset.label", label)
     minority_value = _pick_minority(table[label], label_values, minority, label)
     majority_value = next(v for v in label_values if v != minority_value)
-    features = _typed_features(table.drop(columns=[label]))
+    features = _typed_features(table.drop(columns=[label]), had_missing)
     y = (table[label] == minority_value).to_numpy(dtype=np.int8)
     a, spurious_values = None, None
     if spurious is not None:
@@ -194,8 +195,7 @@ def _handle_missing(table: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, in
         counts = table.isna().sum()
         where = ", ".join(f"'{c}' ({n})" for c, n in counts[counts > 0].items())
         raise SynthscaleError(
-            f"{n_missing} rows have missing values in {where}; clean the file or set "
-            "dataset.missing=drop"
+            f"{n_missing} rows have missing values in {where}; clean the file or set dataset.missing=drop"
         )
     log.info("dropped %d rows with missing values", n_missing)
     return table.loc[~incomplete].reset_index(drop=True), n_missing
@@ -218,8 +218,7 @@ def _match_value(values: list[object], wanted: object, key: str, name: str) -> o
         if str(value) == str(wanted):
             return value
     raise SynthscaleError(
-        f"{key}: {wanted!r} is not a value of column '{name}' (values: "
-        f"{', '.join(map(repr, values))})"
+        f"{key}: {wanted!r} is not a value of column '{name}' (values: {', '.join(map(repr, values))})"
     )
 
 
@@ -243,15 +242,21 @@ def _spurious_values(column: pd.Series, name: str, positive: object) -> tuple[ob
     return next(v for v in values if v != chosen), chosen
 
 
-def _typed_features(features: pd.DataFrame) -> pd.DataFrame:
-    """Integers stay int64, decimals float64, everything else a category with its domain."""
+def _typed_features(features: pd.DataFrame, had_missing: list[str]) -> pd.DataFrame:
+    """Integers stay int64, decimals float64, everything else a category with its domain.
+
+    A CSV integer column with a missing value is read as float; once its incomplete rows
+    are dropped, whole numbers there become int64 again.
+    """
     typed = {}
     for name in features.columns:
         column = features[name]
         if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
             domain = sorted(column.astype(str).unique().tolist())
             typed[name] = pd.Categorical(column.astype(str), categories=domain)
-        elif pd.api.types.is_integer_dtype(column):
+        elif pd.api.types.is_integer_dtype(column) or (
+            name in had_missing and np.array_equal(column, np.round(column))
+        ):
             typed[name] = column.astype(np.int64)
         else:
             typed[name] = column.astype(np.float64)

@@ -96,13 +96,18 @@ def expand_grid(config: SweepConfig, dataset_name: str) -> list[GridPoint]:
 
 
 def make_batches(grid: list[GridPoint], fits_per_trial: int) -> list[Batch]:
-    """Chunk points sharing (task, seed) into trials of at most `fits_per_trial` fits."""
+    """Chunk points sharing (task, seed) into equal trials of at most `fits_per_trial` fits
+    (equal sizes keep the last round of trials from running on one worker alone)."""
     groups: dict[tuple[str, int], list[GridPoint]] = {}
     for grid_point in grid:
         groups.setdefault((grid_point.point.task, grid_point.seed), []).append(grid_point)
     batches = []
     for (task, seed), members in groups.items():
-        for start in range(0, len(members), fits_per_trial):
-            chunk = tuple(members[start : start + fits_per_trial])
-            batches.append(Batch(f"{task}-seed{seed}-{start // fits_per_trial:03d}", task, seed, chunk))
+        n_chunks = -(-len(members) // fits_per_trial)
+        base, extra = divmod(len(members), n_chunks)
+        start = 0
+        for number in range(n_chunks):
+            stop = start + base + (number < extra)
+            batches.append(Batch(f"{task}-seed{seed}-{number:03d}", task, seed, tuple(members[start:stop])))
+            start = stop
     return batches

@@ -57,7 +57,9 @@ def pool_key(spec: PoolSpec, dataset: Dataset, split_config: SplitConfig, genera
     )[:32]
 
 
-def build_pool(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> dict[str, pd.DataFrame]:
+def build_pool(
+    spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig
+) -> dict[str, pd.DataFrame]:
     """Fit the sampler on the rows it may see and sample every target once."""
     visible = split.seed_index if generator.data_access == "seed" else split.train_index
     sampler = make_sampler(spec.sampler, generator)
@@ -84,7 +86,12 @@ def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFram
 
 
 def load_or_build_pool(
-    spec: PoolSpec, dataset: Dataset, split: Split, split_config: SplitConfig, generator: GeneratorConfig, cache_dir: Path
+    spec: PoolSpec,
+    dataset: Dataset,
+    split: Split,
+    split_config: SplitConfig,
+    generator: GeneratorConfig,
+    cache_dir: Path,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """Read a verified cache entry or build, write and return a fresh one."""
     key = pool_key(spec, dataset, split_config, generator)
@@ -137,7 +144,7 @@ def _read_entry(entry: Path, spec: PoolSpec) -> dict[str, pd.DataFrame] | None:
     }
     if {t: len(r) for t, r in pools.items()} != {t: n for t, n in spec.demand if n > 0}:
         return None
-    for target, n in spec.demand:
+    for target, _ in spec.demand:
         pools.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
     return pools
 

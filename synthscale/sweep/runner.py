@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,18 @@ from synthscale._io import write_csv_atomic
 from synthscale.config import SweepConfig, save_config
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.errors import SynthscaleError
-from synthscale.experiments import Point, evaluate_point, real_rows, sampler_of, synthetic_demand, synthetic_segments
+from synthscale.experiments import (
+    Point,
+    evaluate_point,
+    real_rows,
+    sampler_of,
+    synthetic_demand,
+    synthetic_segments,
+)
 from synthscale.splits import Split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
 from synthscale.sweep.pools import PoolSpec, load_or_build_pool
-from synthscale.sweep.tracking import SweepTracker, default_tracking_uri
+from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +154,21 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     return records
 
 
-def _trainable(trial_config: dict[str, str], inputs: SweepInputs) -> None:
-    records = fit_batch(inputs.batches[trial_config["batch_id"]], inputs)
-    tune.report({"records": json.dumps(records), "n_fits": len(records)})
+def _trainable(trial_config: dict[str, str], inputs: SweepInputs, tracking: TrackingRef) -> None:
+    """A Tune trial: fit a batch, log its child runs from this worker, report the records."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    batch_id = trial_config["batch_id"]
+    records = fit_batch(inputs.batches[batch_id], inputs)
+    tracker_for(tracking).log_fits(batch_id, records)
+    tune.report(
+        {
+            "records": json.dumps(records),
+            "n_fits": len(records),
+            "batch_started": time.time() - (time.perf_counter() - started),
+            "batch_seconds": time.perf_counter() - started,
+            "batch_cpu_seconds": time.process_time() - cpu_started,
+        }
+    )
 
 
 def prepare_out_dir(out_dir: Path) -> None:
@@ -195,7 +215,10 @@ def run_sweep(
     try:
         pools = build_pools(plan, out_dir / "pools", show_progress)
         inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
-        records = run_trials(plan, inputs, tracker, out_dir, address, show_progress)
+        records = run_trials(plan, inputs, tracker.reference(), out_dir, address, show_progress)
+        missing = len(plan.grid) - len(tracker.logged_keys())
+        if missing:
+            raise RuntimeError(f"{missing} fits have no MLflow child run")
         results = results_table(records, plan.grid)
         write_csv_atomic(results, out_dir / RESULTS_FILE)
     except BaseException:
@@ -218,21 +241,22 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
 def run_trials(
     plan: SweepPlan,
     inputs: SweepInputs,
-    tracker: SweepTracker,
+    tracking: TrackingRef,
     out_dir: Path,
     address: str | None,
     show_progress: bool,
 ) -> list[dict[str, Any]]:
     """Phase 2: the batches as Ray Tune trials; returns every fit's record."""
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # results go to MLflow
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune tables on the console
     started_here = not ray.is_initialized()
     if started_here:
         _init_ray(address, plan.config.resources.num_cpus)
     bar = tqdm(total=len(plan.grid), desc="fits", unit="fit", disable=not show_progress)
-    collector = _FitCollector(tracker, bar, len(plan.batches))
+    collector = _FitCollector(bar, len(plan.batches))
     try:
         trainable = tune.with_resources(
-            tune.with_parameters(_trainable, inputs=inputs), {"cpu": plan.config.resources.cpus_per_trial}
+            tune.with_parameters(_trainable, inputs=inputs, tracking=tracking),
+            {"cpu": plan.config.resources.cpus_per_trial},
         )
         tuner = tune.Tuner(
             trainable,
@@ -261,22 +285,24 @@ def _init_ray(address: str | None, num_cpus: int | None) -> None:
         if address:
             ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+            ray.init(
+                num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
+            )
     except ConnectionError as exc:
         raise SynthscaleError(f"--address {address}: cannot reach a Ray cluster ({exc})") from exc
 
 
 class _FitCollector(tune.Callback):
-    """Driver-side: log each trial's fits to MLflow and advance the bar as results arrive."""
+    """Driver-side: gather each trial's records and advance the bar as results arrive."""
 
-    def __init__(self, tracker: SweepTracker, bar: tqdm, n_trials: int) -> None:
-        self.tracker, self.bar, self.n_trials = tracker, bar, n_trials
+    def __init__(self, bar: tqdm, n_trials: int) -> None:
+        self.bar, self.n_trials = bar, n_trials
         self.records: list[dict[str, Any]] = []
         self.trials_done = 0
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         records = json.loads(result["records"])
-        self.tracker.log_fits(records)
+        log.info("trial %s: %d fits in %.1f s", trial, len(records), result["batch_seconds"])
         self.records.extend(records)
         self.trials_done += 1
         self.bar.set_postfix_str(f"trials {self.trials_done}/{self.n_trials}")

@@ -1,13 +1,17 @@
 """MLflow: one parent run per sweep, one child run per fit, tagged with its grid key.
 
-We never trust driver memory for exactness: before a child run is created its grid key is
-looked up under the parent, so a retried trial or a resumed sweep cannot log a fit twice.
+The driver creates the parent; each Ray trial logs its own batch of child runs from its
+worker (in parallel, and straight to a remote server on a cluster). We never trust memory
+for exactness: a trial first looks up the grid keys already logged for its batch under the
+parent, so a retried trial or a resumed sweep cannot log a fit twice.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ from synthscale.errors import SynthscaleError
 log = logging.getLogger(__name__)
 
 GRID_KEY_TAG = "synthscale.grid_key"
+BATCH_TAG = "synthscale.batch"
 SWEEP_TAG = "synthscale.sweep"
 PARENT_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
@@ -42,10 +47,32 @@ def default_tracking_uri(out_dir: Path) -> str:
     return f"sqlite:///{out_dir.resolve() / 'mlflow.db'}"
 
 
+@dataclass(frozen=True)
+class TrackingRef:
+    """What a worker needs to log under the sweep's parent run (small, picklable)."""
+
+    uri: str
+    experiment_name: str
+    parent_id: str
+
+
+_WORKER_TRACKERS: dict[TrackingRef, SweepTracker] = {}
+
+
+def tracker_for(ref: TrackingRef) -> SweepTracker:
+    """One client per worker process and sweep: connecting costs more than a batch of runs."""
+    if ref not in _WORKER_TRACKERS:
+        tracker = SweepTracker(ref.uri, ref.experiment_name)
+        tracker.parent_id = ref.parent_id
+        _WORKER_TRACKERS[ref] = tracker
+    return _WORKER_TRACKERS[ref]
+
+
 class SweepTracker:
     """Creates the parent run and logs batches of fits as child runs."""
 
     def __init__(self, uri: str, experiment_name: str) -> None:
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # offline clusters; less overhead
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
@@ -63,38 +90,40 @@ class SweepTracker:
                 f"tracking.uri: cannot reach MLflow at {uri!r} ({exc}); start the server or "
                 "leave tracking.uri empty for a local sqlite store"
             ) from exc
+        self.experiment_name = experiment_name
         self.parent_id: str | None = None
-        self.logged_keys: set[str] = set()
 
     def start_parent(self, sweep_name: str, params: dict[str, Any], artifacts: list[Path]) -> str:
-        run = self.client.create_run(
-            self.experiment_id, run_name=sweep_name, tags={SWEEP_TAG: sweep_name}
-        )
+        run = self.client.create_run(self.experiment_id, run_name=sweep_name, tags={SWEEP_TAG: sweep_name})
         self.parent_id = run.info.run_id
         self._log_params(self.parent_id, params)
         for path in artifacts:
             self.client.log_artifact(self.parent_id, str(path))
         return self.parent_id
 
-    def child_keys(self) -> set[str]:
-        """Grid keys already logged under the parent (for idempotent logging)."""
-        runs = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.{PARENT_TAG} = '{self.parent_id}'",
-            max_results=50000,
-        )
+    def reference(self) -> TrackingRef:
+        assert self.parent_id is not None
+        return TrackingRef(self.uri, self.experiment_name, self.parent_id)
+
+    def logged_keys(self, batch_id: str | None = None) -> set[str]:
+        """Grid keys already logged under the parent, for the whole sweep or one batch."""
+        query = f"tags.`{PARENT_TAG}` = '{self.parent_id}'"
+        if batch_id is not None:
+            query += f" and tags.`{BATCH_TAG}` = '{batch_id}'"
+        runs = self.client.search_runs([self.experiment_id], filter_string=query, max_results=50000)
         return {run.data.tags[GRID_KEY_TAG] for run in runs if GRID_KEY_TAG in run.data.tags}
 
-    def log_fits(self, records: list[dict[str, Any]]) -> int:
-        """One child run per record not yet logged; returns how many were created."""
+    def log_fits(self, batch_id: str, records: list[dict[str, Any]]) -> int:
+        """One child run per record whose grid key is not logged yet; returns how many."""
         from mlflow.entities import Metric, Param
 
+        done = self.logged_keys(batch_id)
         created = 0
         for record in records:
             key = record["grid_key"]
-            if key in self.logged_keys:
+            if key in done:
                 continue
-            tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, RUN_NAME_TAG: key}
+            tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, BATCH_TAG: batch_id, RUN_NAME_TAG: key}
             run = self.client.create_run(self.experiment_id, tags=tags, run_name=key)
             now = int(time.time() * 1000)
             params = [Param(name, str(record[name])) for name in PARAM_COLUMNS if name in record]
@@ -105,7 +134,7 @@ class SweepTracker:
             ]
             self.client.log_batch(run.info.run_id, metrics=metrics, params=params)
             self.client.set_terminated(run.info.run_id)
-            self.logged_keys.add(key)
+            done.add(key)
             created += 1
         return created
 

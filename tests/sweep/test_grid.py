@@ -1,0 +1,142 @@
+"""Grid expansion: how many fits a sweep file asks for, their keys, and how trials batch them."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from synthscale.config import validate_config
+from synthscale.errors import SynthscaleError
+from synthscale.sweep.grid import expand_grid, make_batches, valid_methods
+
+
+def sweep_config(
+    *,
+    tasks=("imbalance",),
+    protocols=("ratio",),
+    methods=("raw", "smote", "smote_aug"),
+    ks=(0, 1, 2),
+    n_aug=(0, 2, 4),
+    seeds=(0, 1),
+    classifiers=("xgboost",),
+    reference=True,
+):
+    return validate_config(
+        {
+            "experiment": {
+                "tasks": list(tasks),
+                "protocols": list(protocols),
+                "seeds": list(seeds),
+                "ratio": {"ks": list(ks)},
+                "augment": {"n_aug": list(n_aug), "reference": reference},
+            },
+            "methods": list(methods),
+            "downstream": {"classifiers": list(classifiers)},
+        }
+    )
+
+
+def test_ratio_grid_is_methods_times_ks_times_seeds():
+    grid = expand_grid(sweep_config(), "craft")
+    assert len(grid) == 3 * 3 * 2
+    keys = [g.key for g in grid]
+    assert len(set(keys)) == len(keys)
+    assert "craft/imbalance/ratio/smote_aug/k=2/seed=1/xgboost" in keys
+    assert Counter(g.point.method for g in grid) == {"raw": 6, "smote": 6, "smote_aug": 6}
+    assert {(g.point.k, g.seed) for g in grid if g.point.method == "smote"} == {
+        (k, seed) for k in (0, 1, 2) for seed in (0, 1)
+    }
+
+
+def test_grid_multiplies_tasks_and_classifiers():
+    config = sweep_config(tasks=("imbalance", "spurious"), classifiers=("xgboost", "logistic_regression"))
+    grid = expand_grid(config, "craft")
+    assert len(grid) == 2 * 3 * 3 * 2 * 2
+    assert len({g.key for g in grid}) == len(grid)
+
+
+def test_augment_shares_one_curve_per_sampler_and_adds_raw_and_all_real_once():
+    config = sweep_config(protocols=("augment",), classifiers=("xgboost", "logistic_regression"))
+    grid = expand_grid(config, "craft")
+    per_seed_classifier = Counter((g.seed, g.classifier) for g in grid)
+    # smote and smote_aug give one smote curve of 3 sizes, plus raw once and all_real once
+    assert per_seed_classifier == {
+        (s, c): 3 + 1 + 1 for s in (0, 1) for c in ("xgboost", "logistic_regression")
+    }
+    methods = Counter(g.point.method for g in grid)
+    assert methods == {"smote": 3 * 4, "raw": 4, "all_real": 4}
+    assert {g.point.n_aug_units for g in grid if g.point.method == "smote"} == {0, 2, 4}
+    assert all(g.point.experiment == "augment" for g in grid)
+    assert len({g.key for g in grid}) == len(grid)
+
+
+def test_augment_without_raw_or_reference_has_only_sampler_points():
+    config = sweep_config(protocols=("augment",), methods=("ros_aug", "smote"), reference=False)
+    grid = expand_grid(config, "craft")
+    assert Counter(g.point.method for g in grid) == {"ros": 3 * 2, "smote": 3 * 2}
+
+
+def test_both_protocols_add_up():
+    config = sweep_config(protocols=("ratio", "augment"))
+    grid = expand_grid(config, "adult")
+    assert len(grid) == (3 * 3 + 3 + 1 + 1) * 2
+    assert all(g.key.startswith("adult/imbalance/") for g in grid)
+
+
+def test_unknown_method_suggests_the_nearest():
+    with pytest.raises(
+        SynthscaleError, match=r"unknown method 'smote_agu'; did you mean 'smote_aug'\?; available: "
+    ):
+        expand_grid(sweep_config(methods=("raw", "smote_agu")), "craft")
+
+
+def test_raw_aug_is_not_a_method():
+    assert "raw_aug" not in valid_methods()
+    with pytest.raises(SynthscaleError, match=r"unknown method 'raw_aug'"):
+        expand_grid(sweep_config(methods=("raw_aug",)), "craft")
+
+
+def test_no_methods_is_refused():
+    with pytest.raises(SynthscaleError, match=r"methods: list at least one of raw, "):
+        expand_grid(sweep_config(methods=()), "craft")
+
+
+def test_repeated_method_is_refused():
+    with pytest.raises(SynthscaleError, match=r"the grid repeats a point"):
+        expand_grid(sweep_config(methods=("smote", "smote")), "craft")
+
+
+@pytest.mark.parametrize("fits_per_trial", [1, 7, 40])
+def test_batches_share_task_and_seed_respect_size_and_cover_each_point_once(fits_per_trial):
+    config = sweep_config(
+        tasks=("imbalance", "spurious"),
+        protocols=("ratio", "augment"),
+        seeds=(0, 1, 2),
+        classifiers=("xgboost", "logistic_regression"),
+    )
+    grid = expand_grid(config, "craft")
+    batches = make_batches(grid, fits_per_trial)
+    for batch in batches:
+        assert 1 <= len(batch.points) <= fits_per_trial
+        assert {(g.point.task, g.seed) for g in batch.points} == {(batch.task, batch.seed)}
+    assert len({b.batch_id for b in batches}) == len(batches)
+    covered = Counter(g.key for b in batches for g in b.points)
+    assert covered == Counter(g.key for g in grid)
+    assert set(covered.values()) == {1}
+    per_group = Counter((g.point.task, g.seed) for g in grid)
+    assert len(per_group) == 2 * 3
+    assert len(batches) == sum(math.ceil(n / fits_per_trial) for n in per_group.values())
+
+
+@pytest.mark.parametrize(
+    ("n_points", "fits_per_trial", "sizes"), [(10, 4, [4, 3, 3]), (12, 5, [4, 4, 4]), (9, 9, [9])]
+)
+def test_batches_of_one_group_are_equal_up_to_one_fit(n_points, fits_per_trial, sizes):
+    """make_batches promises equal trials, so no last trial runs alone with a remainder."""
+    config = sweep_config(methods=("raw",), ks=range(n_points), seeds=(0,))
+    grid = expand_grid(config, "craft")
+    assert len(grid) == n_points
+    batches = make_batches(grid, fits_per_trial)
+    assert sorted((len(b.points) for b in batches), reverse=True) == sizes

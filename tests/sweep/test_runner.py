@@ -1,0 +1,96 @@
+"""A small sweep end to end: Ray Tune trials, one MLflow child run per results.csv row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscale.config import validate_config
+from synthscale.errors import SynthscaleError
+from synthscale.sweep.grid import expand_grid
+from synthscale.sweep.runner import RESULT_COLUMNS, plan_sweep, run_sweep
+from synthscale.sweep.tracking import GRID_KEY_TAG, PARENT_TAG
+
+SMALL_SWEEP = {
+    "name": "small",
+    "dataset": {"name": "craft", "craft_rows": 2000},
+    "split": {"seed_size": 40},
+    "experiment": {
+        "tasks": ["imbalance", "spurious"],
+        "protocols": ["ratio", "augment"],
+        "seeds": [0, 1],
+        "ratio": {"ks": [0, 3]},
+        "augment": {"n_aug": [0, 2]},
+    },
+    "methods": ["raw", "smote", "ros_aug"],
+    "downstream": {"classifiers": ["xgboost", "logistic_regression"]},
+    "resources": {"fits_per_trial": 12},
+}
+
+
+@pytest.fixture(scope="module")
+def small_run(ray_local, tmp_path_factory):
+    config = validate_config(SMALL_SWEEP)
+    out_dir = tmp_path_factory.mktemp("sweep")
+    return config, run_sweep(config, out_dir, show_progress=False)
+
+
+def test_results_csv_has_one_row_per_grid_point(small_run):
+    config, result = small_run
+    table = pd.read_csv(result.out_dir / "results.csv")
+    keys = [g.key for g in expand_grid(config, "craft")]
+    assert len(table) == len(keys) == 2 * 2 * 2 * (3 * 2 + (1 + 2 * 2 + 1))
+    assert table["grid_key"].tolist() == keys
+    assert set(RESULT_COLUMNS) <= set(table.columns)
+    risks = table[["minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy"]]
+    assert np.isfinite(risks.to_numpy()).all()
+    assert (table["worst_group_ce"] >= table["balanced_ce"] - 1e-12).all()
+
+
+def test_mlflow_holds_exactly_one_child_run_per_row(small_run):
+    from mlflow import MlflowClient
+
+    _, result = small_run
+    client = MlflowClient(tracking_uri=result.tracking_uri)
+    experiment = client.get_experiment_by_name("synthscale")
+    runs = client.search_runs([experiment.experiment_id], max_results=10000)
+    parents = [r for r in runs if PARENT_TAG not in r.data.tags]
+    children = [r for r in runs if r.data.tags.get(PARENT_TAG) == result.parent_run_id]
+    assert [p.info.run_id for p in parents] == [result.parent_run_id]
+    assert len(children) == len(runs) - 1 == len(result.results)
+    child_keys = [c.data.tags[GRID_KEY_TAG] for c in children]
+    assert sorted(child_keys) == sorted(result.results["grid_key"])
+    assert all(c.info.status == "FINISHED" for c in children)
+    row = result.results.iloc[5]
+    child = next(c for c in children if c.data.tags[GRID_KEY_TAG] == row["grid_key"])
+    assert child.data.metrics["minority_ce"] == pytest.approx(row["minority_ce"])
+    assert child.data.params["method"] == row["method"]
+
+
+def test_pools_are_built_once_per_task_sampler_and_seed(small_run):
+    _, result = small_run
+    entries = [p for p in (result.out_dir / "pools").iterdir() if p.is_dir()]
+    assert len(entries) == 2 * 2 * 2  # tasks x samplers (smote, ros) x seeds
+    assert not [p for p in entries if ".partial-" in p.name]
+    used = result.results.loc[result.results["pool"] != "", "pool"].unique()
+    assert sorted(used) == sorted(p.name for p in entries)
+
+
+def test_config_that_ran_is_saved(small_run):
+    config, result = small_run
+    from synthscale.config import load_config
+
+    assert load_config(result.out_dir / "config.resolved.yaml") == config
+
+
+def test_a_finished_sweep_directory_is_refused(small_run):
+    config, result = small_run
+    with pytest.raises(SynthscaleError, match="already holds a finished sweep"):
+        run_sweep(config, result.out_dir, show_progress=False)
+
+
+def test_ratio_needing_more_rows_than_the_pool_fails_before_writing(tmp_path):
+    raw = {**SMALL_SWEEP, "experiment": {**SMALL_SWEEP["experiment"], "ratio": {"ks": [0, 200]}}}
+    with pytest.raises(SynthscaleError, match="real rows of pool"):
+        plan_sweep(validate_config(raw))

@@ -1,0 +1,108 @@
+"""The CLI: bad input is one 'error:' line, exit code 2, and no output directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synthscale.cli import EXIT_USER_ERROR, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_sweep(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    return path
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def bad_label_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "three.csv"
+    pd.DataFrame({"x": range(30), "y": ["a", "b", "c"] * 10}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sweep", "overrides", "message"),
+    [
+        ("dataset:\n  lable: income\n", [], "unknown key 'dataset.lable'; did you mean 'dataset.label'"),
+        ("methods: [raw, smoote]\n", [], "unknown method 'smoote'; did you mean 'smote'"),
+        ("downstream:\n  classifiers: [xgbost]\n", [], "downstream.classifiers.0"),
+        ("dataset:\n  name: mnist\n", [], "dataset.name"),
+        ("split:\n  seed_size: 202\n", [], "divisible by 4"),
+        ("experiment:\n  ratio:\n    ks: [0, 100]\n", [], "real rows of pool"),
+        ("split:\n  seed_size: 8000\n", [], "training rows, the seed set needs 2000"),
+        ("{}\n", ["dataset.name=null", "dataset.path=nowhere.csv", "dataset.label=y"], "not found"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_no_output(tmp_path, capsys, sweep, overrides, message):
+    out_dir = tmp_path / "out"
+    args = ["run", str(write_sweep(tmp_path, sweep)), "--out", str(out_dir), "--no-progress"]
+    for override in overrides:
+        args += ["--set", override]
+    code, err = run_cli(args, capsys)
+    assert code == EXIT_USER_ERROR
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+def test_label_with_three_values_and_missing_label_column(tmp_path, capsys, bad_label_csv):
+    sweep = write_sweep(tmp_path, "{}\n")
+    base = ["run", str(sweep), "--out", str(tmp_path / "out"), "--set", "dataset.name=null"]
+    code, err = run_cli([*base, "--set", f"dataset.path={bad_label_csv}", "--set", "dataset.label=y"], capsys)
+    assert code == EXIT_USER_ERROR and "has 3 distinct values" in err
+    code, err = run_cli(
+        [*base, "--set", f"dataset.path={bad_label_csv}", "--set", "dataset.label=yy"], capsys
+    )
+    assert code == EXIT_USER_ERROR and "column 'yy' not in the table; did you mean 'y'" in err
+
+
+def test_spurious_task_without_spurious_column(tmp_path, capsys):
+    path = tmp_path / "two.csv"
+    pd.DataFrame({"x": range(400), "y": [0, 1, 1, 1] * 100}).to_csv(path, index=False)
+    sweep = write_sweep(tmp_path, "{}\n")
+    code, err = run_cli(
+        [
+            "run",
+            str(sweep),
+            "--set",
+            "dataset.name=null",
+            "--set",
+            f"dataset.path={path}",
+            "--set",
+            "dataset.label=y",
+        ],
+        capsys,
+    )
+    assert code == EXIT_USER_ERROR and "set dataset.spurious=<column>" in err
+
+
+def test_config_prints_the_resolved_yaml_with_overrides(capsys):
+    assert main(["config", str(REPO / "sweeps" / "quickstart.yaml"), "--set", "experiment.seeds=[3]"]) == 0
+    out = capsys.readouterr().out
+    assert "name: quickstart" in out and "seeds:\n  - 3\n" in out
+
+
+def test_help_lists_commands_and_keys():
+    result = subprocess.run(
+        [sys.executable, "-m", "synthscale.cli", "run", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--set KEY=VALUE" in result.stdout and "--address" in result.stdout
+    keys = subprocess.run(
+        [sys.executable, "-m", "synthscale.cli", "config", "--keys"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "dataset.label:" in keys.stdout and "experiment.augment.n_aug:" in keys.stdout
