@@ -1,0 +1,40 @@
+"""The README's promise: the quickstart sweep runs from the command line, exactly tracked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synthscale.config import load_config
+from synthscale.sweep.grid import expand_grid
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / "sweeps" / "quickstart.yaml"
+
+
+@pytest.mark.slow
+def test_quickstart_sweep_from_the_command_line(tmp_path):
+    out_dir = tmp_path / "quickstart"
+    subprocess.run(
+        [sys.executable, "-m", "synthscale.cli", "run", str(QUICKSTART), "--out", str(out_dir), "--no-progress"],
+        check=True,
+        timeout=600,
+    )
+    results = pd.read_csv(out_dir / "results.csv")
+    grid_keys = [g.key for g in expand_grid(load_config(QUICKSTART), "craft")]
+    assert results["grid_key"].tolist() == grid_keys
+    assert set(results["method"]) == {"raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug", "all_real"}
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{out_dir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("synthscale")
+    runs = client.search_runs([experiment.experiment_id], max_results=10000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert sorted(r.data.tags["synthscale.grid_key"] for r in children) == sorted(grid_keys)
