@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -69,9 +70,9 @@ def _add_set_option(command: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))  # quiet schema migrations
     try:
         if args.command == "run":
             return _run(args)
@@ -101,6 +102,9 @@ def _config(args: argparse.Namespace) -> int:
         print("\n".join(describe_config()))
         return 0
     config = load_config(args.sweep, args.overrides)
+    from synthscale.sweep.grid import check_methods  # the sampler registry knows the names
+
+    check_methods(config.methods)
     print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), end="")
     return 0
 

@@ -1,13 +1,13 @@
 """The sweep configuration: one typed model, loaded from YAML in one place.
 
 Every field has a default and a description, so `SweepConfig` doubles as the YAML reference
-(README "YAML reference" is generated from it by `describe_config`).
+(`synthscale config --keys` prints it through `describe_config`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -89,7 +89,7 @@ class AugmentConfig(_Section):
 class ExperimentConfig(_Section):
     tasks: list[Task] = Field(["imbalance", "spurious"], description="imbalance, spurious")
     protocols: list[Protocol] = Field(["ratio", "augment"], description="ratio, augment")
-    seeds: list[int] = Field(
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(
         [0, 1, 2, 3, 4], description="replicates: each seeds the split, generator and fit"
     )
     ratio: RatioConfig = RatioConfig()
@@ -181,9 +181,22 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             raise SynthscaleError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
             raise SynthscaleError(f"{path}: expected a mapping of sections at the top level")
+    _fill_empty_sections(raw, SweepConfig)
     for override in overrides or []:
         _apply_override(raw, override)
     return validate_config(raw)
+
+
+def _fill_empty_sections(raw: dict[str, Any], model: type[BaseModel]) -> None:
+    """`dataset:` with nothing under it reads as None: make it an empty section."""
+    for key, value in list(raw.items()):
+        field = model.model_fields.get(key)
+        annotation = field.annotation if field else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if value is None:
+                raw[key] = {}
+            elif isinstance(value, dict):
+                _fill_empty_sections(value, annotation)
 
 
 def validate_config(raw: dict[str, Any]) -> SweepConfig:

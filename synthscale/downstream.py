@@ -6,6 +6,8 @@ schema, so a category absent from a training set still gets its (all-zero) colum
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -15,11 +17,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
-from synthscale.config import DownstreamConfig
+from synthscale.config import Classifier, DownstreamConfig
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError, did_you_mean
 
-CLASSIFIERS = ("xgboost", "random_forest", "logistic_regression")
+CLASSIFIERS = get_args(Classifier)
 
 
 def make_classifier(name: str, config: DownstreamConfig, schema: Schema, fit_seed: int) -> Pipeline:
@@ -72,7 +74,6 @@ def fit_predict(
     pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray, X_test: pd.DataFrame
 ) -> np.ndarray:
     """Fit with sample weights and return P(y = 1 | x) on the test rows."""
-    if len(np.unique(y)) < 2:
-        raise SynthscaleError("a training set holds only one class; the protocol cannot fit it")
+    assert len(np.unique(y)) == 2, "every protocol's training set holds both classes (the seed set does)"
     pipeline.fit(X, y, model__sample_weight=weight)
     return pipeline.predict_proba(X_test)[:, 1]

@@ -9,19 +9,17 @@ needs (`synthetic_demand`), serves every ratio and every N: larger N adds rows t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from synthscale.config import DownstreamConfig, ExperimentConfig
+from synthscale.config import DownstreamConfig, ExperimentConfig, Protocol
 from synthscale.data.loaders import Dataset
 from synthscale.downstream import fit_predict, make_classifier
 from synthscale.errors import SynthscaleError
 from synthscale.risks import compute_risks
 from synthscale.splits import TASK_TARGETS, Split, Task, row_targets
 
-Protocol = Literal["ratio", "augment"]
 RAW, ALL_REAL, AUG_SUFFIX = "raw", "all_real", "_aug"
 
 
@@ -148,7 +146,7 @@ def build_training_set(
     for segment in segments:
         pool = pools[segment.target]
         if len(pool) < segment.stop:
-            raise SynthscaleError(
+            raise RuntimeError(
                 f"synthetic pool for {segment.target} holds {len(pool)} rows, {point} needs {segment.stop}"
             )
         n = segment.stop - segment.start

@@ -8,16 +8,13 @@ the imbalance task, or an (attribute, label) group ('a1_y1', ...) in the spuriou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from synthscale.config import SplitConfig
+from synthscale.config import SplitConfig, Task
 from synthscale.data.loaders import Dataset, Schema
 from synthscale.errors import SynthscaleError
-
-Task = Literal["imbalance", "spurious"]
 
 MINORITY_CLASS, MAJORITY_CLASS = "y1", "y0"
 AGREE_GROUPS = ("a1_y1", "a0_y0")
@@ -92,7 +89,7 @@ def describe_target(schema: Schema, key: str) -> str:
 def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     """Test set stratified by group, then a seed set balanced over groups (or classes)."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
-    _check_strata(dataset, strata)
+    _check_strata(dataset, strata, config.test_fraction)
     rows = np.arange(len(dataset.y))
     train_rows, test_rows = train_test_split(
         rows, test_size=config.test_fraction, stratify=strata, random_state=split_seed
@@ -120,24 +117,33 @@ def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     return Split(split_seed, np.sort(test_rows), np.concatenate(seed_parts), pools)
 
 
-def _check_strata(dataset: Dataset, strata: np.ndarray) -> None:
-    expected = ("y0", "y1") if dataset.a is None else ALL_GROUPS
+def _expected_strata(dataset: Dataset) -> tuple[str, ...]:
+    return ("y0", "y1") if dataset.a is None else ALL_GROUPS
+
+
+def _check_strata(dataset: Dataset, strata: np.ndarray, test_fraction: float) -> None:
+    """Every stratum needs two rows, and the test set one row per stratum."""
     keys, counts = np.unique(strata, return_counts=True)
     found = dict(zip(keys.tolist(), counts.tolist(), strict=True))
-    for key in expected:
+    for key in _expected_strata(dataset):
         if found.get(key, 0) < 2:
+            fix = "choose another dataset.spurious or drop it" if dataset.a is not None else "use more data"
             raise SynthscaleError(
-                f"group {describe_target(dataset.schema, key)} has {found.get(key, 0)} rows; "
-                "every (attribute, label) group needs rows to split; choose another "
-                "dataset.spurious or drop it"
+                f"group {describe_target(dataset.schema, key)} has {found.get(key, 0)} rows, "
+                f"at least 2 are needed to split it; {fix}"
             )
+    n_test = int(np.ceil(test_fraction * len(strata)))
+    if n_test < len(found):
+        raise SynthscaleError(
+            f"split.test_fraction={test_fraction} gives {n_test} test rows for {len(found)} groups; "
+            "raise split.test_fraction"
+        )
 
 
 def _check_test_groups(dataset: Dataset, test_strata: np.ndarray) -> None:
     present = set(np.unique(test_strata).tolist())
-    for key in np.unique(class_keys(dataset.y) if dataset.a is None else ALL_GROUPS):
+    for key in _expected_strata(dataset):
         if key not in present:
             raise SynthscaleError(
-                f"group {describe_target(dataset.schema, str(key))} has no test rows; "
-                "raise split.test_fraction"
+                f"group {describe_target(dataset.schema, key)} has no test rows; raise split.test_fraction"
             )

@@ -43,6 +43,13 @@ def bad_label_csv(tmp_path: Path) -> Path:
         ("experiment:\n  ratio:\n    ks: [0, 100]\n", [], "real rows of pool"),
         ("split:\n  seed_size: 8000\n", [], "training rows, the seed set needs 2000"),
         ("{}\n", ["dataset.name=null", "dataset.path=nowhere.csv", "dataset.label=y"], "not found"),
+        (
+            "experiment:\n  seeds: [-1]\n",
+            [],
+            "experiment.seeds.0: Input should be greater than or equal to 0",
+        ),
+        ("split:\n  test_fraction: 0.0001\n", [], "raise split.test_fraction"),
+        ("generator:\n  k_neighbors: 60\n", [], "has 50 rows among the rows the sampler may see"),
     ],
 )
 def test_bad_input_is_one_clear_error_and_no_output(tmp_path, capsys, sweep, overrides, message):
@@ -106,3 +113,21 @@ def test_help_lists_commands_and_keys():
         check=True,
     )
     assert "dataset.label:" in keys.stdout and "experiment.augment.n_aug:" in keys.stdout
+
+
+def test_an_out_dir_that_cannot_be_created_is_refused(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code, err = run_cli(
+        ["run", str(REPO / "sweeps" / "quickstart.yaml"), "--out", str(blocker / "out")], capsys
+    )
+    assert code == EXIT_USER_ERROR and "is not a writable directory" in err
+
+
+def test_a_malformed_csv_is_named_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "broken.csv"
+    path.write_text('a,b,label\n1,2,0\n3,"4,1\n')
+    sweep = write_sweep(tmp_path, "{}\n")
+    overrides = ["dataset.name=null", f"dataset.path={path}", "dataset.label=label"]
+    code, err = run_cli(["run", str(sweep), *[a for o in overrides for a in ("--set", o)]], capsys)
+    assert code == EXIT_USER_ERROR and "cannot read broken.csv" in err

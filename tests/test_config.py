@@ -209,3 +209,11 @@ def test_describe_config_has_one_line_per_leaf_field():
     # sections expand into their fields instead of getting a line of their own
     assert not any(line.startswith(("dataset:", "experiment:", "experiment.ratio:")) for line in lines)
     assert len(lines) == len({line.split(":")[0] for line in lines})
+
+
+def test_an_empty_section_means_its_defaults(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("dataset:\nsplit:\n  seed_size: 40\n")
+    config = load_config(path, ["dataset.label=Target"])
+    assert config.dataset.name == "craft" and config.dataset.label == "Target"
+    assert config.split.seed_size == 40

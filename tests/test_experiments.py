@@ -278,7 +278,7 @@ def test_augment_beyond_the_pool_names_the_augment_setting(craft):
 
 def test_short_pool_is_refused(big_craft, split, smote_pools):
     short = {target: rows.iloc[:10] for target, rows in smote_pools["imbalance"].items()}
-    with pytest.raises(SynthscaleError, match=r"synthetic pool for y1 holds 10 rows, .* needs 300"):
+    with pytest.raises(RuntimeError, match=r"synthetic pool for y1 holds 10 rows, .* needs 300"):
         build_training_set(big_craft, split, Point("imbalance", "ratio", "smote", k=3), short, S, EXPERIMENT)
 
 

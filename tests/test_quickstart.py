@@ -20,14 +20,32 @@ QUICKSTART = REPO / "sweeps" / "quickstart.yaml"
 def test_quickstart_sweep_from_the_command_line(tmp_path):
     out_dir = tmp_path / "quickstart"
     subprocess.run(
-        [sys.executable, "-m", "synthscale.cli", "run", str(QUICKSTART), "--out", str(out_dir), "--no-progress"],
+        [
+            sys.executable,
+            "-m",
+            "synthscale.cli",
+            "run",
+            str(QUICKSTART),
+            "--out",
+            str(out_dir),
+            "--no-progress",
+        ],
         check=True,
         timeout=600,
     )
     results = pd.read_csv(out_dir / "results.csv")
     grid_keys = [g.key for g in expand_grid(load_config(QUICKSTART), "craft")]
     assert results["grid_key"].tolist() == grid_keys
-    assert set(results["method"]) == {"raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug", "all_real"}
+    assert set(results["method"]) == {
+        "raw",
+        "ros",
+        "smote",
+        "adasyn",
+        "ros_aug",
+        "smote_aug",
+        "adasyn_aug",
+        "all_real",
+    }
 
     from mlflow import MlflowClient
 

@@ -35,11 +35,12 @@ ColumnKind = Literal["int", "float", "category"]
 
 @dataclass(frozen=True)
 class Column:
-    """One feature: its kind and, for categories, the full domain."""
+    """One feature: its kind and domain (categories, or the observed integers)."""
 
     name: str
     kind: ColumnKind
     categories: tuple[str, ...] = ()
+    int_values: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,14 @@ def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
     if not path.is_file():
         raise SynthscaleError(f"dataset.path: file {str(path)!r} not found")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, na_values=na_values, skipinitialspace=True)
-    if suffix in (".parquet", ".pq"):
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, na_values=na_values, skipinitialspace=True)
         return pd.read_parquet(path)
-    raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise SynthscaleError(f"dataset.path: cannot read {path.name}: {exc}") from exc
 
 
 def fetch_adult(cache_dir: Path) -> pd.DataFrame:
@@ -266,5 +270,6 @@ def _typed_features(features: pd.DataFrame, had_missing: list[str]) -> pd.DataFr
 def _describe_column(column: pd.Series) -> Column:
     if isinstance(column.dtype, pd.CategoricalDtype):
         return Column(str(column.name), "category", tuple(column.cat.categories))
-    kind: ColumnKind = "int" if pd.api.types.is_integer_dtype(column) else "float"
-    return Column(str(column.name), kind)
+    if pd.api.types.is_integer_dtype(column):
+        return Column(str(column.name), "int", int_values=tuple(np.unique(column).tolist()))
+    return Column(str(column.name), "float")

@@ -14,10 +14,12 @@ import pandas as pd
 
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
+from synthscale.splits import describe_target
 
 
 class Sampler(Protocol):
     name: str
+    min_target_rows: int  # a target with fewer visible rows cannot be sampled
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
@@ -33,12 +35,13 @@ class Sampler(Protocol):
 
 
 def restore_dtypes(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Integers back to int64 (rounded), categories back to their full domain."""
+    """Integers back to int64, snapped to the nearest observed value (an interpolated 0/1 flag
+    stays 0 or 1, X6 stays -1 or 1); categories back to their full domain."""
     restored = {}
     for column in schema.columns:
         values = rows[column.name]
         if column.kind == "int":
-            restored[column.name] = np.rint(values.astype(np.float64)).astype(np.int64)
+            restored[column.name] = snap_to_values(values.to_numpy(np.float64), column.int_values)
         elif column.kind == "float":
             restored[column.name] = values.astype(np.float64)
         else:
@@ -46,14 +49,25 @@ def restore_dtypes(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(restored).reset_index(drop=True)
 
 
-def check_target(name: str, target: str, targets: np.ndarray, minimum: int) -> int:
+def snap_to_values(values: np.ndarray, observed: tuple[int, ...]) -> np.ndarray:
+    """Each value replaced by the nearest of the sorted `observed` integers."""
+    domain = np.asarray(observed, dtype=np.float64)
+    if len(domain) == 1:
+        return np.full(len(values), observed[0], dtype=np.int64)
+    right = np.clip(np.searchsorted(domain, values), 1, len(domain) - 1)
+    left = right - 1
+    nearest = np.where(values - domain[left] <= domain[right] - values, left, right)
+    return domain[nearest].astype(np.int64)
+
+
+def check_target(name: str, target: str, targets: np.ndarray, minimum: int, schema: Schema) -> int:
     """Count the fitted rows of `target`; refuse a target the sampler never saw."""
     count = int(np.sum(targets == target))
     if count < minimum:
-        seen = ", ".join(sorted(set(targets.tolist())))
+        seen = ", ".join(describe_target(schema, t) for t in sorted(set(targets.tolist())))
         raise SynthscaleError(
-            f"{name}: target '{target}' has {count} rows among the rows it may see "
-            f"(targets seen: {seen}); it needs at least {minimum}"
-            + ("; lower generator.k_neighbors or use generator.data_access=train" if count else "")
+            f"{name}: {describe_target(schema, target)} has {count} rows among the rows the sampler "
+            f"may see (it saw {seen}); it needs at least {minimum}"
+            + ("; lower generator.k_neighbors or set generator.data_access=train" if count else "")
         )
     return count

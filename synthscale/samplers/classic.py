@@ -23,6 +23,7 @@ from synthscale.samplers.registry import register
 # each call asks for at least this many extra rows, and a shortfall is asked for again.
 ADASYN_MIN_SLACK = 16
 ADASYN_MAX_ROUNDS = 20
+MAX_SEED = 2**31 - 1  # numpy and sklearn accept seeds below this
 
 
 class _ImblearnSampler(ABC):
@@ -38,7 +39,10 @@ class _ImblearnSampler(ABC):
         self._schema: Schema | None = None
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _ImblearnSampler:
-        self._rows = rows[schema.feature_names].reset_index(drop=True)
+        # imblearn casts interpolated values back to int64 by truncation; give it floats and
+        # let restore_dtypes snap them to observed integers instead.
+        as_float = dict.fromkeys(schema.integer_names, np.float64)
+        self._rows = rows[schema.feature_names].astype(as_float).reset_index(drop=True)
         self._targets = np.asarray(targets).astype(str)
         self._schema = schema
         return self
@@ -49,7 +53,7 @@ class _ImblearnSampler(ABC):
     def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
         if self._rows is None or self._schema is None:
             raise RuntimeError(f"{self.name}: call fit() before sample()")
-        count = check_target(self.name, target, self._targets, self.min_target_rows)
+        count = check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
         if n == 0:
             return restore_dtypes(self._rows.iloc[:0], self._schema)
         new_rows = self._new_rows(n, target, count, generator_seed)
@@ -116,7 +120,7 @@ class AdasynWrapper(_ImblearnSampler):
         parts, missing = [], n
         for _ in range(ADASYN_MAX_ROUNDS):
             request = missing + max(ADASYN_MIN_SLACK, missing // 10)
-            round_seed = int(rng.integers(2**31 - 1))
+            round_seed = int(rng.integers(MAX_SEED))
             try:
                 resampled, _ = self._resampler({target: count + request}, round_seed).fit_resample(
                     encoded, self._targets

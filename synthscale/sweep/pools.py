@@ -15,18 +15,20 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from synthscale._io import hash_json
-from synthscale.config import GeneratorConfig, SplitConfig
+from synthscale._io import atomic_write, hash_json
+from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Dataset
-from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
+from synthscale.samplers.base import check_target
 from synthscale.splits import Split, Task, describe_target, row_targets
 
 log = logging.getLogger(__name__)
 
 POOL_FILE, MANIFEST_FILE, TARGET_COLUMN = "pool.parquet", "manifest.json", "_target"
+POOL_KEY_CHARS = 32  # of the sha256 hex digest: short directory names, no realistic collisions
 
 
 @dataclass(frozen=True)
@@ -39,31 +41,48 @@ class PoolSpec:
     demand: tuple[tuple[str, int], ...]  # (target, rows), sorted
 
 
-def pool_key(spec: PoolSpec, dataset: Dataset, split_config: SplitConfig, generator: GeneratorConfig) -> str:
-    """Everything that changes the rows, hashed: data, split, sampler settings, seed, sizes."""
+def visible_rows(
+    dataset: Dataset, split: Split, task: Task, data_access: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows a generator may see (seed set or all training rows) and their target keys."""
+    visible = split.seed_index if data_access == "seed" else split.train_index
+    return visible, row_targets(dataset, task, visible)
+
+
+def pool_key(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> str:
+    """Everything that changes the rows, hashed: the data, which rows the sampler sees and
+    their targets (so the split and the label/attribute encoding), settings, seed, sizes."""
+    visible, targets = visible_rows(dataset, split, spec.task, generator.data_access)
     sampler = make_sampler(spec.sampler, generator)
     return hash_json(
         {
             "data": dataset.data_hash,
-            "split": split_config.model_dump(mode="json"),
-            "split_seed": spec.seed,
+            "visible_rows": hashlib.sha256(visible.tobytes() + "|".join(targets).encode()).hexdigest(),
             "task": spec.task,
             "sampler": spec.sampler,
             "settings": sampler.cache_settings(),
-            "data_access": generator.data_access,
             "generator_seed": spec.seed,
             "demand": spec.demand,
         }
-    )[:32]
+    )[:POOL_KEY_CHARS]
+
+
+def check_pool_feasible(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> None:
+    """Fail at plan time, before anything is written, when a target has too few visible rows."""
+    _, targets = visible_rows(dataset, split, spec.task, generator.data_access)
+    sampler = make_sampler(spec.sampler, generator)
+    for target, n in spec.demand:
+        if n > 0:
+            check_target(spec.sampler, target, targets, sampler.min_target_rows, dataset.schema)
 
 
 def build_pool(
     spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig
 ) -> dict[str, pd.DataFrame]:
     """Fit the sampler on the rows it may see and sample every target once."""
-    visible = split.seed_index if generator.data_access == "seed" else split.train_index
+    visible, targets = visible_rows(dataset, split, spec.task, generator.data_access)
     sampler = make_sampler(spec.sampler, generator)
-    sampler.fit(dataset.features.iloc[visible], row_targets(dataset, spec.task, visible), dataset.schema)
+    sampler.fit(dataset.features.iloc[visible], targets, dataset.schema)
     pools = {target: sampler.sample(n, target, spec.seed) for target, n in spec.demand}
     for target, rows in pools.items():
         _check_pool(spec, dataset, target, rows, dict(spec.demand)[target])
@@ -73,13 +92,13 @@ def build_pool(
 def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFrame, n: int) -> None:
     """A sampler must return exactly n rows, and group rows must carry the group's attribute."""
     if len(rows) != n:
-        raise SynthscaleError(f"sampler {spec.sampler} returned {len(rows)} rows for {target}, expected {n}")
+        raise RuntimeError(f"sampler {spec.sampler} returned {len(rows)} rows for {target}, expected {n}")
     if target.startswith("a"):
         schema = dataset.schema
         expected = schema.spurious_values[int(target[1])]
         wrong = int((rows[schema.spurious].astype(str) != str(expected)).sum())
         if wrong:
-            raise SynthscaleError(
+            raise RuntimeError(
                 f"sampler {spec.sampler}: {wrong} of {n} rows for group "
                 f"{describe_target(schema, target)} have another {schema.spurious}"
             )
@@ -89,12 +108,11 @@ def load_or_build_pool(
     spec: PoolSpec,
     dataset: Dataset,
     split: Split,
-    split_config: SplitConfig,
     generator: GeneratorConfig,
     cache_dir: Path,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """Read a verified cache entry or build, write and return a fresh one."""
-    key = pool_key(spec, dataset, split_config, generator)
+    key = pool_key(spec, dataset, split, generator)
     entry = cache_dir / key
     if entry.exists():
         cached = _read_entry(entry, spec)
@@ -111,7 +129,8 @@ def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.Data
     partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
     partial.mkdir(parents=True)
     frames = [rows.assign(**{TARGET_COLUMN: target}) for target, rows in pools.items()]
-    pd.concat(frames, ignore_index=True).to_parquet(partial / POOL_FILE, index=False)
+    with atomic_write(partial / POOL_FILE, "wb") as handle:
+        pd.concat(frames, ignore_index=True).to_parquet(handle, index=False)
     manifest = {
         "key": key,
         "task": spec.task,
@@ -120,7 +139,8 @@ def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.Data
         "demand": dict(spec.demand),
         "sha256": _file_sha256(partial / POOL_FILE),
     }
-    (partial / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    with atomic_write(partial / MANIFEST_FILE) as handle:
+        json.dump(manifest, handle, indent=2)
     try:
         partial.rename(entry)
     except OSError:  # another process finished the same entry first; theirs is equivalent

@@ -2,8 +2,8 @@
 
 Phase 1 (driver): load and validate everything, so bad input fails before any output;
 then build each synthetic pool once. Phase 2 (Ray Tune): each trial fits a batch of grid
-points that share a split and pools, and reports their risks; a driver callback logs every
-fit as an MLflow child run as results arrive and advances the progress bar.
+points that share a split and pools, logs them as MLflow child runs from its worker, and
+reports their records; a driver callback gathers them and advances the progress bar.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from synthscale.experiments import (
 )
 from synthscale.splits import Split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
-from synthscale.sweep.pools import PoolSpec, load_or_build_pool
+from synthscale.sweep.pools import PoolSpec, check_pool_feasible, load_or_build_pool
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
 
 log = logging.getLogger(__name__)
 
-RESULTS_FILE, CONFIG_FILE = "results.csv", "config.resolved.yaml"
+RESULTS_FILE, CONFIG_FILE, ARTIFACTS_DIR = "results.csv", "config.resolved.yaml", "mlartifacts"
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
     "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy",
@@ -90,13 +90,16 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     for point in points:
         for split in splits.values():
             real_rows(point, split, config.split.seed_size, config.experiment)
+    specs = pool_specs(points, config)
+    for spec in specs:
+        check_pool_feasible(spec, dataset, splits[spec.seed], config.generator)
     return SweepPlan(
         config=config,
         dataset=dataset,
         splits=splits,
         grid=grid,
         batches=make_batches(grid, config.resources.fits_per_trial),
-        pool_specs=pool_specs(points, config),
+        pool_specs=specs,
     )
 
 
@@ -164,26 +167,21 @@ def _trainable(trial_config: dict[str, str], inputs: SweepInputs, tracking: Trac
         {
             "records": json.dumps(records),
             "n_fits": len(records),
-            "batch_started": time.time() - (time.perf_counter() - started),
             "batch_seconds": time.perf_counter() - started,
             "batch_cpu_seconds": time.process_time() - cpu_started,
         }
     )
 
 
-def prepare_out_dir(out_dir: Path) -> None:
-    """Refuse a finished sweep's directory or one we cannot write, before writing anything."""
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse a finished sweep's directory or one we cannot create or write, writing nothing."""
     if (out_dir / RESULTS_FILE).exists():
         raise SynthscaleError(
             f"--out {out_dir}: already holds a finished sweep ({RESULTS_FILE}); pass another --out"
         )
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".write-probe"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise SynthscaleError(f"--out {out_dir}: not writable ({exc}); pass another --out") from exc
+    existing = next((p for p in [out_dir, *out_dir.parents] if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise SynthscaleError(f"--out {out_dir}: {existing} is not a writable directory; pass another --out")
 
 
 def run_sweep(
@@ -192,12 +190,35 @@ def run_sweep(
     address: str | None = None,
     show_progress: bool = True,
 ) -> SweepResult:
-    """The whole sweep; writes results.csv, config.resolved.yaml and the MLflow store."""
+    """The whole sweep; writes results.csv, config.resolved.yaml and the MLflow store.
+
+    Everything that can be checked (data, grid, pools' feasibility, output directory, Ray
+    address, tracking server) is checked before the first file is written.
+    """
     out_dir = Path(out_dir)
     plan = plan_sweep(config)
-    prepare_out_dir(out_dir)
-    tracking_uri = config.tracking.uri or default_tracking_uri(out_dir)
-    tracker = SweepTracker(tracking_uri, config.tracking.experiment)
+    check_out_dir(out_dir)
+    started_ray = connect_ray(address, config.resources.num_cpus)
+    try:
+        check_tracking_reaches_workers(config.tracking.uri, address)
+        return _run_planned(plan, out_dir, show_progress)
+    finally:
+        if started_ray:
+            ray.shutdown()
+
+
+def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepResult:
+    config = plan.config
+    if config.tracking.uri is None:  # the default store lives in the out dir, artifacts beside it
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tracker = SweepTracker(
+            default_tracking_uri(out_dir),
+            config.tracking.experiment,
+            artifact_location=(out_dir / ARTIFACTS_DIR).resolve().as_uri(),
+        )
+    else:
+        tracker = SweepTracker(config.tracking.uri, config.tracking.experiment)
+        out_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, out_dir / CONFIG_FILE)
     parent_id = tracker.start_parent(
         config.name,
@@ -215,17 +236,29 @@ def run_sweep(
     try:
         pools = build_pools(plan, out_dir / "pools", show_progress)
         inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
-        records = run_trials(plan, inputs, tracker.reference(), out_dir, address, show_progress)
-        missing = len(plan.grid) - len(tracker.logged_keys())
-        if missing:
-            raise RuntimeError(f"{missing} fits have no MLflow child run")
+        records = run_trials(plan, inputs, tracker.reference(), out_dir, show_progress)
+        if sorted(tracker.logged_keys()) != sorted(g.key for g in plan.grid):
+            raise RuntimeError("MLflow child runs do not match the grid one to one")
         results = results_table(records, plan.grid)
         write_csv_atomic(results, out_dir / RESULTS_FILE)
     except BaseException:
         tracker.finish_parent("FAILED", [])
         raise
     tracker.finish_parent("FINISHED", [out_dir / RESULTS_FILE])
-    return SweepResult(results, out_dir, parent_id, tracking_uri)
+    return SweepResult(results, out_dir, parent_id, tracker.uri)
+
+
+def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:
+    """Workers log their own fits: on a multi-node cluster a local sqlite file would split
+    the record across nodes, so a shared tracking server is required there."""
+    if address is None or (tracking_uri or "").startswith(("http://", "https://", "databricks")):
+        return
+    nodes = [node for node in ray.nodes() if node["Alive"]]
+    if len(nodes) > 1:
+        raise SynthscaleError(
+            f"--address {address}: the cluster has {len(nodes)} nodes and workers log to MLflow "
+            "themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
+        )
 
 
 def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
@@ -233,7 +266,7 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
     pools = {}
     for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
         pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
-            spec, plan.dataset, plan.splits[spec.seed], plan.config.split, plan.config.generator, cache_dir
+            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
         )
     return pools
 
@@ -243,14 +276,10 @@ def run_trials(
     inputs: SweepInputs,
     tracking: TrackingRef,
     out_dir: Path,
-    address: str | None,
     show_progress: bool,
 ) -> list[dict[str, Any]]:
     """Phase 2: the batches as Ray Tune trials; returns every fit's record."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune tables on the console
-    started_here = not ray.is_initialized()
-    if started_here:
-        _init_ray(address, plan.config.resources.num_cpus)
     bar = tqdm(total=len(plan.grid), desc="fits", unit="fit", disable=not show_progress)
     collector = _FitCollector(bar, len(plan.batches))
     try:
@@ -273,14 +302,15 @@ def run_trials(
         grid = tuner.fit()
     finally:
         bar.close()
-        if started_here:
-            ray.shutdown()
     if grid.errors:
         raise RuntimeError(f"{len(grid.errors)} trial(s) failed; first error:\n{grid.errors[0]}")
     return collector.records
 
 
-def _init_ray(address: str | None, num_cpus: int | None) -> None:
+def connect_ray(address: str | None, num_cpus: int | None) -> bool:
+    """Join `address` or start an embedded local Ray; False when Ray was already running."""
+    if ray.is_initialized():
+        return False
     try:
         if address:
             ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
@@ -290,6 +320,7 @@ def _init_ray(address: str | None, num_cpus: int | None) -> None:
             )
     except ConnectionError as exc:
         raise SynthscaleError(f"--address {address}: cannot reach a Ray cluster ({exc})") from exc
+    return True
 
 
 class _FitCollector(tune.Callback):
@@ -310,7 +341,7 @@ class _FitCollector(tune.Callback):
 
 
 def results_table(records: list[dict[str, Any]], grid: list[GridPoint]) -> pd.DataFrame:
-    """One row per grid point, in grid order; a missing or repeated fit is a bug."""
+    """One row per grid point, in grid order (a retried trial's repeat is dropped)."""
     by_key = {}
     for record in records:
         by_key.setdefault(record["grid_key"], record)

@@ -2,8 +2,8 @@
 
 The driver creates the parent; each Ray trial logs its own batch of child runs from its
 worker (in parallel, and straight to a remote server on a cluster). We never trust memory
-for exactness: a trial first looks up the grid keys already logged for its batch under the
-parent, so a retried trial or a resumed sweep cannot log a fit twice.
+for exactness: a trial first looks up the grid keys its batch already has under the parent,
+so a retried trial cannot log a fit twice; a run cut short before it finished is replaced.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ GRID_KEY_TAG = "synthscale.grid_key"
 BATCH_TAG = "synthscale.batch"
 SWEEP_TAG = "synthscale.sweep"
 PARENT_TAG = "mlflow.parentRunId"
-RUN_NAME_TAG = "mlflow.runName"
+SEARCH_PAGE_SIZE = 1000
 # results.csv columns logged as params (what the fit is); every other number is a metric.
 PARAM_COLUMNS = (
     "dataset",
@@ -32,7 +32,6 @@ PARAM_COLUMNS = (
     "method",
     "classifier",
     "seed",
-    "k",
     "ratio",
     "n_aug",
     "n_train",
@@ -71,7 +70,7 @@ def tracker_for(ref: TrackingRef) -> SweepTracker:
 class SweepTracker:
     """Creates the parent run and logs batches of fits as child runs."""
 
-    def __init__(self, uri: str, experiment_name: str) -> None:
+    def __init__(self, uri: str, experiment_name: str, artifact_location: str | None = None) -> None:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # offline clusters; less overhead
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
@@ -83,7 +82,7 @@ class SweepTracker:
             self.experiment_id = (
                 experiment.experiment_id
                 if experiment is not None
-                else self.client.create_experiment(experiment_name)
+                else self.client.create_experiment(experiment_name, artifact_location=artifact_location)
             )
         except (MlflowException, OSError) as exc:
             raise SynthscaleError(
@@ -105,25 +104,41 @@ class SweepTracker:
         assert self.parent_id is not None
         return TrackingRef(self.uri, self.experiment_name, self.parent_id)
 
-    def logged_keys(self, batch_id: str | None = None) -> set[str]:
-        """Grid keys already logged under the parent, for the whole sweep or one batch."""
+    def child_runs(self, batch_id: str | None = None) -> list[Any]:
+        """Child runs under the parent, for the whole sweep or one batch."""
         query = f"tags.`{PARENT_TAG}` = '{self.parent_id}'"
         if batch_id is not None:
             query += f" and tags.`{BATCH_TAG}` = '{batch_id}'"
-        runs = self.client.search_runs([self.experiment_id], filter_string=query, max_results=50000)
-        return {run.data.tags[GRID_KEY_TAG] for run in runs if GRID_KEY_TAG in run.data.tags}
+        runs, token = [], None
+        while True:  # page through: a paper grid has thousands of fits
+            page = self.client.search_runs(
+                [self.experiment_id], filter_string=query, max_results=SEARCH_PAGE_SIZE, page_token=token
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                return runs
+
+    def logged_keys(self, batch_id: str | None = None) -> list[str]:
+        """Grid keys of finished child runs (a repeated key would show up twice)."""
+        return [r.data.tags[GRID_KEY_TAG] for r in self.child_runs(batch_id) if r.info.status == "FINISHED"]
 
     def log_fits(self, batch_id: str, records: list[dict[str, Any]]) -> int:
         """One child run per record whose grid key is not logged yet; returns how many."""
         from mlflow.entities import Metric, Param
 
-        done = self.logged_keys(batch_id)
+        done = set()
+        for run in self.child_runs(batch_id):
+            if run.info.status == "FINISHED":
+                done.add(run.data.tags[GRID_KEY_TAG])
+            else:  # its worker died between creating and finishing it
+                self.client.delete_run(run.info.run_id)
         created = 0
         for record in records:
             key = record["grid_key"]
             if key in done:
                 continue
-            tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, BATCH_TAG: batch_id, RUN_NAME_TAG: key}
+            tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, BATCH_TAG: batch_id}
             run = self.client.create_run(self.experiment_id, tags=tags, run_name=key)
             now = int(time.time() * 1000)
             params = [Param(name, str(record[name])) for name in PARAM_COLUMNS if name in record]

@@ -160,7 +160,11 @@ def test_ros_rows_are_exact_copies_of_fitted_rows_of_their_target(dataset, task)
 @pytest.mark.parametrize("name", SAMPLERS)
 def test_target_absent_from_the_fitted_rows_is_refused_by_name(name, dataset):
     sampler, _, _ = fitted(name, dataset, "imbalance")
-    with pytest.raises(SynthscaleError, match=r"target 'a1_y1' has 0 rows .*targets seen: y0, y1"):
+    label = dataset.schema.label
+    seen = rf"it saw \({label}=\S+\), \({label}=\S+\)\)"
+    with pytest.raises(
+        SynthscaleError, match=rf"\({dataset.schema.spurious}=\S+, {label}=\S+\) has 0 rows .*{seen}"
+    ):
         sampler.sample(5, "a1_y1", generator_seed=0)
 
 
@@ -183,6 +187,15 @@ def test_target_with_fewer_rows_than_neighbours_names_the_fix(name, craft_datase
     sampler = make_sampler(name, GeneratorConfig(k_neighbors=5))
     sampler.fit(rows.iloc[keep], targets[keep], craft_dataset.schema)
     with pytest.raises(
-        SynthscaleError, match=r"target 'y1' has 3 rows .* needs at least 6; lower generator\.k_neighbors"
+        SynthscaleError, match=r"\(Target=1\) has 3 rows .* needs at least 6; lower generator\.k_neighbors"
     ):
         sampler.sample(10, "y1", generator_seed=0)
+
+
+@pytest.mark.parametrize("name", ["smote", "adasyn"])
+def test_interpolated_integers_snap_to_observed_values(name, craft_dataset):
+    """X6 is -1 or 1; SMOTE between the two must not produce 0 (imblearn truncates)."""
+    rows, targets = seed_rows(craft_dataset, "imbalance")
+    sampler = make_sampler(name, GeneratorConfig()).fit(rows, targets, craft_dataset.schema)
+    sampled = sampler.sample(500, "y1", generator_seed=3)
+    assert set(sampled["X6"].unique()) == {-1, 1}

@@ -37,7 +37,7 @@ def split(craft):
 
 
 def load(spec, craft, split, cache_dir, generator=GENERATOR):
-    return load_or_build_pool(spec, craft, split, SPLIT_CONFIG, generator, cache_dir)
+    return load_or_build_pool(spec, craft, split, generator, cache_dir)
 
 
 def assert_same_pools(actual: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
@@ -105,13 +105,13 @@ def test_no_partial_directory_is_left_behind(craft, split, tmp_path):
 
 def test_failed_build_writes_no_entry(craft, split, tmp_path):
     spec = PoolSpec(task="imbalance", sampler="smote", seed=0, demand=(("a1_y1", 5),))
-    with pytest.raises(SynthscaleError, match=r"target 'a1_y1' has 0 rows"):
+    with pytest.raises(SynthscaleError, match=r"\(X6=1, Target=1\) has 0 rows"):
         load(spec, craft, split, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def key_of(craft, spec=IMBALANCE_SPEC, split_config=SPLIT_CONFIG, generator=GENERATOR) -> str:
-    return pool_key(spec, craft, split_config, generator)
+    return pool_key(spec, craft, make_split(craft, split_config, 0), generator)
 
 
 def test_key_is_stable_for_the_same_settings(craft):
@@ -136,5 +136,20 @@ def test_key_changes_with_every_setting_that_changes_the_rows(craft, change):
     assert key_of(craft, **change) != key_of(craft)
 
 
-def test_key_changes_with_the_data(craft, mixed_dataset):
-    assert key_of(mixed_dataset) != key_of(craft)
+def test_key_changes_with_the_data(craft):
+    from synthscale.data import make_craft, prepare_dataset
+
+    other = prepare_dataset(
+        make_craft(400, 8), label="Target", spurious="X6", minority=1, spurious_positive=1
+    )
+    assert key_of(other) != key_of(craft)
+
+
+def test_key_changes_with_the_label_or_attribute_encoding(craft_table):
+    from synthscale.data import prepare_dataset
+
+    as_before = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=1)
+    flipped = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=-1)
+    spec = PoolSpec("spurious", "smote", 0, (("a1_y1", 10),))
+    keys = [pool_key(spec, d, make_split(d, SPLIT_CONFIG, 0), GENERATOR) for d in (as_before, flipped)]
+    assert keys[0] != keys[1]

@@ -77,6 +77,12 @@ def test_pools_are_built_once_per_task_sampler_and_seed(small_run):
     assert sorted(used) == sorted(p.name for p in entries)
 
 
+def test_mlflow_artifacts_stay_in_the_out_dir(small_run):
+    _, result = small_run
+    assert [p.name for p in (result.out_dir / "mlartifacts").rglob("*.csv")] == ["results.csv"]
+    assert len(list((result.out_dir / "mlartifacts").rglob("config.resolved.yaml"))) == 1
+
+
 def test_config_that_ran_is_saved(small_run):
     config, result = small_run
     from synthscale.config import load_config
