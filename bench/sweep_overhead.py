@@ -32,6 +32,7 @@ from synthscale.sweep.runner import (
     build_pools,
     fit_batch,
     plan_sweep,
+    pool_summaries,
     results_table,
     run_sweep,
 )
@@ -45,8 +46,9 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
     if with_mlflow:
         tracker = SweepTracker(default_tracking_uri(out_dir), config.tracking.experiment)
         tracker.start_parent(config.name, {}, [])
-    pools = build_pools(plan, out_dir / "pools", show_progress=False)
-    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
+    pools, diagnostics = build_pools(plan, out_dir / "pools", show_progress=False)
+    batches = {b.batch_id: b for b in plan.batches}
+    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, batches, pool_summaries(diagnostics))
     records = []
     for batch in plan.batches:
         batch_records = fit_batch(batch, inputs)

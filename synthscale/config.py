@@ -110,6 +110,9 @@ class GeneratorConfig(_Section):
         "seed", description="rows a generator may see: the seed set or all training rows"
     )
     k_neighbors: int = Field(5, gt=0, description="neighbours for smote and adasyn")
+    diagnostics: bool = Field(
+        True, description="score every pool against the real rows (detection AUC, distances)"
+    )
 
 
 class XGBoostConfig(_Section):

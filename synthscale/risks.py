@@ -2,12 +2,16 @@
 
 The task decides the groups: the two classes (imbalance) or the four (attribute, label)
 groups (spurious). Probabilities are clipped once, so no inf or NaN reaches a result.
+
+Beside the CE risks: ROC AUC and the Brier score (discrimination and calibration), overall
+and per attribute value (`auc_a0`, `auc_a1`), so a generator that only shifts the prior
+toward the minority class shows as a lower minority CE at an unchanged AUC.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import balanced_accuracy_score, log_loss
+from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
 from synthscale.splits import ALL_GROUPS, TASK_TARGETS, Task, class_keys, group_keys
 
@@ -43,4 +47,17 @@ def compute_risks(y: np.ndarray, p: np.ndarray, task: Task, a: np.ndarray | None
     risks["balanced_ce"] = float(np.mean(group_risks))
     risks["worst_group_ce"] = float(np.max(group_risks))
     risks["balanced_accuracy"] = float(balanced_accuracy_score(y, p >= DECISION_THRESHOLD))
+    risks.update(discrimination(y, p, a))
     return risks
+
+
+def discrimination(y: np.ndarray, p: np.ndarray, a: np.ndarray | None = None) -> dict[str, float]:
+    """ROC AUC and Brier score, and the AUC within each attribute value (a group alone holds
+    one label, so AUC per (attribute, label) group is undefined)."""
+    metrics = {"auc": float(roc_auc_score(y, p)), "brier": float(brier_score_loss(y, p))}
+    if a is not None:
+        for value in (0, 1):
+            rows = a == value
+            if len(np.unique(y[rows])) == 2:
+                metrics[f"auc_a{value}"] = float(roc_auc_score(y[rows], p[rows]))
+    return metrics

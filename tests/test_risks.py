@@ -65,6 +65,8 @@ def test_imbalance_risks_hand_computed():
         "balanced_ce",
         "worst_group_ce",
         "balanced_accuracy",
+        "auc",
+        "brier",
     }
 
 
@@ -138,3 +140,24 @@ def test_no_nan_or_inf_with_hard_zero_and_one_predictions():
     assert risks["worst_group_ce"] == pytest.approx(-math.log(PROB_CLIP) / 2, rel=1e-6)
     imbalance = compute_risks(SP_Y, p, "imbalance")
     assert all(math.isfinite(value) for value in imbalance.values()), imbalance
+
+
+def test_auc_and_brier_against_hand_computed_values():
+    from synthscale.risks import discrimination
+
+    y = np.array([0, 0, 1, 1])
+    p = np.array([0.1, 0.6, 0.4, 0.8])
+    a = np.array([0, 1, 0, 1])
+    metrics = discrimination(y, p, a)
+    # pairs (positive, negative): (0.4, 0.1) right, (0.4, 0.6) wrong, (0.8, 0.1) right, (0.8, 0.6) right
+    assert metrics["auc"] == pytest.approx(3 / 4)
+    assert metrics["brier"] == pytest.approx((0.01 + 0.36 + 0.36 + 0.04) / 4)
+    assert metrics["auc_a0"] == pytest.approx(1.0)  # a=0: negative 0.1, positive 0.4
+    assert metrics["auc_a1"] == pytest.approx(1.0)  # a=1: negative 0.6, positive 0.8
+
+
+def test_auc_within_an_attribute_value_with_one_label_is_left_out():
+    from synthscale.risks import discrimination
+
+    metrics = discrimination(np.array([0, 1, 1]), np.array([0.2, 0.7, 0.9]), np.array([0, 1, 1]))
+    assert set(metrics) == {"auc", "brier"}

@@ -21,6 +21,7 @@ import pandas as pd
 from synthscale._io import atomic_write, hash_json
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Dataset
+from synthscale.diagnostics import diagnose
 from synthscale.samplers import make_sampler
 from synthscale.samplers.base import check_target
 from synthscale.splits import Split, Task, describe_target, row_targets
@@ -87,6 +88,21 @@ def build_pool(
     for target, rows in pools.items():
         _check_pool(spec, dataset, target, rows, dict(spec.demand)[target])
     return pools
+
+
+def diagnose_pool(
+    key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame], dataset: Dataset, split: Split
+) -> list[dict[str, object]]:
+    """One row per target: the pool's rows against every real training row of that target."""
+    train = split.train_index
+    train_targets = row_targets(dataset, spec.task, train)
+    rows = []
+    for target, synthetic in pools.items():
+        real = dataset.features.iloc[train[train_targets == target]]
+        identity = {"pool": key, "task": spec.task, "sampler": spec.sampler, "seed": spec.seed}
+        metrics = diagnose(real, synthetic, dataset.schema, spec.seed) if len(synthetic) else {}
+        rows.append({**identity, "target": target, "n_rows": len(synthetic), **metrics})
+    return rows
 
 
 def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFrame, n: int) -> None:

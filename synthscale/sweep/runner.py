@@ -35,15 +35,27 @@ from synthscale.experiments import (
 )
 from synthscale.splits import Split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
-from synthscale.sweep.pools import PoolSpec, check_pool_feasible, load_or_build_pool
+from synthscale.sweep.pools import PoolSpec, check_pool_feasible, diagnose_pool, load_or_build_pool
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
 
 log = logging.getLogger(__name__)
 
-RESULTS_FILE, CONFIG_FILE, ARTIFACTS_DIR = "results.csv", "config.resolved.yaml", "mlartifacts"
+RESULTS_FILE, CONFIG_FILE, POOLS_FILE, ARTIFACTS_DIR = (
+    "results.csv",
+    "config.resolved.yaml",
+    "pools.csv",
+    "mlartifacts",
+)
+POOL_METRICS = (
+    "detection_auc",
+    "marginal_distance",
+    "max_marginal_distance",
+    "correlation_distance",
+    "exact_copy_rate",
+)
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
-    "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy",
+    "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "auc", "brier",
     "n_train", "n_real", "n_synthetic",
 ]  # fmt: skip
 
@@ -69,6 +81,7 @@ class SweepInputs:
     splits: dict[int, Split]
     pools: dict[tuple[str, str, int], tuple[str, dict[str, pd.DataFrame]]]
     batches: dict[str, Batch]
+    pool_summaries: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
                 "pool": pool_key,
                 "grid_key": member.key,
             }
-            records.append({**identity, **row})
+            records.append({**identity, **row, **inputs.pool_summaries.get(pool_key, {})})
     return records
 
 
@@ -234,8 +247,17 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
         [out_dir / CONFIG_FILE],
     )
     try:
-        pools = build_pools(plan, out_dir / "pools", show_progress)
-        inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
+        pools, diagnostics = build_pools(plan, out_dir / "pools", show_progress)
+        write_csv_atomic(diagnostics, out_dir / POOLS_FILE)
+        tracker.log_parent_metrics(parent_pool_metrics(diagnostics))
+        inputs = SweepInputs(
+            config,
+            plan.dataset,
+            plan.splits,
+            pools,
+            {b.batch_id: b for b in plan.batches},
+            pool_summaries(diagnostics),
+        )
         records = run_trials(plan, inputs, tracker.reference(), out_dir, show_progress)
         if sorted(tracker.logged_keys()) != sorted(g.key for g in plan.grid):
             raise RuntimeError("MLflow child runs do not match the grid one to one")
@@ -244,8 +266,17 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
     except BaseException:
         tracker.finish_parent("FAILED", [])
         raise
-    tracker.finish_parent("FINISHED", [out_dir / RESULTS_FILE])
+    tracker.finish_parent("FINISHED", [out_dir / RESULTS_FILE, out_dir / POOLS_FILE])
     return SweepResult(results, out_dir, parent_id, tracker.uri)
+
+
+def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
+    """Each pool's diagnostics per target, as metrics of the sweep's parent run."""
+    metrics = {}
+    for row in diagnostics.to_dict("records"):
+        prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
+        metrics.update({f"{prefix}/{m}": row[m] for m in POOL_METRICS if m in row and pd.notna(row[m])})
+    return metrics
 
 
 def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:
@@ -261,14 +292,27 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
         )
 
 
-def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
-    """Phase 1: every synthetic pool once (or from the cache)."""
-    pools = {}
+def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> tuple[dict, pd.DataFrame]:
+    """Phase 1: every synthetic pool once (or from the cache), and its diagnostics per target."""
+    pools, diagnostics = {}, []
     for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
-        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
-            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
-        )
-    return pools
+        split = plan.splits[spec.seed]
+        key, rows = load_or_build_pool(spec, plan.dataset, split, plan.config.generator, cache_dir)
+        pools[(spec.task, spec.sampler, spec.seed)] = (key, rows)
+        if plan.config.generator.diagnostics:
+            diagnostics += diagnose_pool(key, spec, rows, plan.dataset, split)
+    return pools, pd.DataFrame(diagnostics)
+
+
+def pool_summaries(diagnostics: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per pool, each diagnostic averaged over its targets: the `pool_*` columns of results."""
+    if diagnostics.empty:
+        return {}
+    metrics = [c for c in diagnostics.columns if c in POOL_METRICS]
+    means = diagnostics.groupby("pool")[metrics].mean()
+    return {
+        key: {f"pool_{m}": float(v) for m, v in row.items() if pd.notna(v)} for key, row in means.iterrows()
+    }
 
 
 def run_trials(

@@ -24,6 +24,7 @@ BATCH_TAG = "synthscale.batch"
 SWEEP_TAG = "synthscale.sweep"
 PARENT_TAG = "mlflow.parentRunId"
 SEARCH_PAGE_SIZE = 1000
+LOG_BATCH_LIMIT = 1000  # MLflow accepts at most 1000 metrics per log_batch call
 # results.csv columns logged as params (what the fit is); every other number is a metric.
 PARAM_COLUMNS = (
     "dataset",
@@ -152,6 +153,14 @@ class SweepTracker:
             done.add(key)
             created += 1
         return created
+
+    def log_parent_metrics(self, metrics: dict[str, float]) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        entries = [Metric(name, float(value), now, 0) for name, value in metrics.items()]
+        for start in range(0, len(entries), LOG_BATCH_LIMIT):
+            self.client.log_batch(self.parent_id, metrics=entries[start : start + LOG_BATCH_LIMIT])
 
     def finish_parent(self, status: str, artifacts: list[Path]) -> None:
         assert self.parent_id is not None

@@ -79,8 +79,24 @@ def test_pools_are_built_once_per_task_sampler_and_seed(small_run):
 
 def test_mlflow_artifacts_stay_in_the_out_dir(small_run):
     _, result = small_run
-    assert [p.name for p in (result.out_dir / "mlartifacts").rglob("*.csv")] == ["results.csv"]
+    assert sorted(p.name for p in (result.out_dir / "mlartifacts").rglob("*.csv")) == [
+        "pools.csv",
+        "results.csv",
+    ]
     assert len(list((result.out_dir / "mlartifacts").rglob("config.resolved.yaml"))) == 1
+
+
+def test_every_pool_target_is_diagnosed_and_joined_to_results(small_run):
+    _, result = small_run
+    diagnostics = pd.read_csv(result.out_dir / "pools.csv")
+    assert len(diagnostics) == 2 * 2 * (2 + 4)  # samplers x seeds x (imbalance, spurious targets)
+    assert diagnostics["detection_auc"].between(0, 1).all()
+    ros = diagnostics[diagnostics["sampler"] == "ros"]
+    assert (ros["exact_copy_rate"] == 1.0).all()  # random oversampling copies real rows
+    smote_rows = result.results[result.results["method"] == "smote"]
+    expected = diagnostics.groupby("pool")["detection_auc"].mean()
+    assert np.allclose(smote_rows["pool_detection_auc"], expected.loc[smote_rows["pool"]].to_numpy())
+    assert result.results.loc[result.results["method"] == "raw", "pool_detection_auc"].isna().all()
 
 
 def test_config_that_ran_is_saved(small_run):

@@ -1,0 +1,142 @@
+"""Reference samplers: the yardsticks a generator must beat to show it learned something.
+
+Minority-class cross-entropy rewards any generator that spreads rows around the minority
+region and shifts the classifier's prior, learned or not. These references do exactly that
+and no more:
+- `independent`: each column drawn on its own from the target's rows (marginals kept,
+  every dependence broken);
+- `independent_unconditional`: `independent` with conditional: false, i.e. columns drawn from
+  all visible rows whatever their label (a generator that ignores the label; for a group
+  target only the spurious attribute is fixed, as a prompt would fix it);
+- `gaussian_copula`: the target's empirical marginals joined by a Gaussian copula fitted on
+  normal scores of the ranks; every value is one the column was observed to take.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from synthscale.config import GeneratorConfig
+from synthscale.data.loaders import Schema
+from synthscale.samplers.base import check_target, restore_dtypes
+from synthscale.samplers.registry import register
+
+# Copula fits need two rows for a rank correlation; a target with fewer is refused by name.
+COPULA_MIN_ROWS = 2
+
+
+class _ReferenceSampler:
+    """Stores the visible rows; subclasses draw from them."""
+
+    name = "reference"
+    min_target_rows = 1
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        self._rows: pd.DataFrame | None = None
+        self._targets: np.ndarray | None = None
+        self._schema: Schema | None = None
+
+    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _ReferenceSampler:
+        self._rows = rows[schema.feature_names].reset_index(drop=True)
+        self._targets = np.asarray(targets).astype(str)
+        self._schema = schema
+        return self
+
+    def cache_settings(self) -> dict[str, Any]:
+        return {}
+
+    def _target_rows(self, target: str) -> pd.DataFrame:
+        if self._rows is None or self._schema is None:
+            raise RuntimeError(f"{self.name}: call fit() before sample()")
+        check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
+        return self._rows.loc[self._targets == target]
+
+
+@register("independent")
+class IndependentSampler(_ReferenceSampler):
+    """Each column resampled on its own from the target's rows."""
+
+    name = "independent"
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        source = self._target_rows(target)
+        return restore_dtypes(draw_columns_independently(source, n, generator_seed), self._schema)
+
+
+@register("independent_unconditional")
+class UnconditionalIndependentSampler(_ReferenceSampler):
+    """Columns from all visible rows, label ignored; a group's attribute is still fixed."""
+
+    name = "independent_unconditional"
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        self._target_rows(target)  # the target must exist among the visible rows
+        drawn = draw_columns_independently(self._rows, n, generator_seed)
+        schema = self._schema
+        if target.startswith("a") and schema.spurious is not None:
+            drawn[schema.spurious] = self._target_rows(target)[schema.spurious].iloc[0]
+        return restore_dtypes(drawn, schema)
+
+
+@register("gaussian_copula")
+class GaussianCopulaSampler(_ReferenceSampler):
+    """Empirical marginals joined by a Gaussian copula on normal scores of the ranks."""
+
+    name = "gaussian_copula"
+    min_target_rows = COPULA_MIN_ROWS
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        source = self._target_rows(target)
+        rng = np.random.default_rng(generator_seed)
+        codes = _as_codes(source)
+        correlation = normal_score_correlation(codes)
+        normal = stats.multivariate_normal(cov=correlation, allow_singular=True).rvs(n, random_state=rng)
+        uniform = stats.norm.cdf(np.reshape(normal, (n, len(codes.columns))))
+        drawn = {
+            name: np.quantile(codes[name].to_numpy(), uniform[:, i], method="inverted_cdf")
+            for i, name in enumerate(codes.columns)
+        }
+        return restore_dtypes(_from_codes(pd.DataFrame(drawn), source), self._schema)
+
+
+def draw_columns_independently(source: pd.DataFrame, n: int, generator_seed: int) -> pd.DataFrame:
+    """n rows whose every column is an independent draw (with replacement) from `source`."""
+    rng = np.random.default_rng(generator_seed)
+    return pd.DataFrame(
+        {name: source[name].to_numpy()[rng.integers(0, len(source), n)] for name in source.columns}
+    )
+
+
+def normal_score_correlation(codes: pd.DataFrame) -> np.ndarray:
+    """Correlation of the normal scores Phi^-1(rank / (n + 1)); constant columns get none."""
+    ranks = codes.rank(method="average").to_numpy()
+    scores = stats.norm.ppf(ranks / (len(codes) + 1))
+    constant = np.ptp(scores, axis=0) == 0
+    correlation = np.eye(scores.shape[1])
+    varying = np.flatnonzero(~constant)
+    if len(varying) > 1:
+        correlation[np.ix_(varying, varying)] = np.corrcoef(scores[:, varying], rowvar=False)
+    return correlation
+
+
+def _as_codes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Categories as their integer codes, so every column has an empirical CDF."""
+    return pd.DataFrame(
+        {
+            name: rows[name].cat.codes.to_numpy()
+            if isinstance(rows[name].dtype, pd.CategoricalDtype)
+            else rows[name]
+            for name in rows.columns
+        }
+    )
+
+
+def _from_codes(drawn: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    for name in like.columns:
+        if isinstance(like[name].dtype, pd.CategoricalDtype):
+            drawn[name] = like[name].cat.categories.to_numpy()[drawn[name].astype(int)]
+    return drawn
