@@ -34,6 +34,34 @@ class Sampler(Protocol):
         ...
 
 
+class VisibleRows:
+    """Shared plumbing: keep the rows a sampler may see, their target keys and the schema."""
+
+    name = "sampler"
+    min_target_rows = 1
+
+    def __init__(self) -> None:
+        self._rows: pd.DataFrame | None = None
+        self._targets: np.ndarray | None = None
+        self._schema: Schema | None = None
+
+    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> VisibleRows:
+        self._rows = self._prepare(rows[schema.feature_names], schema).reset_index(drop=True)
+        self._targets = np.asarray(targets).astype(str)
+        self._schema = schema
+        return self
+
+    def _prepare(self, rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+        """Hook: how a sampler wants to hold the rows (as they are, by default)."""
+        return rows
+
+    def _count_target(self, target: str) -> int:
+        """Rows of `target` among the visible rows; refuses a target it cannot sample."""
+        if self._rows is None or self._schema is None:
+            raise RuntimeError(f"{self.name}: call fit() before sample()")
+        return check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
+
+
 def restore_dtypes(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Integers back to int64, snapped to the nearest observed value (an interpolated 0/1 flag
     stays 0 or 1, X6 stays -1 or 1); categories back to their full domain."""

@@ -16,7 +16,7 @@ from imblearn.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, RandomOverSam
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
-from synthscale.samplers.base import check_target, restore_dtypes
+from synthscale.samplers.base import VisibleRows, restore_dtypes
 from synthscale.samplers.registry import register
 
 # ADASYN rounds its per-row allocation, so one call may return a few rows too many or too few:
@@ -26,34 +26,23 @@ ADASYN_MAX_ROUNDS = 20
 MAX_SEED = 2**31 - 1  # numpy and sklearn accept seeds below this
 
 
-class _ImblearnSampler(ABC):
-    """Shared fit/sample plumbing; subclasses build the imblearn object for one call."""
-
-    name = "imblearn"
-    min_target_rows = 1
+class _ImblearnSampler(VisibleRows, ABC):
+    """Shared sample plumbing; subclasses build the imblearn object for one call."""
 
     def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
         self.k_neighbors = config.k_neighbors
-        self._rows: pd.DataFrame | None = None
-        self._targets: np.ndarray | None = None
-        self._schema: Schema | None = None
 
-    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _ImblearnSampler:
-        # imblearn casts interpolated values back to int64 by truncation; give it floats and
-        # let restore_dtypes snap them to observed integers instead.
-        as_float = dict.fromkeys(schema.integer_names, np.float64)
-        self._rows = rows[schema.feature_names].astype(as_float).reset_index(drop=True)
-        self._targets = np.asarray(targets).astype(str)
-        self._schema = schema
-        return self
+    def _prepare(self, rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+        """imblearn casts interpolated values back to int64 by truncation; give it floats and
+        let restore_dtypes snap them to observed integers instead."""
+        return rows.astype(dict.fromkeys(schema.integer_names, np.float64))
 
     def cache_settings(self) -> dict[str, Any]:
         return {"k_neighbors": self.k_neighbors}
 
     def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        if self._rows is None or self._schema is None:
-            raise RuntimeError(f"{self.name}: call fit() before sample()")
-        count = check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
+        count = self._count_target(target)
         if n == 0:
             return restore_dtypes(self._rows.iloc[:0], self._schema)
         new_rows = self._new_rows(n, target, count, generator_seed)
@@ -79,15 +68,19 @@ class RandomOverSamplerWrapper(_ImblearnSampler):
         return RandomOverSampler(sampling_strategy=strategy, random_state=seed)
 
 
-@register("smote")
-class SmoteWrapper(_ImblearnSampler):
-    """SMOTE; SMOTENC when some features are categorical, SMOTEN when all are."""
-
-    name = "smote"
+class _NeighbourSampler(_ImblearnSampler, ABC):
+    """Interpolates between a row and its k nearest neighbours: needs k + 1 rows per target."""
 
     @property
     def min_target_rows(self) -> int:  # type: ignore[override]
         return self.k_neighbors + 1
+
+
+@register("smote")
+class SmoteWrapper(_NeighbourSampler):
+    """SMOTE; SMOTENC when some features are categorical, SMOTEN when all are."""
+
+    name = "smote"
 
     def _resampler(self, strategy: dict[str, int], seed: int) -> Any:
         assert self._schema is not None
@@ -101,14 +94,10 @@ class SmoteWrapper(_ImblearnSampler):
 
 
 @register("adasyn")
-class AdasynWrapper(_ImblearnSampler):
+class AdasynWrapper(_NeighbourSampler):
     """ADASYN; categorical columns go through one-hot codes and come back by argmax."""
 
     name = "adasyn"
-
-    @property
-    def min_target_rows(self) -> int:  # type: ignore[override]
-        return self.k_neighbors + 1
 
     def _resampler(self, strategy: dict[str, int], seed: int) -> ADASYN:
         return ADASYN(sampling_strategy=strategy, random_state=seed, n_neighbors=self.k_neighbors)

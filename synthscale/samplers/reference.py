@@ -21,38 +21,24 @@ import pandas as pd
 from scipy import stats
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.loaders import Schema
-from synthscale.samplers.base import check_target, restore_dtypes
+from synthscale.samplers.base import VisibleRows, restore_dtypes
 from synthscale.samplers.registry import register
 
 # Copula fits need two rows for a rank correlation; a target with fewer is refused by name.
 COPULA_MIN_ROWS = 2
 
 
-class _ReferenceSampler:
-    """Stores the visible rows; subclasses draw from them."""
-
-    name = "reference"
-    min_target_rows = 1
+class _ReferenceSampler(VisibleRows):
+    """Draws from the visible rows; no settings change the output but the seed."""
 
     def __init__(self, config: GeneratorConfig) -> None:
-        self._rows: pd.DataFrame | None = None
-        self._targets: np.ndarray | None = None
-        self._schema: Schema | None = None
-
-    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _ReferenceSampler:
-        self._rows = rows[schema.feature_names].reset_index(drop=True)
-        self._targets = np.asarray(targets).astype(str)
-        self._schema = schema
-        return self
+        super().__init__()
 
     def cache_settings(self) -> dict[str, Any]:
         return {}
 
     def _target_rows(self, target: str) -> pd.DataFrame:
-        if self._rows is None or self._schema is None:
-            raise RuntimeError(f"{self.name}: call fit() before sample()")
-        check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
+        self._count_target(target)
         return self._rows.loc[self._targets == target]
 
 
