@@ -20,7 +20,7 @@ import pandas as pd
 
 from synthscale.config import load_config
 from synthscale.samplers import sampler_names
-from synthscale.sweep.runner import SweepInputs, build_pools, fit_batch, plan_sweep, pool_summaries
+from synthscale.sweep.runner import SweepInputs, build_pools, diagnose_pools, fit_batch, plan_sweep
 
 METHODS = ["raw", "ros", "smote", "adasyn", "independent", "independent_unconditional", "gaussian_copula"]
 PROTOCOL = [
@@ -34,32 +34,37 @@ PROTOCOL = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
     methods = METHODS + (["llm"] if "llm" in sampler_names() else [])
     config = load_config(None, [*PROTOCOL, f"methods={methods}", *args.overrides])
     started = time.perf_counter()
     plan = plan_sweep(config)
-    pools, diagnostics = build_pools(plan, Path(tempfile.mkdtemp(prefix="synthscale-refs-")), show_progress=True)
-    inputs = SweepInputs(
-        config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches}, pool_summaries(diagnostics)
-    )
+    pools = build_pools(plan, Path(tempfile.mkdtemp(prefix="synthscale-refs-")), show_progress=True)
+    diagnostics = diagnose_pools(plan, pools)
+    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
     results = pd.DataFrame([r for batch in plan.batches for r in fit_batch(batch, inputs)])
     minority_detection = (
         diagnostics[diagnostics["target"] == "y1"].groupby("sampler")["detection_auc"].mean()
         if not diagnostics.empty
         else pd.Series(dtype=float)
     )
-    print(f"\n{plan.dataset.name}, ratio k=10 (n_maj/n_min = {results['ratio'].iloc[0]:.0f}), XGBoost, "
-          f"{len(config.experiment.seeds)} seeds; {platform.machine()}, {time.perf_counter() - started:.0f} s")
+    print(
+        f"\n{plan.dataset.name}, ratio k=10 (n_maj/n_min = {results['ratio'].iloc[0]:.0f}), XGBoost, "
+        f"{len(config.experiment.seeds)} seeds; {platform.machine()}, {time.perf_counter() - started:.0f} s"
+    )
     print(f"{'method':28s} {'minority CE':>14s} {'balanced CE':>14s} {'AUC':>14s} {'detection AUC':>14s}")
     for method in methods:
         rows = results[results["method"] == method]
         cells = [f"{rows[m].mean():.3f} ({rows[m].std():.3f})" for m in ("minority_ce", "balanced_ce", "auc")]
         detection = minority_detection.get(method)
-        print(f"{method:28s} {cells[0]:>14s} {cells[1]:>14s} {cells[2]:>14s} "
-              f"{'' if detection is None else f'{detection:.3f}':>14s}")
+        print(
+            f"{method:28s} {cells[0]:>14s} {cells[1]:>14s} {cells[2]:>14s} "
+            f"{'' if detection is None else f'{detection:.3f}':>14s}"
+        )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ from synthscale.sweep.runner import (
     RESULTS_FILE,
     SweepInputs,
     build_pools,
+    diagnose_pools,
     fit_batch,
     plan_sweep,
-    pool_summaries,
     results_table,
     run_sweep,
 )
@@ -46,16 +46,16 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
     if with_mlflow:
         tracker = SweepTracker(default_tracking_uri(out_dir), config.tracking.experiment)
         tracker.start_parent(config.name, {}, [])
-    pools, diagnostics = build_pools(plan, out_dir / "pools", show_progress=False)
-    batches = {b.batch_id: b for b in plan.batches}
-    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, batches, pool_summaries(diagnostics))
+    pools = build_pools(plan, out_dir / "pools", show_progress=False)
+    diagnostics = diagnose_pools(plan, pools)
+    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
     records = []
     for batch in plan.batches:
         batch_records = fit_batch(batch, inputs)
         if tracker is not None:
             tracker.log_fits(batch.batch_id, batch_records)
         records += batch_records
-    write_csv_atomic(results_table(records, plan.grid), out_dir / RESULTS_FILE)
+    write_csv_atomic(results_table(records, plan.grid, diagnostics), out_dir / RESULTS_FILE)
     if tracker is not None:
         tracker.finish_parent("FINISHED", [])
     return len(records)

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from synthscale.config import describe_config, load_config
@@ -50,6 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--address", help="join a running Ray cluster, e.g. auto or ray://HOST:10001")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
+    fit = commands.add_parser(
+        "fit",
+        help="fit L(N) = L_inf + C N^-alpha to every augment curve of a results.csv",
+        description="Fit the saturating power law to each augment curve (per-seed points, N > 0): "
+        "alpha with profile-likelihood and seed-bootstrap 95%% intervals, the test of alpha = "
+        "--theory-alpha, AIC/BIC against exponential and log-linear decay, N_eps; and the RAW - "
+        "method gaps of the ratio experiment. Writes exponents.{csv,json,md,tex} and ratio_gaps.csv.",
+    )
+    fit.add_argument("results", help="a results.csv written by `synthscale run`")
+    fit.add_argument("--metric", default="minority_ce", help="loss column to fit (default: minority_ce)")
+    fit.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
+    fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C N^-alpha <= epsilon")
+    fit.add_argument("-o", "--out", help="output directory (default: <results dir>/fit)")
+
     show = commands.add_parser("config", help="print the resolved config, or every key")
     show.add_argument("sweep", nargs="?", help="sweep YAML file (default: built-in defaults)")
     _add_set_option(show)
@@ -76,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "fit":
+            return _fit(args)
         return _config(args)
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -94,6 +111,32 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{len(result.results)} fits -> {out_dir / 'results.csv'}")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     print(f"browse: mlflow ui --backend-store-uri {result.tracking_uri}")
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from synthscale.fit import fit_results, ratio_gaps
+    from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
+
+    path = Path(args.results)
+    if not path.is_file():
+        raise SynthscaleError(f"results file {str(path)!r} not found; pass the results.csv of a sweep")
+    results = pd.read_csv(path)
+    out_dir = Path(args.out) if args.out else path.parent / "fit"
+    exponents = fit_results(results, args.metric, args.theory_alpha, args.epsilon)
+    written = export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
+    if not gaps.empty:
+        export_table(gaps, out_dir, "ratio_gaps")
+    print(
+        markdown_table(
+            exponents[["task", "method", "alpha", "alpha_ci_low", "alpha_ci_high", "theory_p_value"]]
+        )
+    )
+    notes = exponents.loc[exponents["notes"] != "", ["task", "method", "notes"]]
+    for row in notes.itertuples(index=False):
+        print(f"note: {row.task}/{row.method}: {row.notes}")
+    print(f"exponents -> {', '.join(str(p) for p in written)}")
     return 0
 
 

@@ -81,7 +81,6 @@ class SweepInputs:
     splits: dict[int, Split]
     pools: dict[tuple[str, str, int], tuple[str, dict[str, pd.DataFrame]]]
     batches: dict[str, Batch]
-    pool_summaries: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
                 "pool": pool_key,
                 "grid_key": member.key,
             }
-            records.append({**identity, **row, **inputs.pool_summaries.get(pool_key, {})})
+            records.append({**identity, **row})
     return records
 
 
@@ -247,26 +246,24 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
         [out_dir / CONFIG_FILE],
     )
     try:
-        pools, diagnostics = build_pools(plan, out_dir / "pools", show_progress)
-        write_csv_atomic(diagnostics, out_dir / POOLS_FILE)
-        tracker.log_parent_metrics(parent_pool_metrics(diagnostics))
-        inputs = SweepInputs(
-            config,
-            plan.dataset,
-            plan.splits,
-            pools,
-            {b.batch_id: b for b in plan.batches},
-            pool_summaries(diagnostics),
-        )
+        pools = build_pools(plan, out_dir / "pools", show_progress)
+        diagnosing = submit_pool_diagnostics(plan, pools)  # Ray tasks, beside the trials
+        inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
         records = run_trials(plan, inputs, tracker.reference(), out_dir, show_progress)
+        diagnostics = pd.DataFrame([row for rows in ray.get(diagnosing) for row in rows])
+        artifacts = [out_dir / RESULTS_FILE]
+        if not diagnostics.empty:
+            write_csv_atomic(diagnostics, out_dir / POOLS_FILE)
+            tracker.log_parent_metrics(parent_pool_metrics(diagnostics))
+            artifacts.append(out_dir / POOLS_FILE)
         if sorted(tracker.logged_keys()) != sorted(g.key for g in plan.grid):
             raise RuntimeError("MLflow child runs do not match the grid one to one")
-        results = results_table(records, plan.grid)
+        results = results_table(records, plan.grid, diagnostics)
         write_csv_atomic(results, out_dir / RESULTS_FILE)
     except BaseException:
         tracker.finish_parent("FAILED", [])
         raise
-    tracker.finish_parent("FINISHED", [out_dir / RESULTS_FILE, out_dir / POOLS_FILE])
+    tracker.finish_parent("FINISHED", artifacts)
     return SweepResult(results, out_dir, parent_id, tracker.uri)
 
 
@@ -292,27 +289,38 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
         )
 
 
-def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> tuple[dict, pd.DataFrame]:
-    """Phase 1: every synthetic pool once (or from the cache), and its diagnostics per target."""
-    pools, diagnostics = {}, []
+def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
+    """Phase 1: every synthetic pool once (or from the cache)."""
+    pools = {}
     for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
-        split = plan.splits[spec.seed]
-        key, rows = load_or_build_pool(spec, plan.dataset, split, plan.config.generator, cache_dir)
-        pools[(spec.task, spec.sampler, spec.seed)] = (key, rows)
-        if plan.config.generator.diagnostics:
-            diagnostics += diagnose_pool(key, spec, rows, plan.dataset, split)
-    return pools, pd.DataFrame(diagnostics)
+        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
+            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
+        )
+    return pools
 
 
-def pool_summaries(diagnostics: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Per pool, each diagnostic averaged over its targets: the `pool_*` columns of results."""
-    if diagnostics.empty:
-        return {}
-    metrics = [c for c in diagnostics.columns if c in POOL_METRICS]
-    means = diagnostics.groupby("pool")[metrics].mean()
-    return {
-        key: {f"pool_{m}": float(v) for m, v in row.items() if pd.notna(v)} for key, row in means.iterrows()
-    }
+def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
+    """Every pool's diagnostics per target, one after another (no Ray)."""
+    if not plan.config.generator.diagnostics:
+        return pd.DataFrame()
+    rows = []
+    for spec in plan.pool_specs:
+        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
+        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed])
+    return pd.DataFrame(rows)
+
+
+def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
+    """The same as `diagnose_pools`, one Ray task per pool, so it runs beside the fits."""
+    if not plan.config.generator.diagnostics:
+        return []
+    remote = ray.remote(num_cpus=1)(diagnose_pool)
+    dataset = ray.put(plan.dataset)
+    futures = []
+    for spec in plan.pool_specs:
+        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
+        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed]))
+    return futures
 
 
 def run_trials(
@@ -384,8 +392,11 @@ class _FitCollector(tune.Callback):
         self.bar.update(len(records))
 
 
-def results_table(records: list[dict[str, Any]], grid: list[GridPoint]) -> pd.DataFrame:
-    """One row per grid point, in grid order (a retried trial's repeat is dropped)."""
+def results_table(
+    records: list[dict[str, Any]], grid: list[GridPoint], diagnostics: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per grid point, in grid order (a retried trial's repeat is dropped), with each
+    pool's diagnostics averaged over its targets joined on `pool` as `pool_*` columns."""
     by_key = {}
     for record in records:
         by_key.setdefault(record["grid_key"], record)
@@ -393,5 +404,9 @@ def results_table(records: list[dict[str, Any]], grid: list[GridPoint]) -> pd.Da
     if missing:
         raise RuntimeError(f"{len(missing)} fits never reported, e.g. {missing[0]}")
     table = pd.DataFrame([by_key[g.key] for g in grid])
+    if diagnostics is not None and not diagnostics.empty:
+        metrics = [c for c in POOL_METRICS if c in diagnostics.columns]
+        summary = diagnostics.groupby("pool")[metrics].mean().add_prefix("pool_")
+        table = table.merge(summary, left_on="pool", right_index=True, how="left")
     extra = [c for c in table.columns if c not in RESULT_COLUMNS]
     return table[RESULT_COLUMNS + extra]

@@ -1,0 +1,313 @@
+"""Scaling-law fits of the augment experiment: L(N) = L_inf + C * N^(-alpha), with honest CIs.
+
+The theory (Nakada et al.) predicts polynomial decay of the loss in the number N of
+synthetic rows. For each curve (dataset, task, method, classifier, metric) we fit, on the
+per-seed points with N > 0:
+- the saturating power law by maximum likelihood (statsmodels GenericLikelihoodModel, Gaussian
+  errors, weights from the spread across seeds), with standard errors and AIC/BIC;
+- a profile-likelihood 95 % interval for alpha and the likelihood-ratio test of
+  H0: alpha = alpha_theory (given alpha the model is linear, so the profile is exact);
+- a cluster bootstrap over seeds for a second interval;
+- the linearised forms (OLS of log(L - L_inf) on log N, and L on 1/N) and the competing
+  exponential and log-linear decays;
+- N_eps, the N at which C * N^(-alpha) falls to eps, and the gain of the next block of rows.
+N is scaled by the largest N of the curve inside the fit, so C is the excess loss there.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, stats
+from statsmodels.base.model import GenericLikelihoodModel
+
+from synthscale.errors import SynthscaleError, did_you_mean
+
+CURVE_KEYS = ["dataset", "task", "method", "classifier"]
+MIN_DISTINCT_N = 4
+ALPHA_BOUNDS = (1e-3, 10.0)  # searched range of the exponent
+CONFIDENCE = 0.95
+BOOTSTRAP_REPLICATES = 200
+WEIGHT_SHRINKAGE = 0.5  # per-N variances are pulled halfway to their mean: 5 seeds are few
+POWER_LAW_PARAMS = 4  # L_inf, C, alpha, sigma; the exponential has as many, log-linear one fewer
+EXP_RATE_BOUNDS = (1e-3, 100.0)
+PROFILE_GRID = 120  # log-spaced starting grid for alpha before the bounded refinement
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Per-seed losses of one curve: N (rows, > 0), loss, and the seed of each point."""
+
+    n: np.ndarray
+    loss: np.ndarray
+    seed: np.ndarray
+
+
+class _PowerLaw(GenericLikelihoodModel):
+    """Gaussian likelihood of L = L_inf + C * x^(-alpha) with per-point weights;
+    params (L_inf, C, log alpha, log sigma)."""
+
+    def __init__(self, loss: np.ndarray, x: np.ndarray, weights: np.ndarray) -> None:
+        self.weights = weights
+        super().__init__(loss, x[:, None], extra_params_names=["C", "log_alpha", "log_sigma"])
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        l_inf, c, log_alpha, log_sigma = params
+        mean = l_inf + c * self.exog[:, 0] ** (-np.exp(log_alpha))
+        scale = np.exp(log_sigma) / np.sqrt(self.weights)
+        return stats.norm.logpdf(self.endog, mean, scale)
+
+
+def information_criteria(loglike: float, n_params: int, n_obs: int) -> tuple[float, float]:
+    """(AIC, BIC), counting the error variance as a parameter in every model alike."""
+    return -2 * loglike + 2 * n_params, -2 * loglike + np.log(n_obs) * n_params
+
+
+def fit_curve(
+    curve: Curve,
+    theory_alpha: float = 1.0,
+    epsilon: float = 0.01,
+    bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
+    bootstrap_seed: int = 0,
+) -> dict:
+    """Every estimate for one curve, as a flat dict (one row of the exponents table)."""
+    n_max = float(curve.n.max())
+    x = curve.n / n_max
+    weights = seed_spread_weights(curve)
+    alpha_hat, profile = profile_alpha(x, curve.loss, weights)
+    l_inf, c = _linear_given_alpha(x, curve.loss, weights, alpha_hat).params
+    model = _PowerLaw(curve.loss, x, weights)
+    sigma = np.sqrt(profile(alpha_hat)[1] / len(x))
+    start = np.array([l_inf, c, np.log(alpha_hat), np.log(max(sigma, 1e-12))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numerical-Hessian warnings surface as NaN SEs below
+        result = model.fit(start_params=start, method="bfgs", maxiter=200, disp=0)
+    params, bse = result.params, result.bse
+    low, high = profile_interval(profile, alpha_hat)
+    lr = 2 * (profile(alpha_hat)[0] - profile(theory_alpha)[0])
+    notes = fit_warnings(c, alpha_hat, (low, high))
+    with np.errstate(over="ignore"):
+        n_eps = n_max * (c / epsilon) ** (1 / alpha_hat) if c > 0 else 0.0
+    if not np.isfinite(n_eps):
+        notes.append("N_eps beyond reach")
+        n_eps = np.nan
+    step = float(np.min(np.diff(np.unique(curve.n)))) if len(np.unique(curve.n)) > 1 else n_max
+    predicted = l_inf + c * x ** (-alpha_hat)
+    aic, bic = information_criteria(float(result.llf), POWER_LAW_PARAMS, len(x))
+    row = {
+        "alpha": alpha_hat,
+        "alpha_se": float(np.exp(params[2]) * bse[2]) if np.isfinite(bse[2]) else np.nan,
+        "alpha_ci_low": low,
+        "alpha_ci_high": high,
+        "theory_alpha": theory_alpha,
+        "theory_p_value": float(stats.chi2.sf(max(lr, 0.0), df=1)),
+        "L_inf": float(params[0]),
+        "L_inf_se": float(bse[0]),
+        "C": float(params[1]),
+        "C_se": float(bse[1]),
+        "r2": 1
+        - np.sum(weights * (curve.loss - predicted) ** 2)
+        / np.sum(weights * (curve.loss - np.average(curve.loss, weights=weights)) ** 2),
+        "aic_power": aic,
+        "bic_power": bic,
+        "n_eps": float(n_eps),
+        "next_block_gain": float(c * (1 - ((n_max + step) / n_max) ** (-alpha_hat))),
+        "n_points": len(x),
+        "n_seeds": len(np.unique(curve.seed)),
+    }
+    row.update(competing_models(x, curve.loss, weights))
+    row.update(linearised_fits(curve, float(params[0])))
+    boot = bootstrap_interval(curve, bootstrap_replicates, bootstrap_seed)
+    notes += [boot.pop("note")] if boot.get("note") else []
+    row.update(boot)
+    row["notes"] = "; ".join(notes)
+    return row
+
+
+def fit_warnings(c: float, alpha: float, interval: tuple[float, float]) -> list[str]:
+    """What a reader must know before quoting alpha: no decay, or an unidentified exponent."""
+    notes = []
+    if c <= 0:
+        notes.append("loss does not fall with N (C <= 0): no decay to fit")
+    if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
+        notes.append(f"alpha at the edge of the searched range {ALPHA_BOUNDS}: not identified")
+    elif interval[0] <= ALPHA_BOUNDS[0] or interval[1] >= ALPHA_BOUNDS[1]:
+        notes.append("95% interval reaches the searched range: alpha weakly identified")
+    return notes
+
+
+def seed_spread_weights(curve: Curve) -> np.ndarray:
+    """1 / variance across seeds at each N, shrunk toward the mean variance (few seeds)."""
+    frame = pd.DataFrame({"n": curve.n, "loss": curve.loss})
+    variance = frame.groupby("n")["loss"].var(ddof=1).fillna(0.0)
+    if not np.isfinite(variance.mean()) or variance.mean() <= 0:
+        return np.ones(len(curve.n))
+    shrunk = WEIGHT_SHRINKAGE * variance + (1 - WEIGHT_SHRINKAGE) * variance.mean()
+    weights = 1.0 / shrunk.loc[curve.n].to_numpy()
+    return weights / weights.mean()
+
+
+def _linear_given_alpha(x: np.ndarray, loss: np.ndarray, weights: np.ndarray, alpha: float):
+    return sm.WLS(loss, np.column_stack([np.ones_like(x), x ** (-alpha)]), weights=weights).fit()
+
+
+def profile_alpha(x: np.ndarray, loss: np.ndarray, weights: np.ndarray):
+    """Given alpha the model is linear: maximize the profile log-likelihood over alpha alone.
+
+    The inner weighted least squares runs thousands of times per curve (grid, refinement,
+    interval, bootstrap), so it is the plain lstsq solve; the reported fit is statsmodels'.
+    """
+    root_w = np.sqrt(weights)
+    target = loss * root_w
+
+    def profile(alpha: float) -> tuple[float, float]:
+        design = np.column_stack([root_w, root_w * x ** (-alpha)])
+        coef = np.linalg.lstsq(design, target, rcond=None)[0]
+        rss = float(np.sum((target - design @ coef) ** 2))
+        return -0.5 * len(x) * np.log(max(rss, 1e-300) / len(x)), rss
+
+    grid = np.geomspace(*ALPHA_BOUNDS, PROFILE_GRID)
+    best = grid[int(np.argmax([profile(a)[0] for a in grid]))]
+    bracket = (max(best / 1.1, ALPHA_BOUNDS[0]), min(best * 1.1, ALPHA_BOUNDS[1]))
+    refined = optimize.minimize_scalar(lambda a: -profile(a)[0], bounds=bracket, method="bounded")
+    return float(refined.x), profile
+
+
+def profile_interval(profile, alpha_hat: float) -> tuple[float, float]:
+    """{alpha : 2 (l_max - l(alpha)) <= chi2_1(0.95)}; a bound of the search range means open."""
+    threshold = profile(alpha_hat)[0] - stats.chi2.ppf(CONFIDENCE, df=1) / 2
+
+    def below(alpha: float) -> float:
+        return profile(alpha)[0] - threshold
+
+    low = (
+        ALPHA_BOUNDS[0] if below(ALPHA_BOUNDS[0]) > 0 else optimize.brentq(below, ALPHA_BOUNDS[0], alpha_hat)
+    )
+    high = (
+        ALPHA_BOUNDS[1] if below(ALPHA_BOUNDS[1]) > 0 else optimize.brentq(below, alpha_hat, ALPHA_BOUNDS[1])
+    )
+    return float(low), float(high)
+
+
+def competing_models(x: np.ndarray, loss: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """AIC/BIC of exponential decay L_inf + C exp(-beta x) and log-linear a + b log x."""
+    log_linear = sm.WLS(loss, sm.add_constant(np.log(x)), weights=weights).fit()
+
+    def exponential(beta: float):
+        return sm.WLS(loss, np.column_stack([np.ones_like(x), np.exp(-beta * x)]), weights=weights).fit()
+
+    beta = optimize.minimize_scalar(lambda b: exponential(b).ssr, bounds=EXP_RATE_BOUNDS, method="bounded").x
+    aic_exp, bic_exp = information_criteria(float(exponential(beta).llf), POWER_LAW_PARAMS, len(x))
+    aic_log, bic_log = information_criteria(float(log_linear.llf), POWER_LAW_PARAMS - 1, len(x))
+    return {
+        "aic_exponential": aic_exp,
+        "bic_exponential": bic_exp,
+        "aic_loglinear": aic_log,
+        "bic_loglinear": bic_log,
+    }
+
+
+def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
+    """OLS of log(L - L_inf) on log N (slope -alpha) and of L on 1/N (the alpha = 1 form)."""
+    excess = curve.loss - l_inf
+    keep = excess > 0
+    row = {}
+    if keep.sum() >= 3:
+        log_fit = sm.OLS(np.log(excess[keep]), sm.add_constant(np.log(curve.n[keep]))).fit()
+        row["alpha_loglog"] = float(-log_fit.params[1])
+    inverse = sm.OLS(curve.loss, sm.add_constant(1.0 / curve.n)).fit()
+    row["inverse_n_slope"] = float(inverse.params[1])
+    row["inverse_n_r2"] = float(inverse.rsquared)
+    return row
+
+
+def bootstrap_interval(curve: Curve, replicates: int, bootstrap_seed: int) -> dict[str, float | str]:
+    """Percentile interval for alpha from resampling whole seeds (cluster bootstrap)."""
+    seeds = np.unique(curve.seed)
+    if len(seeds) < 2 or replicates == 0:
+        note = "one seed: no bootstrap interval, profile interval only" if len(seeds) < 2 else ""
+        return {"alpha_boot_low": np.nan, "alpha_boot_high": np.nan, "note": note}
+    rng = np.random.default_rng(bootstrap_seed)
+    alphas = []
+    for _ in range(replicates):
+        drawn = rng.choice(seeds, size=len(seeds), replace=True)
+        rows = np.concatenate([np.flatnonzero(curve.seed == s) for s in drawn])
+        x = curve.n[rows] / curve.n.max()
+        alphas.append(profile_alpha(x, curve.loss[rows], np.ones(len(rows)))[0])
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(alphas, [tail, 100 - tail])
+    return {"alpha_boot_low": float(low), "alpha_boot_high": float(high)}
+
+
+def fit_results(
+    results: pd.DataFrame, metric: str = "minority_ce", theory_alpha: float = 1.0, epsilon: float = 0.01
+) -> pd.DataFrame:
+    """One row per augment curve of a results table: the exponents table."""
+    check_results(results, metric)
+    augment = results[(results["experiment"] == "augment") & (results["n_aug"] > 0)]
+    rows = []
+    for keys, group in augment.groupby(CURVE_KEYS, sort=True):
+        if group["n_aug"].nunique() < MIN_DISTINCT_N:
+            continue  # raw and all_real are single points, not curves
+        curve = Curve(group["n_aug"].to_numpy(float), group[metric].to_numpy(float), group["seed"].to_numpy())
+        rows.append(
+            {
+                **dict(zip(CURVE_KEYS, keys, strict=True)),
+                "metric": metric,
+                **fit_curve(curve, theory_alpha, epsilon),
+            }
+        )
+    if not rows:
+        raise SynthscaleError(
+            f"no augment curve with at least {MIN_DISTINCT_N} distinct N > 0 in the results; "
+            "run the augment experiment with more experiment.augment.n_aug values"
+        )
+    return pd.DataFrame(rows)
+
+
+def check_results(results: pd.DataFrame, metric: str) -> None:
+    """Refuse what a fit cannot use, naming the column or the rows."""
+    needed = [*CURVE_KEYS, "experiment", "n_aug", "seed"]
+    missing = [c for c in needed if c not in results.columns]
+    if missing:
+        raise SynthscaleError(
+            f"results table lacks column(s) {', '.join(missing)}; pass a synthscale results.csv"
+        )
+    if metric not in results.columns:
+        numeric = results.select_dtypes("number").columns
+        raise SynthscaleError(f"--metric {metric}: no such column{did_you_mean(metric, numeric)}")
+    values = results.loc[results["experiment"] == "augment", metric]
+    bad = values[~np.isfinite(values) | (values <= 0)]
+    if len(bad):
+        raise SynthscaleError(
+            f"--metric {metric}: {len(bad)} augment rows are non-positive or not finite "
+            f"(e.g. {bad.iloc[0]!r}); a loss must be > 0"
+        )
+
+
+def ratio_gaps(results: pd.DataFrame, metric: str = "minority_ce") -> pd.DataFrame:
+    """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio."""
+    check_results(results, metric)
+    ratio = results[results["experiment"] == "ratio"]
+    keys = ["dataset", "task", "classifier"]
+    mean = ratio.groupby([*keys, "method", "ratio"])[metric].mean().reset_index()
+    raw = mean[mean["method"] == "raw"].rename(columns={metric: "raw"}).drop(columns="method")
+    merged = mean[mean["method"] != "raw"].merge(raw, on=[*keys, "ratio"])
+    merged["gap"] = merged["raw"] - merged[metric]
+    rows = []
+    for group_keys, group in merged.groupby([*keys, "method"]):
+        slope = sm.OLS(group["gap"], sm.add_constant(group["ratio"])).fit() if len(group) > 2 else None
+        rows.append(
+            {
+                **dict(zip([*keys, "method"], group_keys, strict=True)),
+                "metric": metric,
+                "gap_at_max_ratio": float(group.loc[group["ratio"].idxmax(), "gap"]),
+                "gap_slope_per_ratio": float(slope.params.iloc[1]) if slope is not None else np.nan,
+                "gap_slope_se": float(slope.bse.iloc[1]) if slope is not None else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)

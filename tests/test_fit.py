@@ -1,0 +1,151 @@
+"""The scaling-law fitter recovers known exponents, covers them, and refuses what it cannot fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscale.errors import SynthscaleError
+from synthscale.fit import Curve, fit_curve, fit_results, ratio_gaps
+
+N_GRID = np.arange(2, 20, 2) * 200.0  # the default augment grid with s = 200
+SEEDS = 5
+
+
+def simulated_curve(alpha: float, noise: float, rng: np.random.Generator, l_inf=0.8, c=0.5) -> Curve:
+    n = np.repeat(N_GRID, SEEDS)
+    loss = l_inf + c * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
+    return Curve(n, loss, np.tile(np.arange(SEEDS), len(N_GRID)))
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
+def test_noise_free_curves_give_back_alpha(alpha):
+    row = fit_curve(simulated_curve(alpha, 0.0, np.random.default_rng(0)), bootstrap_replicates=0)
+    assert row["alpha"] == pytest.approx(alpha, abs=0.05)
+    assert row["L_inf"] == pytest.approx(0.8, abs=1e-3) and row["C"] == pytest.approx(0.5, abs=1e-3)
+    assert row["notes"] == ""
+
+
+def test_profile_intervals_cover_the_true_alpha():
+    rng = np.random.default_rng(1)
+    covered = [
+        row["alpha_ci_low"] <= 1.0 <= row["alpha_ci_high"]
+        for row in (fit_curve(simulated_curve(1.0, 0.03, rng), bootstrap_replicates=0) for _ in range(60))
+    ]
+    assert np.mean(covered) >= 0.88  # nominal 0.95; bench/fit_coverage.py runs 200 sweeps per alpha
+
+
+def test_the_theory_test_rejects_a_wrong_alpha_and_keeps_the_right_one():
+    rng = np.random.default_rng(2)
+    curve = simulated_curve(2.0, 0.01, rng)
+    assert fit_curve(curve, theory_alpha=1.0, bootstrap_replicates=0)["theory_p_value"] < 1e-3
+    assert fit_curve(curve, theory_alpha=2.0, bootstrap_replicates=0)["theory_p_value"] > 0.05
+
+
+def test_power_law_data_prefers_the_power_law_by_aic():
+    row = fit_curve(simulated_curve(1.0, 0.01, np.random.default_rng(3)), bootstrap_replicates=0)
+    assert row["aic_power"] < row["aic_exponential"] and row["aic_power"] < row["aic_loglinear"]
+
+
+def test_n_eps_and_the_next_block_follow_the_fitted_curve():
+    row = fit_curve(simulated_curve(1.0, 0.0, np.random.default_rng(0)), epsilon=0.05, bootstrap_replicates=0)
+    # C * (N / 3600)^-1 = 0.05  ->  N = 3600 * 0.5 / 0.05
+    assert row["n_eps"] == pytest.approx(36000, rel=1e-3)
+    # one more block of 400 rows: 0.5 * (1 - 3600 / 4000)
+    assert row["next_block_gain"] == pytest.approx(0.05, rel=1e-3)
+
+
+def test_cluster_bootstrap_interval_brackets_the_estimate_and_one_seed_is_noted():
+    rng = np.random.default_rng(4)
+    row = fit_curve(simulated_curve(1.0, 0.02, rng), bootstrap_replicates=50)
+    assert row["alpha_boot_low"] <= row["alpha"] <= row["alpha_boot_high"]
+    curve = simulated_curve(1.0, 0.02, rng)
+    one_seed = Curve(curve.n[curve.seed == 0], curve.loss[curve.seed == 0], curve.seed[curve.seed == 0])
+    row = fit_curve(one_seed, bootstrap_replicates=50)
+    assert np.isnan(row["alpha_boot_low"]) and "one seed" in row["notes"]
+
+
+def test_a_flat_curve_is_flagged_not_quoted():
+    n = np.repeat(N_GRID, SEEDS)
+    flat = Curve(
+        n, 2.0 + np.random.default_rng(5).normal(0, 0.05, len(n)), np.tile(np.arange(SEEDS), len(N_GRID))
+    )
+    assert (
+        "not identified" in fit_curve(flat, bootstrap_replicates=0)["notes"]
+        or "no decay" in fit_curve(flat, bootstrap_replicates=0)["notes"]
+    )
+
+
+def results_table(alpha: float = 1.0, n_units=(2, 4, 6, 8), seeds=2) -> pd.DataFrame:
+    rows = []
+    for seed in range(seeds):
+        for units in (0, *n_units):
+            n = units * 200
+            loss = 0.8 + 0.5 * (n / 1600) ** -alpha if n else 3.0
+            rows.append(
+                dict(dataset="craft", task="imbalance", experiment="augment", method="smote",
+                     classifier="xgboost", n_aug=n, seed=seed, ratio=9.0, minority_ce=loss + 0.001 * seed)
+            )  # fmt: skip
+        for ratio, gap in ((1, 0.0), (5, 0.4), (10, 0.9)):
+            for method, loss in (("raw", 1.0 + gap), ("smote", 1.0)):
+                rows.append(dict(dataset="craft", task="imbalance", experiment="ratio", method=method,
+                                 classifier="xgboost", n_aug=0, seed=seed, ratio=ratio, minority_ce=loss))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_fit_results_fits_each_augment_curve_on_n_above_zero():
+    table = fit_results(results_table(), "minority_ce")
+    assert table[["task", "method"]].values.tolist() == [["imbalance", "smote"]]
+    assert table["n_points"].iloc[0] == 4 * 2
+    assert table["alpha"].iloc[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_ratio_gaps_by_hand():
+    gaps = ratio_gaps(results_table(), "minority_ce")
+    row = gaps.iloc[0]
+    assert row["method"] == "smote" and row["gap_at_max_ratio"] == pytest.approx(0.9)
+    assert row["gap_slope_per_ratio"] == pytest.approx(np.polyfit([1, 5, 10], [0.0, 0.4, 0.9], 1)[0])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t[t["n_aug"] <= 600], "at least 4 distinct N > 0"),
+        (
+            lambda t: t.assign(minority_ce=t["minority_ce"].where(t["n_aug"] != 400, -1.0)),
+            "non-positive or not finite",
+        ),
+        (
+            lambda t: t.assign(minority_ce=t["minority_ce"].where(t["n_aug"] != 400, np.inf)),
+            "non-positive or not finite",
+        ),
+        (lambda t: t.drop(columns="seed"), "lacks column"),
+    ],
+)
+def test_bad_results_are_refused_by_name(change, message):
+    with pytest.raises(SynthscaleError, match=message):
+        fit_results(change(results_table()), "minority_ce")
+
+
+def test_an_unknown_metric_gets_a_suggestion():
+    with pytest.raises(
+        SynthscaleError, match="--metric minority_cee: no such column; did you mean 'minority_ce'"
+    ):
+        fit_results(results_table(), "minority_cee")
+
+
+def test_cli_fit_writes_every_format(tmp_path, capsys):
+    from synthscale.cli import main
+
+    path = tmp_path / "results.csv"
+    results_table().to_csv(path, index=False)
+    assert main(["fit", str(path), "-o", str(tmp_path / "fit")]) == 0
+    names = sorted(p.name for p in (tmp_path / "fit").iterdir())
+    assert names == sorted(
+        f"{stem}.{ext}" for stem in ("exponents", "ratio_gaps") for ext in ("csv", "json", "md", "tex")
+    )
+    assert "\\begin{tabular}" in (tmp_path / "fit" / "exponents.tex").read_text()
+    markdown = (tmp_path / "fit" / "exponents.md").read_text()
+    assert markdown.startswith("| dataset | task | method |") and "| craft | imbalance | smote |" in markdown
+    assert "| imbalance | smote | 1 " in capsys.readouterr().out
