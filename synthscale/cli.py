@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C N^-alpha <= epsilon")
     fit.add_argument("-o", "--out", help="output directory (default: <results dir>/fit)")
 
+    report = commands.add_parser(
+        "report",
+        help="the paper's figures, fitted exponents and config of a results.csv, as index.html",
+        description="Draw the loss vs n_maj/n_min and the log-log loss vs N figures (PNG and SVG) "
+        "for every task, fit the exponents as `synthscale fit` does, and write a self-contained "
+        "index.html with both and the sweep's configuration.",
+    )
+    report.add_argument("results", help="a results.csv written by `synthscale run`")
+    report.add_argument("--metric", default="minority_ce", help="loss column to plot and fit")
+    report.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
+    report.add_argument("-o", "--out", help="output directory (default: <results dir>/report)")
+
     show = commands.add_parser("config", help="print the resolved config, or every key")
     show.add_argument("sweep", nargs="?", help="sweep YAML file (default: built-in defaults)")
     _add_set_option(show)
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "fit":
             return _fit(args)
+        if args.command == "report":
+            return _report(args)
         return _config(args)
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -114,15 +128,34 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_results(path_text: str) -> pd.DataFrame:
+    path = Path(path_text)
+    if not path.is_file():
+        raise SynthscaleError(f"results file {str(path)!r} not found; pass the results.csv of a sweep")
+    return pd.read_csv(path)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from synthscale.fit import fit_results
+    from synthscale.report import SUMMARY_COLUMNS, export_table, write_report
+
+    results = _read_results(args.results)
+    out_dir = Path(args.out) if args.out else Path(args.results).parent / "report"
+    exponents = fit_results(results, args.metric, args.theory_alpha)
+    export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    config_path = Path(args.results).parent / "config.resolved.yaml"
+    config_text = config_path.read_text() if config_path.is_file() else ""
+    index = write_report(results, exponents, out_dir, args.metric, config_text)
+    print(f"report -> {index}")
+    return 0
+
+
 def _fit(args: argparse.Namespace) -> int:
     from synthscale.fit import fit_results, ratio_gaps
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
 
-    path = Path(args.results)
-    if not path.is_file():
-        raise SynthscaleError(f"results file {str(path)!r} not found; pass the results.csv of a sweep")
-    results = pd.read_csv(path)
-    out_dir = Path(args.out) if args.out else path.parent / "fit"
+    results = _read_results(args.results)
+    out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
     exponents = fit_results(results, args.metric, args.theory_alpha, args.epsilon)
     written = export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()

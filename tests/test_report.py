@@ -1,0 +1,87 @@
+"""Figures, exports and the HTML report from a results table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscale.fit import fit_results
+from synthscale.report import (
+    markdown_table,
+    plot_augment_curves,
+    plot_ratio_curves,
+    save_figure,
+    write_report,
+)
+
+
+@pytest.fixture(scope="module")
+def results() -> pd.DataFrame:
+    rows = []
+    for seed in range(2):
+        for task in ("imbalance", "spurious"):
+            for units in range(0, 10, 2):
+                n = units * 200
+                rows.append(dict(task=task, experiment="augment", method="smote", n_aug=n, ratio=9.0, seed=seed,
+                                 minority_ce=(0.8 + 0.5 * (n / 1600) ** -1.0 if n else 2.5) + 0.01 * seed))  # fmt: skip
+            for method, level in (("raw", 3.0), ("all_real", 0.5)):
+                rows.append(dict(task=task, experiment="augment", method=method, n_aug=0, ratio=9.0, seed=seed,
+                                 minority_ce=level))  # fmt: skip
+            for ratio in (1, 5, 10):
+                for method, slope in (("raw", 0.2), ("smote", 0.1)):
+                    rows.append(dict(task=task, experiment="ratio", method=method, n_aug=0, ratio=ratio, seed=seed,
+                                     minority_ce=0.8 + slope * ratio))  # fmt: skip
+    return pd.DataFrame(rows).assign(dataset="craft", classifier="xgboost")
+
+
+def test_ratio_figure_has_one_line_per_method(results):
+    axes = plot_ratio_curves(results, "imbalance").axes[0]
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["raw", "smote"]
+    raw = next(container for container in axes.containers if container.get_label() == "raw")
+    line = raw.lines[0]
+    assert list(line.get_xdata()) == [1, 5, 10] and np.allclose(line.get_ydata(), [1.0, 1.8, 2.8])
+
+
+def test_augment_figure_draws_the_fit_and_both_reference_lines(results):
+    exponents = fit_results(results, "minority_ce")
+    figure = plot_augment_curves(results, exponents, "imbalance")
+    axes = figure.axes[0]
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert {"smote", "raw (no oversampling)", "all real training rows"} <= set(legend)
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "log"
+    fitted = [line for line in axes.get_lines() if len(line.get_xdata()) == 100]
+    assert len(fitted) == 1
+    x, y = fitted[0].get_xdata(), fitted[0].get_ydata()
+    assert np.allclose(y, 0.8 + 0.5 * (x / 1600) ** -1.0, rtol=0.02)
+
+
+def test_figures_are_written_as_png_and_svg(results, tmp_path):
+    paths = save_figure(plot_ratio_curves(results, "spurious"), tmp_path, "ratio_spurious")
+    assert [p.name for p in paths] == ["ratio_spurious.png", "ratio_spurious.svg"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in paths[1].read_text()
+
+
+def test_report_page_links_every_figure_and_the_exponents(results, tmp_path):
+    index = write_report(results, fit_results(results, "minority_ce"), tmp_path, "minority_ce", "name: t\n")
+    page = index.read_text()
+    for stem in ("ratio_imbalance", "ratio_spurious", "augment_imbalance", "augment_spurious"):
+        assert f'src="{stem}.svg"' in page and (tmp_path / f"{stem}.png").is_file()
+    assert "<table" in page and "smote" in page and "name: t" in page
+
+
+def test_cli_report_on_a_results_file(results, tmp_path):
+    from synthscale.cli import main
+
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    assert main(["report", str(path)]) == 0
+    assert (tmp_path / "report" / "index.html").is_file() and (
+        tmp_path / "report" / "exponents.tex"
+    ).is_file()
+
+
+def test_markdown_table_formats_numbers_and_missing_values():
+    table = pd.DataFrame({"method": ["smote"], "alpha": [0.123456], "n_eps": [np.nan]})
+    assert markdown_table(table) == "| method | alpha | n_eps |\n|---|---|---|\n| smote | 0.123 | – |\n"
