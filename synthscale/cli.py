@@ -170,7 +170,22 @@ def _fit(args: argparse.Namespace) -> int:
     for row in notes.itertuples(index=False):
         print(f"note: {row.task}/{row.method}: {row.notes}")
     print(f"exponents -> {', '.join(str(p) for p in written)}")
+    _log_fit_to_sweep(Path(args.results), exponents, written)
     return 0
+
+
+def _log_fit_to_sweep(results_path: Path, exponents: pd.DataFrame, written: list[Path]) -> None:
+    """Attach the fit to the sweep's MLflow parent run when the results came from a sweep."""
+    from synthscale.fit import fit_metrics
+    from synthscale.sweep.runner import sweep_tracker_for_results
+
+    tracker = sweep_tracker_for_results(results_path)
+    if tracker is None:
+        print("note: no finished sweep's MLflow run beside the results; the fit is not logged to MLflow")
+        return
+    tracker.log_parent_metrics(fit_metrics(exponents))
+    tracker.log_parent_artifacts(written, folder="fit")
+    print(f"logged to MLflow run {tracker.parent_id} ({tracker.uri})")
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -289,6 +289,17 @@ def check_results(results: pd.DataFrame, metric: str) -> None:
         )
 
 
+def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:
+    """The headline numbers of each curve as flat metric names, for the sweep's MLflow run."""
+    metrics = {}
+    for row in exponents.to_dict("records"):
+        prefix = f"fit/{row['metric']}/{row['task']}/{row['method']}/{row['classifier']}"
+        for name in ("alpha", "alpha_ci_low", "alpha_ci_high", "theory_p_value", "L_inf", "C", "r2"):
+            if np.isfinite(row[name]):
+                metrics[f"{prefix}/{name}"] = float(row[name])
+    return metrics
+
+
 def ratio_gaps(results: pd.DataFrame, metric: str = "minority_ce") -> pd.DataFrame:
     """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio."""
     check_results(results, metric)

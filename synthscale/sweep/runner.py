@@ -22,7 +22,7 @@ from ray import tune
 from tqdm.auto import tqdm
 
 from synthscale._io import write_csv_atomic
-from synthscale.config import SweepConfig, save_config
+from synthscale.config import SweepConfig, load_config, save_config
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
@@ -244,6 +244,7 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
             "config_hash": config.config_hash(),
         },
         [out_dir / CONFIG_FILE],
+        out_dir,
     )
     try:
         pools = build_pools(plan, out_dir / "pools", show_progress)
@@ -274,6 +275,19 @@ def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
         prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
         metrics.update({f"{prefix}/{m}": row[m] for m in POOL_METRICS if m in row and pd.notna(row[m])})
     return metrics
+
+
+def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
+    """The MLflow parent run of the sweep that wrote `results_path`, if it can be found:
+    the config saved beside it names the store; None for a results file on its own."""
+    out_dir = results_path.parent
+    if not (out_dir / CONFIG_FILE).is_file():
+        return None
+    config = load_config(out_dir / CONFIG_FILE)
+    if config.tracking.uri is None and not (out_dir / "mlflow.db").is_file():
+        return None
+    tracker = SweepTracker(config.tracking.uri or default_tracking_uri(out_dir), config.tracking.experiment)
+    return tracker if tracker.attach_to_finished_sweep(out_dir) else None
 
 
 def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:

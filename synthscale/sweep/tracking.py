@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 GRID_KEY_TAG = "synthscale.grid_key"
 BATCH_TAG = "synthscale.batch"
 SWEEP_TAG = "synthscale.sweep"
+OUT_DIR_TAG = "synthscale.out_dir"
 PARENT_TAG = "mlflow.parentRunId"
 SEARCH_PAGE_SIZE = 1000
 LOG_BATCH_LIMIT = 1000  # MLflow accepts at most 1000 metrics per log_batch call
@@ -93,8 +94,13 @@ class SweepTracker:
         self.experiment_name = experiment_name
         self.parent_id: str | None = None
 
-    def start_parent(self, sweep_name: str, params: dict[str, Any], artifacts: list[Path]) -> str:
-        run = self.client.create_run(self.experiment_id, run_name=sweep_name, tags={SWEEP_TAG: sweep_name})
+    def start_parent(
+        self, sweep_name: str, params: dict[str, Any], artifacts: list[Path], out_dir: Path | None = None
+    ) -> str:
+        tags = {SWEEP_TAG: sweep_name}
+        if out_dir is not None:  # how `synthscale fit` finds this sweep's parent again
+            tags[OUT_DIR_TAG] = str(out_dir.resolve())
+        run = self.client.create_run(self.experiment_id, run_name=sweep_name, tags=tags)
         self.parent_id = run.info.run_id
         self._log_params(self.parent_id, params)
         for path in artifacts:
@@ -161,6 +167,21 @@ class SweepTracker:
         entries = [Metric(name, float(value), now, 0) for name, value in metrics.items()]
         for start in range(0, len(entries), LOG_BATCH_LIMIT):
             self.client.log_batch(self.parent_id, metrics=entries[start : start + LOG_BATCH_LIMIT])
+
+    def attach_to_finished_sweep(self, out_dir: Path) -> bool:
+        """Point at the latest finished parent run of the sweep written to `out_dir`."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{OUT_DIR_TAG}` = '{out_dir.resolve()}' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        self.parent_id = runs[0].info.run_id if runs else None
+        return self.parent_id is not None
+
+    def log_parent_artifacts(self, paths: list[Path], folder: str) -> None:
+        for path in paths:
+            self.client.log_artifact(self.parent_id, str(path), artifact_path=folder)
 
     def finish_parent(self, status: str, artifacts: list[Path]) -> None:
         assert self.parent_id is not None
