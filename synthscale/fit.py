@@ -236,8 +236,9 @@ def bootstrap_interval(curve: Curve, replicates: int, bootstrap_seed: int) -> di
     for _ in range(replicates):
         drawn = rng.choice(seeds, size=len(seeds), replace=True)
         rows = np.concatenate([np.flatnonzero(curve.seed == s) for s in drawn])
-        x = curve.n[rows] / curve.n.max()
-        alphas.append(profile_alpha(x, curve.loss[rows], np.ones(len(rows)))[0])
+        resampled = Curve(curve.n[rows], curve.loss[rows], curve.seed[rows])
+        x = resampled.n / curve.n.max()
+        alphas.append(profile_alpha(x, resampled.loss, seed_spread_weights(resampled))[0])
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
     return {"alpha_boot_low": float(low), "alpha_boot_high": float(high)}
