@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the saturating power law to each augment curve (per-seed points, N > 0): "
         "alpha with profile-likelihood and seed-bootstrap 95%% intervals, the test of alpha = "
         "--theory-alpha, AIC/BIC against exponential and log-linear decay, N_eps; and the RAW - "
-        "method gaps of the ratio experiment. Writes exponents.{csv,json,md,tex} and ratio_gaps.csv.",
+        "method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, md, tex).",
     )
     fit.add_argument("results", help="a results.csv written by `synthscale run`")
     fit.add_argument("--metric", default="minority_ce", help="loss column to fit (default: minority_ce)")
@@ -151,7 +151,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from synthscale.fit import fit_results, ratio_gaps
+    from synthscale.fit import MIN_DISTINCT_N, fit_results, ratio_gaps
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
 
     results = _read_results(args.results)
@@ -161,14 +161,21 @@ def _fit(args: argparse.Namespace) -> int:
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
     if not gaps.empty:
         export_table(gaps, out_dir, "ratio_gaps")
-    print(
-        markdown_table(
-            exponents[["task", "method", "alpha", "alpha_ci_low", "alpha_ci_high", "theory_p_value"]]
-        )
-    )
-    notes = exponents.loc[exponents["notes"] != "", ["task", "method", "notes"]]
-    for row in notes.itertuples(index=False):
-        print(f"note: {row.task}/{row.method}: {row.notes}")
+    columns = [
+        "dataset",
+        "task",
+        "method",
+        "classifier",
+        "alpha",
+        "alpha_ci_low",
+        "alpha_ci_high",
+        "theory_p_value",
+    ]
+    print(markdown_table(exponents[columns]))
+    for row in exponents.loc[exponents["notes"] != ""].itertuples(index=False):
+        print(f"note: {row.dataset}/{row.task}/{row.method}/{row.classifier}: {row.notes}")
+    for skipped in exponents.attrs.get("skipped", []):
+        print(f"skipped (need {MIN_DISTINCT_N} distinct N > 0): {skipped}")
     print(f"exponents -> {', '.join(str(p) for p in written)}")
     _log_fit_to_sweep(Path(args.results), exponents, written)
     return 0

@@ -6,7 +6,9 @@ per-seed points with N > 0:
 - the saturating power law by maximum likelihood (statsmodels GenericLikelihoodModel, Gaussian
   errors, weights from the spread across seeds), with standard errors and AIC/BIC;
 - a profile-likelihood 95 % interval for alpha and the likelihood-ratio test of
-  H0: alpha = alpha_theory (given alpha the model is linear, so the profile is exact);
+  H0: alpha = alpha_theory (given alpha the model is linear, so the profile is computed
+  exactly; the chi-square calibration is asymptotic and treats the per-seed points as
+  independent, although within a seed they share a split and a nested pool);
 - a cluster bootstrap over seeds for a second interval;
 - the linearised forms (OLS of log(L - L_inf) on log N, and L on 1/N) and the competing
   exponential and log-linear decays;
@@ -33,6 +35,8 @@ ALPHA_BOUNDS = (1e-3, 10.0)  # searched range of the exponent
 CONFIDENCE = 0.95
 BOOTSTRAP_REPLICATES = 200
 WEIGHT_SHRINKAGE = 0.25  # weight = 1 / (0.25 var_N + 0.75 mean var): per-N variances from 5 seeds are noisy
+N_EPS_MAX_EXTRAPOLATION = 1000  # N_eps further than this many times the largest N is not reported
+BOOTSTRAP_MIN_SEEDS = 5  # fewer seeds give too few distinct resamples for a percentile interval
 POWER_LAW_PARAMS = 4  # L_inf, C, alpha, sigma; the exponential has as many, log-linear one fewer
 EXP_RATE_BOUNDS = (1e-3, 100.0)
 PROFILE_GRID = 120  # log-spaced starting grid for alpha before the bounded refinement
@@ -89,13 +93,12 @@ def fit_curve(
     params, bse = result.params, result.bse
     low, high = profile_interval(profile, alpha_hat)
     lr = 2 * (profile(alpha_hat)[0] - profile(theory_alpha)[0])
-    notes = fit_warnings(c, alpha_hat, (low, high))
-    with np.errstate(over="ignore"):
-        n_eps = n_max * (c / epsilon) ** (1 / alpha_hat) if c > 0 else 0.0
-    if not np.isfinite(n_eps):
-        notes.append("N_eps beyond reach")
-        n_eps = np.nan
-    step = float(np.min(np.diff(np.unique(curve.n)))) if len(np.unique(curve.n)) > 1 else n_max
+    notes = fit_warnings(curve, c, alpha_hat, (low, high))
+    with np.errstate(over="ignore", divide="ignore"):
+        n_eps = n_max * (c / epsilon) ** (1 / alpha_hat) if c > 0 else np.nan
+    if notes or not n_eps <= N_EPS_MAX_EXTRAPOLATION * n_max:
+        n_eps = np.nan  # undefined, or too far beyond the fitted range to mean anything
+    step = float(np.diff(np.unique(curve.n))[-1]) if len(np.unique(curve.n)) > 1 else n_max
     predicted = l_inf + c * x ** (-alpha_hat)
     aic, bic = information_criteria(float(result.llf), POWER_LAW_PARAMS, len(x))
     row = {
@@ -121,6 +124,11 @@ def fit_curve(
     }
     row.update(competing_models(x, curve.loss, weights))
     row.update(linearised_fits(curve, float(l_inf)))
+    if c <= 0 or np.ptp(curve.loss) == 0:  # no decay: an exponent would be noise
+        row.update(
+            dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "theory_p_value"), np.nan)
+        )
+        bootstrap_replicates = 0
     boot = bootstrap_interval(curve, bootstrap_replicates, bootstrap_seed)
     notes += [boot.pop("note")] if boot.get("note") else []
     row.update(boot)
@@ -128,9 +136,11 @@ def fit_curve(
     return row
 
 
-def fit_warnings(c: float, alpha: float, interval: tuple[float, float]) -> list[str]:
+def fit_warnings(curve: Curve, c: float, alpha: float, interval: tuple[float, float]) -> list[str]:
     """What a reader must know before quoting alpha: no decay, or an unidentified exponent."""
     notes = []
+    if np.ptp(curve.loss) == 0:
+        notes.append("the loss is constant: no decay to fit")
     if c <= 0:
         notes.append("loss does not fall with N (C <= 0): no decay to fit")
     if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
@@ -165,7 +175,8 @@ def profile_alpha(x: np.ndarray, loss: np.ndarray, weights: np.ndarray):
     target = loss * root_w
 
     def profile(alpha: float) -> tuple[float, float]:
-        design = np.column_stack([root_w, root_w * x ** (-alpha)])
+        power = x ** (-alpha)
+        design = np.column_stack([root_w, root_w * power / power.max()])  # scaled: lstsq keeps both
         coef = np.linalg.lstsq(design, target, rcond=None)[0]
         rss = float(np.sum((target - design @ coef) ** 2))
         return -0.5 * len(x) * np.log(max(rss, 1e-300) / len(x)), rss
@@ -215,7 +226,7 @@ def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
     """OLS of log(L - L_inf) on log N (slope -alpha) and of L on 1/N (the alpha = 1 form)."""
     excess = curve.loss - l_inf
     keep = excess > 0
-    row = {}
+    row = {"alpha_loglog": np.nan, "loglog_points_dropped": int((~keep).sum())}
     if keep.sum() >= 3:
         log_fit = sm.OLS(np.log(excess[keep]), sm.add_constant(np.log(curve.n[keep]))).fit()
         row["alpha_loglog"] = float(-log_fit.params[1])
@@ -228,8 +239,12 @@ def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
 def bootstrap_interval(curve: Curve, replicates: int, bootstrap_seed: int) -> dict[str, float | str]:
     """Percentile interval for alpha from resampling whole seeds (cluster bootstrap)."""
     seeds = np.unique(curve.seed)
-    if len(seeds) < 2 or replicates == 0:
-        note = "one seed: no bootstrap interval, profile interval only" if len(seeds) < 2 else ""
+    if len(seeds) < BOOTSTRAP_MIN_SEEDS or replicates == 0:
+        note = (
+            f"{len(seeds)} seed(s): no bootstrap interval (needs {BOOTSTRAP_MIN_SEEDS}), profile interval only"
+            if len(seeds) < BOOTSTRAP_MIN_SEEDS
+            else ""
+        )
         return {"alpha_boot_low": np.nan, "alpha_boot_high": np.nan, "note": note}
     rng = np.random.default_rng(bootstrap_seed)
     alphas = []
@@ -250,10 +265,11 @@ def fit_results(
     """One row per augment curve of a results table: the exponents table."""
     check_results(results, metric)
     augment = results[(results["experiment"] == "augment") & (results["n_aug"] > 0)]
-    rows = []
+    rows, skipped = [], []
     for keys, group in augment.groupby(CURVE_KEYS, sort=True):
         if group["n_aug"].nunique() < MIN_DISTINCT_N:
-            continue  # raw and all_real are single points, not curves
+            skipped.append(f"{'/'.join(map(str, keys))}: {group['n_aug'].nunique()} distinct N > 0")
+            continue
         curve = Curve(group["n_aug"].to_numpy(float), group[metric].to_numpy(float), group["seed"].to_numpy())
         rows.append(
             {
@@ -267,7 +283,9 @@ def fit_results(
             f"no augment curve with at least {MIN_DISTINCT_N} distinct N > 0 in the results; "
             "run the augment experiment with more experiment.augment.n_aug values"
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["skipped"] = skipped  # curves with too few N, reported by the CLI
+    return table
 
 
 def check_results(results: pd.DataFrame, metric: str) -> None:
@@ -281,6 +299,9 @@ def check_results(results: pd.DataFrame, metric: str) -> None:
     if metric not in results.columns:
         numeric = results.select_dtypes("number").columns
         raise SynthscaleError(f"--metric {metric}: no such column{did_you_mean(metric, numeric)}")
+    if not pd.api.types.is_numeric_dtype(results[metric]):
+        numeric = ", ".join(results.select_dtypes("number").columns)
+        raise SynthscaleError(f"--metric {metric}: not a numeric column; choose one of {numeric}")
     values = results.loc[results["experiment"] == "augment", metric]
     bad = values[~np.isfinite(values) | (values <= 0)]
     if len(bad):

@@ -57,9 +57,12 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_ratio_curves(results: pd.DataFrame, task: str, metric: str = "minority_ce") -> Figure:
+def plot_ratio_curves(
+    results: pd.DataFrame, task: str, metric: str = "minority_ce", classifier: str | None = None
+) -> Figure:
     """Figures 1-2: the loss against n_maj/n_min for every method, mean and sd over seeds."""
     rows = results[(results["experiment"] == "ratio") & (results["task"] == task)]
+    rows = rows if classifier is None else rows[rows["classifier"] == classifier]
     figure = Figure(figsize=FIGURE_SIZE)
     axes = figure.subplots()
     for method, group in rows.groupby("method", sort=True):
@@ -73,11 +76,18 @@ def plot_ratio_curves(results: pd.DataFrame, task: str, metric: str = "minority_
 
 
 def plot_augment_curves(
-    results: pd.DataFrame, exponents: pd.DataFrame, task: str, metric: str = "minority_ce"
+    results: pd.DataFrame,
+    exponents: pd.DataFrame,
+    task: str,
+    metric: str = "minority_ce",
+    classifier: str | None = None,
 ) -> Figure:
     """Figures 3-4: log-log loss against N with the fitted power law, each method's
     no-augmentation level (N = 0, dotted), raw and the all-real-data reference."""
     rows = results[(results["experiment"] == "augment") & (results["task"] == task)]
+    if classifier is not None:
+        rows = rows[rows["classifier"] == classifier]
+        exponents = exponents[exponents["classifier"] == classifier]
     figure = Figure(figsize=FIGURE_SIZE)
     axes = figure.subplots()
     curves = rows[~rows["method"].isin(["raw", "all_real"])]
@@ -122,13 +132,19 @@ def write_report(
     """The paper's figures for every task, the exponents and the config, in one index.html."""
     out_dir = Path(out_dir)
     sections = []
+    classifiers = sorted(results["classifier"].unique())
     for task in sorted(results["task"].unique()):
-        for kind, figure in (
-            ("ratio", plot_ratio_curves(results, task, metric)),
-            ("augment", plot_augment_curves(results, exponents, task, metric)),
-        ):
-            if figure.axes[0].has_data():
-                png, svg = save_figure(figure, out_dir, f"{kind}_{task}")
+        for classifier in classifiers:  # one classifier per figure: never average across them
+            suffix = f"{task}" if len(classifiers) == 1 else f"{task}_{classifier}"
+            for kind, figure in (
+                ("ratio", plot_ratio_curves(results, task, metric, classifier)),
+                ("augment", plot_augment_curves(results, exponents, task, metric, classifier)),
+            ):
+                if not figure.axes[0].has_data():
+                    continue
+                if len(classifiers) > 1:
+                    figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({classifier})")
+                png, svg = save_figure(figure, out_dir, f"{kind}_{suffix}")
                 sections.append(f'<figure><img src="{svg.name}" alt="{kind} {task}"><figcaption>'
                                 f'<a href="{png.name}">PNG</a></figcaption></figure>')  # fmt: skip
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]

@@ -63,7 +63,7 @@ def test_cluster_bootstrap_interval_brackets_the_estimate_and_one_seed_is_noted(
     curve = simulated_curve(1.0, 0.02, rng)
     one_seed = Curve(curve.n[curve.seed == 0], curve.loss[curve.seed == 0], curve.seed[curve.seed == 0])
     row = fit_curve(one_seed, bootstrap_replicates=50)
-    assert np.isnan(row["alpha_boot_low"]) and "one seed" in row["notes"]
+    assert np.isnan(row["alpha_boot_low"]) and "1 seed(s): no bootstrap interval" in row["notes"]
 
 
 def test_a_flat_curve_is_flagged_not_quoted():
@@ -148,4 +148,28 @@ def test_cli_fit_writes_every_format(tmp_path, capsys):
     assert "\\begin{tabular}" in (tmp_path / "fit" / "exponents.tex").read_text()
     markdown = (tmp_path / "fit" / "exponents.md").read_text()
     assert markdown.startswith("| dataset | task | method |") and "| craft | imbalance | smote |" in markdown
-    assert "| imbalance | smote | 1 " in capsys.readouterr().out
+    assert "| craft | imbalance | smote | xgboost | 1 " in capsys.readouterr().out
+
+
+def test_a_steep_exponent_on_a_wide_grid_is_recovered():
+    """x^-alpha spans 1e12 here: the profile's solve must not drop the intercept."""
+    n = np.repeat(np.geomspace(10, 10_000, 8), 3)
+    loss = 0.8 + 0.5 * (n / n.max()) ** -4.0
+    row = fit_curve(Curve(n, loss, np.tile(np.arange(3), 8)), bootstrap_replicates=0)
+    assert row["alpha"] == pytest.approx(4.0, abs=0.05)
+
+
+def test_a_constant_loss_reports_no_exponent():
+    n = np.repeat(N_GRID, SEEDS)
+    row = fit_curve(Curve(n, np.full(len(n), 1.5), np.tile(np.arange(SEEDS), len(N_GRID))))
+    assert np.isnan(row["alpha"]) and np.isnan(row["theory_p_value"]) and np.isnan(row["n_eps"])
+    assert "constant" in row["notes"]
+
+
+def test_a_non_numeric_metric_and_skipped_curves_are_reported():
+    with pytest.raises(SynthscaleError, match="--metric method: not a numeric column"):
+        fit_results(results_table(), "method")
+    two_curves = pd.concat([results_table(), results_table(n_units=(2, 4)).assign(method="ros")])
+    table = fit_results(two_curves, "minority_ce")
+    assert table["method"].tolist() == ["smote"]
+    assert table.attrs["skipped"] == ["craft/imbalance/ros/xgboost: 2 distinct N > 0"]

@@ -85,3 +85,15 @@ def test_cli_report_on_a_results_file(results, tmp_path):
 def test_markdown_table_formats_numbers_and_missing_values():
     table = pd.DataFrame({"method": ["smote"], "alpha": [0.123456], "n_eps": [np.nan]})
     assert markdown_table(table) == "| method | alpha | n_eps |\n|---|---|---|\n| smote | 0.123 | – |\n"
+
+
+def test_two_classifiers_get_separate_figures_not_an_average(results, tmp_path):
+    both = pd.concat(
+        [results, results.assign(classifier="logistic_regression", minority_ce=results["minority_ce"] + 1)]
+    )
+    write_report(both, fit_results(both, "minority_ce"), tmp_path, "minority_ce")
+    assert (tmp_path / "ratio_imbalance_xgboost.svg").is_file()
+    assert (tmp_path / "ratio_imbalance_logistic_regression.svg").is_file()
+    axes = plot_ratio_curves(both, "imbalance", classifier="xgboost").axes[0]
+    raw = next(container for container in axes.containers if container.get_label() == "raw")
+    assert np.allclose(raw.lines[0].get_ydata(), [1.0, 1.8, 2.8])

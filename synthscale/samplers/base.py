@@ -20,6 +20,7 @@ from synthscale.splits import describe_target
 class Sampler(Protocol):
     name: str
     min_target_rows: int  # a target with fewer visible rows cannot be sampled
+    few_rows_fix: str  # the setting to change when that happens
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
@@ -34,11 +35,15 @@ class Sampler(Protocol):
         ...
 
 
+DEFAULT_FEW_ROWS_FIX = "set generator.data_access=train (the sampler then sees every training row)"
+
+
 class VisibleRows:
     """Shared plumbing: keep the rows a sampler may see, their target keys and the schema."""
 
     name = "sampler"
     min_target_rows = 1
+    few_rows_fix = DEFAULT_FEW_ROWS_FIX  # what the user can change when a target has too few rows
 
     def __init__(self) -> None:
         self._rows: pd.DataFrame | None = None
@@ -59,7 +64,9 @@ class VisibleRows:
         """Rows of `target` among the visible rows; refuses a target it cannot sample."""
         if self._rows is None or self._schema is None:
             raise RuntimeError(f"{self.name}: call fit() before sample()")
-        return check_target(self.name, target, self._targets, self.min_target_rows, self._schema)
+        return check_target(
+            self.name, target, self._targets, self.min_target_rows, self._schema, self.few_rows_fix
+        )
 
 
 def restore_dtypes(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -88,14 +95,15 @@ def snap_to_values(values: np.ndarray, observed: tuple[int, ...]) -> np.ndarray:
     return domain[nearest].astype(np.int64)
 
 
-def check_target(name: str, target: str, targets: np.ndarray, minimum: int, schema: Schema) -> int:
-    """Count the fitted rows of `target`; refuse a target the sampler never saw."""
+def check_target(
+    name: str, target: str, targets: np.ndarray, minimum: int, schema: Schema, fix: str = DEFAULT_FEW_ROWS_FIX
+) -> int:
+    """Count the fitted rows of `target`; refuse a target the sampler cannot sample, with `fix`."""
     count = int(np.sum(targets == target))
     if count < minimum:
         seen = ", ".join(describe_target(schema, t) for t in sorted(set(targets.tolist())))
         raise SynthscaleError(
             f"{name}: {describe_target(schema, target)} has {count} rows among the rows the sampler "
-            f"may see (it saw {seen}); it needs at least {minimum}"
-            + ("; lower generator.k_neighbors or set generator.data_access=train" if count else "")
+            f"may see (it saw {seen}); it needs at least {minimum}; {fix}"
         )
     return count

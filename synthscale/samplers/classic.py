@@ -71,6 +71,8 @@ class RandomOverSamplerWrapper(_ImblearnSampler):
 class _NeighbourSampler(_ImblearnSampler, ABC):
     """Interpolates between a row and its k nearest neighbours: needs k + 1 rows per target."""
 
+    few_rows_fix = "lower generator.k_neighbors or set generator.data_access=train"
+
     @property
     def min_target_rows(self) -> int:  # type: ignore[override]
         return self.k_neighbors + 1

@@ -74,7 +74,9 @@ def check_pool_feasible(spec: PoolSpec, dataset: Dataset, split: Split, generato
     sampler = make_sampler(spec.sampler, generator)
     for target, n in spec.demand:
         if n > 0:
-            check_target(spec.sampler, target, targets, sampler.min_target_rows, dataset.schema)
+            check_target(
+                spec.sampler, target, targets, sampler.min_target_rows, dataset.schema, sampler.few_rows_fix
+            )
 
 
 def build_pool(
