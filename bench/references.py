@@ -20,7 +20,8 @@ import pandas as pd
 
 from synthscale.config import load_config
 from synthscale.samplers import sampler_names
-from synthscale.sweep.runner import SweepInputs, build_pools, diagnose_pools, fit_batch, plan_sweep
+from synthscale.sweep.plan import build_pools, diagnose_pools, plan_sweep
+from synthscale.sweep.runner import SweepInputs, fit_batch
 
 METHODS = ["raw", "ros", "smote", "adasyn", "independent", "independent_unconditional", "gaussian_copula"]
 PROTOCOL = [

@@ -26,16 +26,8 @@ import ray
 
 from synthscale._io import write_csv_atomic
 from synthscale.config import load_config
-from synthscale.sweep.runner import (
-    RESULTS_FILE,
-    SweepInputs,
-    build_pools,
-    diagnose_pools,
-    fit_batch,
-    plan_sweep,
-    results_table,
-    run_sweep,
-)
+from synthscale.sweep.plan import build_pools, diagnose_pools, plan_sweep
+from synthscale.sweep.runner import RESULTS_FILE, SweepInputs, fit_batch, results_table, run_sweep
 from synthscale.sweep.tracking import SweepTracker, default_tracking_uri
 
 

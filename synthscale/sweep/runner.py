@@ -23,19 +23,23 @@ from tqdm.auto import tqdm
 
 from synthscale._io import write_csv_atomic
 from synthscale.config import SweepConfig, load_config, save_config
-from synthscale.data.loaders import Dataset, load_dataset
+from synthscale.data.loaders import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
     Point,
     evaluate_point,
-    real_rows,
     sampler_of,
-    synthetic_demand,
-    synthetic_segments,
 )
-from synthscale.splits import Split, make_split, require_spurious
-from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
-from synthscale.sweep.pools import PoolSpec, check_pool_feasible, diagnose_pool, load_or_build_pool
+from synthscale.splits import Split
+from synthscale.sweep.grid import Batch, GridPoint
+from synthscale.sweep.plan import (
+    POOL_METRICS,
+    SweepPlan,
+    build_pools,
+    parent_pool_metrics,
+    plan_sweep,
+    submit_pool_diagnostics,
+)
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
 
 log = logging.getLogger(__name__)
@@ -46,30 +50,11 @@ RESULTS_FILE, CONFIG_FILE, POOLS_FILE, ARTIFACTS_DIR = (
     "pools.csv",
     "mlartifacts",
 )
-POOL_METRICS = (
-    "detection_auc",
-    "marginal_distance",
-    "max_marginal_distance",
-    "correlation_distance",
-    "exact_copy_rate",
-)
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
     "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "auc", "brier",
     "n_train", "n_real", "n_synthetic",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SweepPlan:
-    """Everything validated before the first write: data, splits, grid, pools, batches."""
-
-    config: SweepConfig
-    dataset: Dataset
-    splits: dict[int, Split]
-    grid: list[GridPoint]
-    batches: list[Batch]
-    pool_specs: list[PoolSpec]
 
 
 @dataclass(frozen=True)
@@ -89,46 +74,6 @@ class SweepResult:
     out_dir: Path
     parent_run_id: str
     tracking_uri: str
-
-
-def plan_sweep(config: SweepConfig) -> SweepPlan:
-    """Validate the config against the data; raises SynthscaleError before anything is written."""
-    dataset = load_dataset(config.dataset)
-    if "spurious" in config.experiment.tasks:
-        require_spurious(dataset)
-    grid = expand_grid(config, dataset.name)
-    splits = {seed: make_split(dataset, config.split, seed) for seed in config.experiment.seeds}
-    points = list(dict.fromkeys(g.point for g in grid))
-    for point in points:
-        for split in splits.values():
-            real_rows(point, split, config.split.seed_size, config.experiment)
-    specs = pool_specs(points, config)
-    for spec in specs:
-        check_pool_feasible(spec, dataset, splits[spec.seed], config.generator)
-    return SweepPlan(
-        config=config,
-        dataset=dataset,
-        splits=splits,
-        grid=grid,
-        batches=make_batches(grid, config.resources.fits_per_trial),
-        pool_specs=specs,
-    )
-
-
-def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
-    """One pool per (task, sampler, seed), sized for the most demanding point."""
-    segments: dict[tuple[str, str], list] = {}
-    for point in points:
-        sampler = sampler_of(point.method)
-        if sampler is not None:
-            segments.setdefault((point.task, sampler), []).extend(
-                synthetic_segments(point, config.split.seed_size, config.experiment)
-            )
-    return [
-        PoolSpec(task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
-        for (task, sampler), found in segments.items()
-        for seed in config.experiment.seeds
-    ]
 
 
 def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
@@ -268,15 +213,6 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
     return SweepResult(results, out_dir, parent_id, tracker.uri)
 
 
-def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
-    """Each pool's diagnostics per target, as metrics of the sweep's parent run."""
-    metrics = {}
-    for row in diagnostics.to_dict("records"):
-        prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
-        metrics.update({f"{prefix}/{m}": row[m] for m in POOL_METRICS if m in row and pd.notna(row[m])})
-    return metrics
-
-
 def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
     """The MLflow parent run of the sweep that wrote `results_path`, if it can be found:
     the config saved beside it names the store; None for a results file on its own."""
@@ -301,40 +237,6 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
             f"--address {address}: the cluster has {len(nodes)} nodes and workers log to MLflow "
             "themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
         )
-
-
-def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
-    """Phase 1: every synthetic pool once (or from the cache)."""
-    pools = {}
-    for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
-        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
-            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
-        )
-    return pools
-
-
-def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
-    """Every pool's diagnostics per target, one after another (no Ray)."""
-    if not plan.config.generator.diagnostics:
-        return pd.DataFrame()
-    rows = []
-    for spec in plan.pool_specs:
-        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
-        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed])
-    return pd.DataFrame(rows)
-
-
-def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
-    """The same as `diagnose_pools`, one Ray task per pool, so it runs beside the fits."""
-    if not plan.config.generator.diagnostics:
-        return []
-    remote = ray.remote(num_cpus=1)(diagnose_pool)
-    dataset = ray.put(plan.dataset)
-    futures = []
-    for spec in plan.pool_specs:
-        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
-        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed]))
-    return futures
 
 
 def run_trials(

@@ -9,7 +9,8 @@ import pytest
 from synthscale.config import validate_config
 from synthscale.errors import SynthscaleError
 from synthscale.sweep.grid import expand_grid
-from synthscale.sweep.runner import RESULT_COLUMNS, plan_sweep, run_sweep
+from synthscale.sweep.plan import plan_sweep
+from synthscale.sweep.runner import RESULT_COLUMNS, run_sweep
 from synthscale.sweep.tracking import GRID_KEY_TAG, PARENT_TAG
 
 SMALL_SWEEP = {

@@ -1,0 +1,125 @@
+"""Plan a sweep and run its first phase: validate everything, then build and score pools.
+
+Everything that can be checked against the data (grid, splits, real-row demands, each pool's
+feasibility) is checked in `plan_sweep`, before any output exists. Pools are then built once
+on the driver; their diagnostics run beside the fits as Ray tasks, or inline without Ray.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import ray
+from tqdm.auto import tqdm
+
+from synthscale.config import SweepConfig
+from synthscale.data.loaders import Dataset, load_dataset
+from synthscale.experiments import Point, real_rows, sampler_of, synthetic_demand, synthetic_segments
+from synthscale.splits import Split, make_split, require_spurious
+from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
+from synthscale.sweep.pools import PoolSpec, check_pool_feasible, diagnose_pool, load_or_build_pool
+
+POOL_METRICS = (
+    "detection_auc",
+    "marginal_distance",
+    "max_marginal_distance",
+    "correlation_distance",
+    "exact_copy_rate",
+)
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything validated before the first write: data, splits, grid, pools, batches."""
+
+    config: SweepConfig
+    dataset: Dataset
+    splits: dict[int, Split]
+    grid: list[GridPoint]
+    batches: list[Batch]
+    pool_specs: list[PoolSpec]
+
+
+def plan_sweep(config: SweepConfig) -> SweepPlan:
+    """Validate the config against the data; raises SynthscaleError before anything is written."""
+    dataset = load_dataset(config.dataset)
+    if "spurious" in config.experiment.tasks:
+        require_spurious(dataset)
+    grid = expand_grid(config, dataset.name)
+    splits = {seed: make_split(dataset, config.split, seed) for seed in config.experiment.seeds}
+    points = list(dict.fromkeys(g.point for g in grid))
+    for point in points:
+        for split in splits.values():
+            real_rows(point, split, config.split.seed_size, config.experiment)
+    specs = pool_specs(points, config)
+    for spec in specs:
+        check_pool_feasible(spec, dataset, splits[spec.seed], config.generator)
+    return SweepPlan(
+        config=config,
+        dataset=dataset,
+        splits=splits,
+        grid=grid,
+        batches=make_batches(grid, config.resources.fits_per_trial),
+        pool_specs=specs,
+    )
+
+
+def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
+    """One pool per (task, sampler, seed), sized for the most demanding point."""
+    segments: dict[tuple[str, str], list] = {}
+    for point in points:
+        sampler = sampler_of(point.method)
+        if sampler is not None:
+            segments.setdefault((point.task, sampler), []).extend(
+                synthetic_segments(point, config.split.seed_size, config.experiment)
+            )
+    return [
+        PoolSpec(task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
+        for (task, sampler), found in segments.items()
+        for seed in config.experiment.seeds
+    ]
+
+
+def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
+    """Phase 1: every synthetic pool once (or from the cache)."""
+    pools = {}
+    for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
+        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
+            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
+        )
+    return pools
+
+
+def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
+    """Every pool's diagnostics per target, one after another (no Ray)."""
+    if not plan.config.generator.diagnostics:
+        return pd.DataFrame()
+    rows = []
+    for spec in plan.pool_specs:
+        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
+        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed])
+    return pd.DataFrame(rows)
+
+
+def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
+    """The same as `diagnose_pools`, one Ray task per pool, so it runs beside the fits."""
+    if not plan.config.generator.diagnostics:
+        return []
+    remote = ray.remote(num_cpus=1)(diagnose_pool)
+    dataset = ray.put(plan.dataset)
+    futures = []
+    for spec in plan.pool_specs:
+        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
+        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed]))
+    return futures
+
+
+def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
+    """Each pool's diagnostics per target, as metrics of the sweep's parent run."""
+    metrics = {}
+    for row in diagnostics.to_dict("records"):
+        prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
+        metrics.update({f"{prefix}/{m}": row[m] for m in POOL_METRICS if m in row and pd.notna(row[m])})
+    return metrics
