@@ -105,6 +105,40 @@ class ExperimentConfig(_Section):
         return self
 
 
+class LLMConfig(_Section):
+    model: str = Field(
+        "tiny",
+        description="tiny (GPT-2 built from scratch), a local model directory, a hub id, or a .gguf file",
+    )
+    tiny_layers: int = Field(4, gt=0, description="tiny: transformer layers")
+    tiny_width: int = Field(128, gt=0, description="tiny: embedding width (a multiple of tiny_heads)")
+    tiny_heads: int = Field(4, gt=0, description="tiny: attention heads")
+    epochs: float = Field(400, gt=0, description="passes over the visible rows (capped by max_steps)")
+    max_steps: int = Field(1500, gt=0, description="most optimizer steps of fine-tuning")
+    learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
+    batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
+    minority_share: float = Field(
+        0.5, gt=0, lt=1, description="share of each training batch drawn from the minority class"
+    )
+    temperature: float = Field(1.0, gt=0, description="sampling temperature")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (1: off)")
+    top_k: int = Field(0, ge=0, description="sample among the k likeliest tokens (0: off)")
+    max_rows_per_batch: int = Field(512, gt=0, description="rows generated per batch (per process)")
+    train_seed: int = Field(0, ge=0, description="seed of initialisation, batches and column orders")
+    bf16: bool = Field(True, description="bf16 mixed precision on GPU (ignored on CPU)")
+    cache_dir: str = Field(
+        "~/.cache/synthscale/models", description="trained generators, reused by every later sweep"
+    )
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> LLMConfig:
+        if self.tiny_width % self.tiny_heads:
+            raise ValueError(
+                f"llm.tiny_width={self.tiny_width} is not a multiple of llm.tiny_heads={self.tiny_heads}"
+            )
+        return self
+
+
 class GeneratorConfig(_Section):
     data_access: Literal["seed", "train"] = Field(
         "seed", description="rows a generator may see: the seed set or all training rows"
@@ -113,6 +147,7 @@ class GeneratorConfig(_Section):
     diagnostics: bool = Field(
         True, description="score every pool against the real rows (detection AUC, distances)"
     )
+    llm: LLMConfig = LLMConfig()
 
 
 class XGBoostConfig(_Section):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthscale.config import GeneratorConfig, SplitConfig
+from synthscale.config import GeneratorConfig, LLMConfig, SplitConfig
 from synthscale.data import make_craft, prepare_dataset
 from synthscale.data.loaders import Dataset, read_table
 from synthscale.errors import SynthscaleError
@@ -45,6 +45,19 @@ def adult_dataset() -> Dataset:
     return prepare_dataset(table, label="income", spurious="sex", spurious_positive="Male", name="adult")
 
 
+@pytest.fixture(scope="module")
+def generator_config(tmp_path_factory) -> GeneratorConfig:
+    """Defaults, but a small, briefly trained LLM: the contract is about the interface."""
+    llm = LLMConfig(
+        max_steps=20,
+        tiny_layers=1,
+        tiny_width=32,
+        tiny_heads=2,
+        cache_dir=str(tmp_path_factory.mktemp("llm")),
+    )
+    return GeneratorConfig(llm=llm)
+
+
 @pytest.fixture
 def dataset(request, craft_dataset, adult_dataset) -> Dataset:
     return {"craft": craft_dataset, "adult": adult_dataset}[request.param]
@@ -56,9 +69,9 @@ def seed_rows(dataset: Dataset, task: str) -> tuple[pd.DataFrame, np.ndarray]:
     return dataset.features.iloc[split.seed_index], row_targets(dataset, task, split.seed_index)
 
 
-def fitted(name: str, dataset: Dataset, task: str):
+def fitted(name: str, dataset: Dataset, task: str, config: GeneratorConfig):
     rows, targets = seed_rows(dataset, task)
-    sampler = make_sampler(name, GeneratorConfig())
+    sampler = make_sampler(name, config)
     assert sampler.fit(rows, targets, dataset.schema) is sampler
     return sampler, rows, targets
 
@@ -85,8 +98,8 @@ def test_adult_subsample_has_categorical_and_integer_columns(adult_dataset):
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_sample_returns_n_rows_with_the_input_columns_and_dtypes(name, dataset, task, n):
-    sampler, _, _ = fitted(name, dataset, task)
+def test_sample_returns_n_rows_with_the_input_columns_and_dtypes(name, dataset, task, n, generator_config):
+    sampler, _, _ = fitted(name, dataset, task, generator_config)
     features = dataset.features
     for target in task_targets(task):
         rows = sampler.sample(n, target, generator_seed=3)
@@ -108,8 +121,8 @@ def test_sample_returns_n_rows_with_the_input_columns_and_dtypes(name, dataset, 
 
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_group_rows_carry_the_groups_attribute_value(name, dataset):
-    sampler, _, _ = fitted(name, dataset, "spurious")
+def test_group_rows_carry_the_groups_attribute_value(name, dataset, generator_config):
+    sampler, _, _ = fitted(name, dataset, "spurious", generator_config)
     spurious = dataset.schema.spurious
     for group in task_targets("spurious"):
         expected = str(dataset.schema.spurious_values[int(group[1])])
@@ -121,9 +134,9 @@ def test_group_rows_carry_the_groups_attribute_value(name, dataset):
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_same_seed_same_rows_different_seed_different_rows(name, dataset, task):
-    sampler, _, _ = fitted(name, dataset, task)
-    refitted, _, _ = fitted(name, dataset, task)
+def test_same_seed_same_rows_different_seed_different_rows(name, dataset, task, generator_config):
+    sampler, _, _ = fitted(name, dataset, task, generator_config)
+    refitted, _, _ = fitted(name, dataset, task, generator_config)
     for target in one_target_per_side(task):
         first = sampler.sample(37, target, generator_seed=5)
         pd.testing.assert_frame_equal(sampler.sample(37, target, generator_seed=5), first)
@@ -134,10 +147,10 @@ def test_same_seed_same_rows_different_seed_different_rows(name, dataset, task):
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_fit_and_sample_do_not_mutate_the_input(name, dataset, task):
+def test_fit_and_sample_do_not_mutate_the_input(name, dataset, task, generator_config):
     rows, targets = seed_rows(dataset, task)
     rows_before, targets_before = rows.copy(deep=True), targets.copy()
-    sampler = make_sampler(name, GeneratorConfig()).fit(rows, targets, dataset.schema)
+    sampler = make_sampler(name, generator_config).fit(rows, targets, dataset.schema)
     for target in one_target_per_side(task):
         sampler.sample(37, target, generator_seed=0)
     pd.testing.assert_frame_equal(rows, rows_before)
@@ -146,8 +159,8 @@ def test_fit_and_sample_do_not_mutate_the_input(name, dataset, task):
 
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
-def test_ros_rows_are_exact_copies_of_fitted_rows_of_their_target(dataset, task):
-    sampler, rows, targets = fitted("ros", dataset, task)
+def test_ros_rows_are_exact_copies_of_fitted_rows_of_their_target(dataset, task, generator_config):
+    sampler, rows, targets = fitted("ros", dataset, task, generator_config)
     for target in task_targets(task):
         own_rows = rows[targets == target].drop_duplicates().reset_index(drop=True)
         sampled = sampler.sample(250, target, generator_seed=2)
@@ -158,8 +171,8 @@ def test_ros_rows_are_exact_copies_of_fitted_rows_of_their_target(dataset, task)
 
 @pytest.mark.parametrize("dataset", DATASETS, indirect=True)
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_target_absent_from_the_fitted_rows_is_refused_by_name(name, dataset):
-    sampler, _, _ = fitted(name, dataset, "imbalance")
+def test_target_absent_from_the_fitted_rows_is_refused_by_name(name, dataset, generator_config):
+    sampler, _, _ = fitted(name, dataset, "imbalance", generator_config)
     label = dataset.schema.label
     seen = rf"it saw \({label}=\S+\), \({label}=\S+\)\)"
     with pytest.raises(

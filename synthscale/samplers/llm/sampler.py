@@ -1,0 +1,188 @@
+"""The `llm` sampler: fine-tune a causal LM on the visible rows, then sample each target.
+
+One model serves every target and both tasks: its rows start with the label and then the
+spurious attribute, so a class is sampled by fixing the label and a group by fixing both.
+Trained models are cached on disk by (rows, labels, training settings); a second sweep, or
+the other task of the same sweep, loads instead of retraining. A corrupt entry is retrained
+with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from synthscale._io import atomic_write, hash_frame, hash_json
+from synthscale.config import GeneratorConfig, LLMConfig
+from synthscale.data.loaders import Schema
+from synthscale.samplers.base import VisibleRows
+from synthscale.samplers.llm.model import GeneratorModel, build_model
+from synthscale.samplers.llm.sample import SamplingReport, sample_rows
+from synthscale.samplers.llm.serialize import RowCodec, build_codec
+from synthscale.samplers.llm.train import TrainingReport, train_generator
+
+log = logging.getLogger(__name__)
+
+SAMPLING_SETTINGS = {"temperature", "top_p", "top_k", "max_rows_per_batch", "cache_dir", "bf16"}
+ENTRY_FILE = "synthscale.json"
+WEIGHTS_FILE = "model.safetensors"
+_LOADED: dict[str, tuple[GeneratorModel, TrainingReport]] = {}  # this process's trained models
+
+
+class LLMSampler(VisibleRows):
+    """Fit = train (or load) the generator; sample = conditioned, constrained generation."""
+
+    name = "llm"
+
+    def __init__(self, config: GeneratorConfig, show_progress: bool = False) -> None:
+        super().__init__()
+        self.settings = config.llm
+        self.show_progress = show_progress
+        self.training: TrainingReport | None = None
+        self.model_source = ""  # trained, disk cache, or memory
+        self.sampling: dict[str, SamplingReport] = {}
+        self._codec: RowCodec | None = None
+        self._generator: GeneratorModel | None = None
+
+    def cache_settings(self) -> dict[str, Any]:
+        return self.settings.model_dump(mode="json", exclude={"cache_dir"})
+
+    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> LLMSampler:
+        super().fit(rows, targets, schema)
+        y = np.char.endswith(self._targets.astype(str), "y1").astype(np.int64)
+        self._codec = build_codec(self._rows, schema)
+        key = model_key(self._rows, y, schema, self.settings)
+        self._generator, self.training, self.model_source = load_or_train(
+            key, self._codec, self._rows, y, self.settings, self.show_progress
+        )
+        return self
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        self._count_target(target)
+        y = 1 if target.endswith("y1") else 0
+        a = int(target[1]) if target.startswith("a") else None
+        if n == 0:
+            return self._rows.iloc[:0].reset_index(drop=True)
+        features, labels, report = sample_rows(
+            self._generator,
+            self._codec,
+            self._codec.prompt(y, a),
+            n,
+            self.settings,
+            generator_seed,
+            target,
+            self.show_progress,
+        )
+        assert (labels == y).all(), "the prompt fixes the label"
+        self.sampling[target] = report
+        return features
+
+    def target_report(self, target: str) -> dict[str, float]:
+        """What the pool records per target: validity, drops, training length and loss."""
+        report = {}
+        if target in self.sampling:
+            sampled = self.sampling[target]
+            report.update(
+                validity=sampled.validity,
+                rows_generated=sampled.generated,
+                rows_dropped=sampled.dropped,
+                sampling_rows_per_s=sampled.requested / max(sampled.seconds, 1e-9),
+            )
+        if self.training is not None:
+            report.update(training_steps=self.training.steps, training_final_loss=self.training.final_loss)
+        return report
+
+
+def model_key(rows: pd.DataFrame, y: np.ndarray, schema: Schema, settings: LLMConfig) -> str:
+    """Everything that changes the trained weights; sampling knobs are left out."""
+    training = settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
+    return hash_json(
+        {
+            "rows": hash_frame(rows),
+            "labels": hashlib.sha256(np.asarray(y, dtype=np.int64).tobytes()).hexdigest(),
+            "label": [schema.label, str(schema.majority_value), str(schema.minority_value)],
+            "spurious": [schema.spurious, [str(v) for v in schema.spurious_values or ()]],
+            "settings": training,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+        }
+    )[:32]
+
+
+def load_or_train(
+    key: str,
+    codec: RowCodec,
+    rows: pd.DataFrame,
+    y: np.ndarray,
+    settings: LLMConfig,
+    show_progress: bool,
+) -> tuple[GeneratorModel, TrainingReport, str]:
+    """From this process's memory, then the disk cache, else train and cache."""
+    if key in _LOADED:
+        generator, report = _LOADED[key]
+        return generator, report, "memory"
+    entry = Path(settings.cache_dir).expanduser() / key
+    source = "disk cache"
+    loaded = read_model(entry, codec) if entry.exists() else None
+    if loaded is None:
+        if entry.exists():
+            log.warning("generator cache entry %s is corrupt; retraining it", entry)
+            shutil.rmtree(entry)
+        generator = build_model(codec, settings, settings.train_seed)
+        report = train_generator(generator, codec, rows, y, settings, settings.train_seed, show_progress)
+        write_model(entry, key, codec, generator, report)
+        loaded, source = (generator, report), "trained"
+    _LOADED[key] = loaded
+    return loaded[0], loaded[1], source
+
+
+def write_model(
+    entry: Path, key: str, codec: RowCodec, generator: GeneratorModel, report: TrainingReport
+) -> None:
+    """Save into a partial directory, checksum the weights, then rename into place."""
+    partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
+    generator.model.save_pretrained(partial, safe_serialization=True)
+    generator.tokenizer.save_pretrained(partial)
+    record = {
+        "key": key,
+        "tokens": codec.tokens,
+        "token_ids": generator.token_ids.tolist(),
+        "training": {"steps": report.steps, "seconds": report.seconds, "losses": report.losses},
+        "sha256": _sha256(partial / WEIGHTS_FILE),
+    }
+    with atomic_write(partial / ENTRY_FILE) as handle:
+        json.dump(record, handle)
+    try:
+        partial.rename(entry)
+    except OSError:  # another process cached the same model first; theirs is equivalent
+        shutil.rmtree(partial)
+        if not entry.exists():
+            raise
+
+
+def read_model(entry: Path, codec: RowCodec) -> tuple[GeneratorModel, TrainingReport] | None:
+    """None when the entry is incomplete, fails its checksum, or was built for other tokens."""
+    try:
+        record = json.loads((entry / ENTRY_FILE).read_text())
+        if record["sha256"] != _sha256(entry / WEIGHTS_FILE) or record["tokens"] != codec.tokens:
+            return None
+        model = AutoModelForCausalLM.from_pretrained(entry).eval()
+        tokenizer = AutoTokenizer.from_pretrained(entry)
+    except (OSError, ValueError, KeyError):
+        return None
+    training = record["training"]
+    report = TrainingReport(training["steps"], training["seconds"], training["losses"])
+    return GeneratorModel(model, tokenizer, torch.tensor(record["token_ids"])), report
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
