@@ -104,7 +104,7 @@ def generate_batches(
     show_progress: bool,
 ) -> np.ndarray:
     """Codec token rows of every (batch index, size), split over the processes, in order."""
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())  # cpu=True: gloo across CPU processes
     with state.split_between_processes(batches) as mine:
         done = [
             (

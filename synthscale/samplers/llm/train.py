@@ -53,7 +53,7 @@ def train_generator(
     show_progress: bool = False,
 ) -> TrainingReport:
     """Train in place; returns the loss per step."""
-    accelerator = Accelerator(mixed_precision=_precision(settings))
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(settings))
     rng = np.random.default_rng([train_seed, accelerator.process_index])
     blocks = codec.value_blocks(features, y)
     draw_probability = minority_weights(y, settings.minority_share)
