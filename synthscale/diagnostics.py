@@ -5,7 +5,11 @@
 - marginal distance per column: total variation for categories, the Kolmogorov-Smirnov
   statistic for numbers (mean and max over columns);
 - correlation distance: mean absolute difference between the Spearman correlation matrices;
-- exact-copy rate: the share of synthetic rows identical to some real row.
+- exact-copy rate: the share of synthetic rows identical to some real row;
+- closest-row distance: median distance from a synthetic row to its nearest real row
+  (numbers standardized, categories one-hot): near 0 means memorized rows;
+- train-on-synthetic, test-on-real: balanced accuracy, on the real rows, of a classifier
+  fitted to tell the pool's classes apart (per pool, when it holds both classes).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neighbors import NearestNeighbors
 
 from synthscale.config import DownstreamConfig, XGBoostConfig
 from synthscale.data.loaders import Schema
@@ -34,6 +39,7 @@ def diagnose(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: 
         "max_marginal_distance": float(np.max(list(distances.values()))),
         "correlation_distance": correlation_distance(real, synthetic),
         "exact_copy_rate": exact_copy_rate(real, synthetic),
+        "closest_row_distance": closest_row_distance(real, synthetic, schema),
     }
     if min(len(real), len(synthetic)) >= DETECTION_MIN_ROWS:
         result["detection_auc"] = detection_auc(real, synthetic, schema, seed)
@@ -89,6 +95,45 @@ def exact_copy_rate(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     seen = set(_codes(real).itertuples(index=False, name=None))
     copies = sum(row in seen for row in _codes(synthetic).itertuples(index=False, name=None))
     return copies / len(synthetic)
+
+
+def closest_row_distance(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> float:
+    """Median Euclidean distance from each synthetic row to its nearest real row."""
+    if len(synthetic) == 0 or len(real) == 0:
+        return float("nan")
+    numeric = [c.name for c in schema.columns if c.kind != "category"]
+    spread = real[numeric].astype(np.float64).std(ddof=0).replace(0.0, 1.0)
+    neighbours = NearestNeighbors(n_neighbors=1).fit(_distance_space(real, schema, spread))
+    distances, _ = neighbours.kneighbors(_distance_space(synthetic, schema, spread))
+    return float(np.median(distances))
+
+
+def _distance_space(rows: pd.DataFrame, schema: Schema, spread: pd.Series) -> np.ndarray:
+    """Numbers divided by the real rows' standard deviation; categories one-hot."""
+    parts = []
+    for column in schema.columns:
+        values = rows[column.name]
+        if column.kind == "category":
+            parts.append((values.to_numpy()[:, None] == np.asarray(column.categories)[None, :]).astype(float))
+        else:
+            parts.append(values.to_numpy(np.float64)[:, None] / spread[column.name])
+    return np.concatenate(parts, axis=1)
+
+
+def tstr_balanced_accuracy(
+    synthetic: pd.DataFrame,
+    synthetic_y: np.ndarray,
+    real: pd.DataFrame,
+    real_y: np.ndarray,
+    schema: Schema,
+    seed: int,
+) -> float:
+    """Train on synthetic rows, test on real ones: NaN unless the pool holds both classes."""
+    if len(np.unique(synthetic_y)) < 2 or len(np.unique(real_y)) < 2:
+        return float("nan")
+    model = make_classifier("xgboost", DETECTION_MODEL, schema, seed)
+    model.fit(synthetic, synthetic_y)
+    return float(balanced_accuracy_score(real_y, model.predict(real)))
 
 
 def _codes(rows: pd.DataFrame) -> pd.DataFrame:

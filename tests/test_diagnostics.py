@@ -8,11 +8,13 @@ import pytest
 
 from synthscale.data import make_craft, prepare_dataset
 from synthscale.diagnostics import (
+    closest_row_distance,
     correlation_distance,
     detection_auc,
     diagnose,
     exact_copy_rate,
     marginal_distances,
+    tstr_balanced_accuracy,
 )
 
 
@@ -70,4 +72,25 @@ def test_diagnose_skips_detection_when_too_few_rows(minority_rows):
         "max_marginal_distance",
         "correlation_distance",
         "exact_copy_rate",
+        "closest_row_distance",
     }
+
+
+def test_closest_row_distance_is_zero_for_copies_and_grows_with_noise(minority_rows):
+    rows, schema = minority_rows
+    assert closest_row_distance(rows, rows.iloc[:20], schema) == 0.0
+    numeric = [c.name for c in schema.columns if c.kind != "category"]
+    rng = np.random.default_rng(0)
+    noisy = rows.copy()
+    noisy[numeric] = noisy[numeric] + rng.normal(0, 5 * rows[numeric].std(), size=noisy[numeric].shape)
+    assert closest_row_distance(rows, noisy, schema) > 1.0
+
+
+def test_tstr_separates_real_classes_only_when_synthetic_classes_differ(craft):
+    features, y = craft.features, craft.y
+    informative = tstr_balanced_accuracy(features, y, features, y, craft.schema, seed=0)
+    shuffled = tstr_balanced_accuracy(
+        features, np.random.default_rng(0).permutation(y), features, y, craft.schema, seed=0
+    )
+    assert informative > 0.9 and abs(shuffled - 0.5) < 0.15
+    assert np.isnan(tstr_balanced_accuracy(features, np.zeros(len(y), int), features, y, craft.schema, 0))

@@ -34,6 +34,10 @@ class Sampler(Protocol):
         """Settings that change the output: part of every pool's cache key."""
         ...
 
+    def target_report(self, target: str) -> dict[str, float]:
+        """What sampling `target` cost or dropped (validity, rows generated); recorded per pool."""
+        ...
+
 
 DEFAULT_FEW_ROWS_FIX = "set generator.data_access=train (the sampler then sees every training row)"
 
@@ -59,6 +63,10 @@ class VisibleRows:
     def _prepare(self, rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         """Hook: how a sampler wants to hold the rows (as they are, by default)."""
         return rows
+
+    def target_report(self, target: str) -> dict[str, float]:
+        """Classic samplers drop nothing and have nothing to report."""
+        return {}
 
     def _count_target(self, target: str) -> int:
         """Rows of `target` among the visible rows; refuses a target it cannot sample."""

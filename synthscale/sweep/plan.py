@@ -27,6 +27,10 @@ POOL_METRICS = (
     "max_marginal_distance",
     "correlation_distance",
     "exact_copy_rate",
+    "closest_row_distance",
+    "tstr_balanced_accuracy",
+    "validity",
+    "rows_dropped",
 )
 
 
@@ -98,8 +102,8 @@ def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for spec in plan.pool_specs:
-        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
-        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed])
+        key, pool, reports = pools[(spec.task, spec.sampler, spec.seed)]
+        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed], reports)
     return pd.DataFrame(rows)
 
 
@@ -111,8 +115,8 @@ def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
     dataset = ray.put(plan.dataset)
     futures = []
     for spec in plan.pool_specs:
-        key, pool = pools[(spec.task, spec.sampler, spec.seed)]
-        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed]))
+        key, pool, reports = pools[(spec.task, spec.sampler, spec.seed)]
+        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed], reports))
     return futures
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from synthscale._io import atomic_write, hash_json
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Dataset
-from synthscale.diagnostics import diagnose
+from synthscale.diagnostics import diagnose, tstr_balanced_accuracy
 from synthscale.samplers import make_sampler
 from synthscale.samplers.base import check_target
 from synthscale.splits import Split, Task, describe_target, row_targets
@@ -79,9 +79,12 @@ def check_pool_feasible(spec: PoolSpec, dataset: Dataset, split: Split, generato
             )
 
 
+PoolReports = dict[str, dict[str, float]]  # target -> what the sampler reported (validity, ...)
+
+
 def build_pool(
     spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig
-) -> dict[str, pd.DataFrame]:
+) -> tuple[dict[str, pd.DataFrame], PoolReports]:
     """Fit the sampler on the rows it may see and sample every target once."""
     visible, targets = visible_rows(dataset, split, spec.task, generator.data_access)
     sampler = make_sampler(spec.sampler, generator)
@@ -89,22 +92,52 @@ def build_pool(
     pools = {target: sampler.sample(n, target, spec.seed) for target, n in spec.demand}
     for target, rows in pools.items():
         _check_pool(spec, dataset, target, rows, dict(spec.demand)[target])
-    return pools
+    return pools, {target: sampler.target_report(target) for target in pools}
 
 
 def diagnose_pool(
-    key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame], dataset: Dataset, split: Split
+    key: str,
+    spec: PoolSpec,
+    pools: dict[str, pd.DataFrame],
+    dataset: Dataset,
+    split: Split,
+    reports: PoolReports | None = None,
 ) -> list[dict[str, object]]:
-    """One row per target: the pool's rows against every real training row of that target."""
+    """One row per target: the pool's rows against every real training row of that target,
+    what the sampler reported while making them, and the pool's train-on-synthetic score."""
     train = split.train_index
     train_targets = row_targets(dataset, spec.task, train)
+    tstr = pool_tstr(spec, pools, dataset, train, train_targets)
     rows = []
     for target, synthetic in pools.items():
         real = dataset.features.iloc[train[train_targets == target]]
         identity = {"pool": key, "task": spec.task, "sampler": spec.sampler, "seed": spec.seed}
         metrics = diagnose(real, synthetic, dataset.schema, spec.seed) if len(synthetic) else {}
-        rows.append({**identity, "target": target, "n_rows": len(synthetic), **metrics})
+        generator_report = (reports or {}).get(target, {})
+        rows.append(
+            {**identity, "target": target, "n_rows": len(synthetic), **metrics, **generator_report, **tstr}
+        )
     return rows
+
+
+def pool_tstr(
+    spec: PoolSpec,
+    pools: dict[str, pd.DataFrame],
+    dataset: Dataset,
+    train: np.ndarray,
+    train_targets: np.ndarray,
+) -> dict[str, float]:
+    """Balanced accuracy on the real training rows of a classifier fitted on the pool's classes."""
+    filled = {target: rows for target, rows in pools.items() if len(rows)}
+    if not filled:
+        return {}
+    synthetic = pd.concat(filled.values(), ignore_index=True)
+    synthetic_y = np.concatenate([np.full(len(r), int(t.endswith("y1"))) for t, r in filled.items()])
+    real_y = np.char.endswith(train_targets.astype(str), "y1").astype(int)
+    score = tstr_balanced_accuracy(
+        synthetic, synthetic_y, dataset.features.iloc[train], real_y, dataset.schema, spec.seed
+    )
+    return {} if np.isnan(score) else {"tstr_balanced_accuracy": score}
 
 
 def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFrame, n: int) -> None:
@@ -128,22 +161,24 @@ def load_or_build_pool(
     split: Split,
     generator: GeneratorConfig,
     cache_dir: Path,
-) -> tuple[str, dict[str, pd.DataFrame]]:
+) -> tuple[str, dict[str, pd.DataFrame], PoolReports]:
     """Read a verified cache entry or build, write and return a fresh one."""
     key = pool_key(spec, dataset, split, generator)
     entry = cache_dir / key
     if entry.exists():
         cached = _read_entry(entry, spec)
         if cached is not None:
-            return key, cached
+            return key, *cached
         log.warning("pool cache entry %s is corrupt; regenerating it", entry)
         shutil.rmtree(entry)
-    pools = build_pool(spec, dataset, split, generator)
-    _write_entry(entry, key, spec, pools)
-    return key, pools
+    pools, reports = build_pool(spec, dataset, split, generator)
+    _write_entry(entry, key, spec, pools, reports)
+    return key, pools, reports
 
 
-def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame]) -> None:
+def _write_entry(
+    entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame], reports: PoolReports
+) -> None:
     partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
     partial.mkdir(parents=True)
     frames = [rows.assign(**{TARGET_COLUMN: target}) for target, rows in pools.items()]
@@ -156,6 +191,7 @@ def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.Data
         "seed": spec.seed,
         "demand": dict(spec.demand),
         "sha256": _file_sha256(partial / POOL_FILE),
+        "generator": reports,
     }
     with atomic_write(partial / MANIFEST_FILE) as handle:
         json.dump(manifest, handle, indent=2)
@@ -167,7 +203,7 @@ def _write_entry(entry: Path, key: str, spec: PoolSpec, pools: dict[str, pd.Data
             raise
 
 
-def _read_entry(entry: Path, spec: PoolSpec) -> dict[str, pd.DataFrame] | None:
+def _read_entry(entry: Path, spec: PoolSpec) -> tuple[dict[str, pd.DataFrame], PoolReports] | None:
     """None when the entry fails its checksum or does not hold the demanded rows."""
     try:
         manifest = json.loads((entry / MANIFEST_FILE).read_text())
@@ -184,7 +220,7 @@ def _read_entry(entry: Path, spec: PoolSpec) -> dict[str, pd.DataFrame] | None:
         return None
     for target, _ in spec.demand:
         pools.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
-    return pools
+    return pools, manifest.get("generator", {})
 
 
 def _file_sha256(path: Path) -> str:

@@ -86,7 +86,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     records = []
     for point, members in by_point.items():
         sampler = sampler_of(point.method)
-        pool_key, pools = inputs.pools[(point.task, sampler, batch.seed)] if sampler else ("", {})
+        pool_key, pools, _ = inputs.pools[(point.task, sampler, batch.seed)] if sampler else ("", {}, {})
         rows = evaluate_point(
             dataset,
             split,

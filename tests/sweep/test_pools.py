@@ -37,7 +37,7 @@ def split(craft):
 
 
 def load(spec, craft, split, cache_dir, generator=GENERATOR):
-    return load_or_build_pool(spec, craft, split, generator, cache_dir)
+    return load_or_build_pool(spec, craft, split, generator, cache_dir)[:2]
 
 
 def assert_same_pools(actual: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
@@ -67,7 +67,7 @@ def test_second_call_reads_the_cache_without_building(craft, split, tmp_path, mo
 
 def test_cached_pool_equals_a_fresh_build(craft, split, tmp_path):
     _, cached = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    assert_same_pools(cached, build_pool(IMBALANCE_SPEC, craft, split, GENERATOR))
+    assert_same_pools(cached, build_pool(IMBALANCE_SPEC, craft, split, GENERATOR)[0])
 
 
 def test_corrupt_pool_file_is_regenerated_with_a_warning(craft, split, tmp_path, caplog):

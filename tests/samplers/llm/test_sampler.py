@@ -30,7 +30,9 @@ SMALL = dict(tiny_layers=1, tiny_width=32, tiny_heads=2, max_rows_per_batch=64)
 
 
 def small_config(tmp_path, **changes) -> GeneratorConfig:
-    return GeneratorConfig(llm=LLMConfig(**{**SMALL, "max_steps": 10, "cache_dir": str(tmp_path / "models"), **changes}))
+    return GeneratorConfig(
+        llm=LLMConfig(**{**SMALL, "max_steps": 10, "cache_dir": str(tmp_path / "models"), **changes})
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -135,10 +137,20 @@ def test_two_processes_merge_to_the_rows_of_one(craft, tmp_path):
     codec = build_codec(craft.features, craft.schema)
     settings = LLMConfig(**SMALL)
     generator = build_tiny_model(codec, settings, train_seed=0)
-    one = generate_batches(generator, codec, codec.prompt(1), [(b, 32) for b in range(5)], settings, 4, 99, False)
+    one = generate_batches(
+        generator, codec, codec.prompt(1), [(b, 32) for b in range(5)], settings, 4, 99, False
+    )
     (tmp_path / "inputs.pkl").write_bytes(pickle.dumps((codec, generator, settings)))
     (tmp_path / "shard.py").write_text(SHARD_SCRIPT)
-    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port()]
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        free_port(),
+    ]
     command = [*launch, str(tmp_path / "shard.py"), str(tmp_path / "inputs.pkl"), str(tmp_path / "two.npy")]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -150,7 +162,9 @@ def test_two_processes_merge_to_the_rows_of_one(craft, tmp_path):
 def test_missing_model_directory_suggests_tiny(craft, tmp_path):
     config = small_config(tmp_path, model=str(tmp_path / "no-such-model"))
     sampler = make_sampler("llm", config)
-    with pytest.raises(SynthscaleError, match=r"model directory '.*no-such-model' not found.*llm\.model=tiny"):
+    with pytest.raises(
+        SynthscaleError, match=r"model directory '.*no-such-model' not found.*llm\.model=tiny"
+    ):
         sampler.fit(craft.features, row_targets(craft, "imbalance"), craft.schema)
 
 
@@ -192,13 +206,17 @@ def test_local_pretrained_model_gets_the_row_tokens_and_samples_valid_rows(craft
 def test_row_longer_than_the_context_names_both_lengths(craft, tmp_path):
     save_small_pretrained(tmp_path / "short-model", n_positions=8)
     sampler = make_sampler("llm", small_config(tmp_path, model=str(tmp_path / "short-model")))
-    with pytest.raises(SynthscaleError, match=r"a serialized row is \d+ tokens, longer than the model's context of 8"):
+    with pytest.raises(
+        SynthscaleError, match=r"a serialized row is \d+ tokens, longer than the model's context of 8"
+    ):
         sampler.fit(craft.features, row_targets(craft, "imbalance"), craft.schema)
 
 
 def test_absent_class_is_refused_by_name(craft, tmp_path):
     targets = row_targets(craft, "imbalance")
     majority = targets == "y0"
-    sampler = make_sampler("llm", small_config(tmp_path)).fit(craft.features[majority], targets[majority], craft.schema)
+    sampler = make_sampler("llm", small_config(tmp_path)).fit(
+        craft.features[majority], targets[majority], craft.schema
+    )
     with pytest.raises(SynthscaleError, match=r"\(Target=1\) has 0 rows among the rows the sampler may see"):
         sampler.sample(5, "y1", generator_seed=0)
