@@ -28,6 +28,17 @@ every YAML key (--set takes the dotted name; `synthscale config --keys` lists th
 """
 
 
+GENERATE_EPILOG = """\
+examples:
+  synthscale generate --data ../shared/data/adult.csv --label income --n 1000 -o adult_minority.csv
+  synthscale generate --data ../shared/data/adult.csv --label income --spurious sex \\
+      --label-value '>50K' --spurious-value Female --n 500 -o women_high_income.csv \\
+      --set generator.llm.max_steps=3000 --set generator.llm.temperature=1.1
+
+settings: --set generator.llm.<key>=<value> (`synthscale config --keys` lists them)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="synthscale",
@@ -77,6 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
     report.add_argument("-o", "--out", help="output directory (default: <results dir>/report)")
 
+    generate = commands.add_parser(
+        "generate",
+        help="train the LLM generator on a table and write N synthetic rows of one class or group",
+        description="Fine-tune the LLM generator on every row of a CSV/Parquet table, then sample N "
+        "rows of the minority class (or of --label-value, and of --spurious-value for a group) "
+        "with schema-constrained decoding. Writes a CSV with the table's columns.",
+        epilog=GENERATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    generate.add_argument("--data", required=True, help="CSV or Parquet table")
+    generate.add_argument("--label", required=True, help="binary label column")
+    generate.add_argument("--spurious", help="binary attribute column, to sample an (attribute, label) group")
+    generate.add_argument("--n", type=int, required=True, help="rows to generate")
+    generate.add_argument("-o", "--out", required=True, help="output CSV")
+    generate.add_argument("--label-value", help="class to generate (default: the minority class)")
+    generate.add_argument(
+        "--spurious-value", help="attribute value of the group to generate (needs --spurious)"
+    )
+    generate.add_argument("--seed", type=int, default=0, help="generator seed (default: 0)")
+    generate.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_set_option(generate)
+
     show = commands.add_parser("config", help="print the resolved config, or every key")
     show.add_argument("sweep", nargs="?", help="sweep YAML file (default: built-in defaults)")
     _add_set_option(show)
@@ -100,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))  # quiet schema migrations
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "info" if args.verbose else "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own bars say what runs
     try:
         if args.command == "run":
             return _run(args)
@@ -107,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fit(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "generate":
+            return _generate(args)
         return _config(args)
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -193,6 +230,35 @@ def _log_fit_to_sweep(results_path: Path, exponents: pd.DataFrame, written: list
     tracker.log_parent_metrics(fit_metrics(exponents))
     tracker.log_parent_artifacts(written, folder="fit")
     print(f"logged to MLflow run {tracker.parent_id} ({tracker.uri})")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from synthscale._io import write_csv_atomic
+    from synthscale.data.loaders import prepare_dataset, read_table
+    from synthscale.samplers.llm.sampler import generate_table
+    from synthscale.splits import target_key
+
+    if args.n <= 0:
+        raise SynthscaleError(f"--n {args.n}: ask for at least one row")
+    config = load_config(None, args.overrides)
+    path = Path(args.data).expanduser()
+    table = read_table(path, config.dataset.na_values)
+    dataset = prepare_dataset(table, label=args.label, spurious=args.spurious, missing="drop", name=path.stem)
+    target = target_key(dataset.schema, args.label_value, args.spurious_value)
+    rows, report = generate_table(dataset, target, args.n, config.generator, args.seed, not args.no_progress)
+    write_csv_atomic(rows[list(table.columns)], args.out)
+    print(
+        f"{len(rows)} rows of {target_description(dataset, target)} -> {args.out} "
+        f"(validity {report['validity']:.1%}, {report['rows_dropped']} dropped, "
+        f"{report['sampling_rows_per_s']:.0f} rows/s)"
+    )
+    return 0
+
+
+def target_description(dataset, target: str) -> str:
+    from synthscale.splits import describe_target
+
+    return describe_target(dataset.schema, target)
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -180,6 +180,14 @@ class ResourcesConfig(_Section):
     )
     max_failures: int = Field(1, ge=0, description="retries of a failed trial")
     num_cpus: int | None = Field(None, description="CPUs of the embedded local Ray; null: all")
+    generator_cpus: int | None = Field(
+        None,
+        gt=0,
+        description="CPUs per pool-building task of an LLM; null: 1 beside a GPU, else a whole node",
+    )
+    generator_gpus: float | None = Field(
+        None, ge=0, description="GPUs per LLM pool-building task; null: 1 when the cluster has GPUs, else 0"
+    )
 
 
 class TrackingConfig(_Section):

@@ -86,6 +86,29 @@ def describe_target(schema: Schema, key: str) -> str:
     return "(" + ", ".join(parts) + ")"
 
 
+def target_key(schema: Schema, label_value: str | None, spurious_value: str | None) -> str:
+    """The target a user names by values: the class (default minority) and, for a group,
+    the attribute value. Values are compared as text, as they come from a command line."""
+    y = 1
+    if label_value is not None:
+        labels = {str(schema.majority_value): 0, str(schema.minority_value): 1}
+        if label_value not in labels:
+            raise SynthscaleError(
+                f"--label-value {label_value!r}: {schema.label} takes {', '.join(map(repr, labels))}"
+            )
+        y = labels[label_value]
+    if spurious_value is None:
+        return f"y{y}"
+    if schema.spurious_values is None:
+        raise SynthscaleError("--spurious-value needs --spurious <column>")
+    values = {str(v): a for a, v in enumerate(schema.spurious_values)}
+    if spurious_value not in values:
+        raise SynthscaleError(
+            f"--spurious-value {spurious_value!r}: {schema.spurious} takes {', '.join(map(repr, values))}"
+        )
+    return f"a{values[spurious_value]}_y{y}"
+
+
 def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     """Test set stratified by group, then a seed set balanced over groups (or classes)."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)

@@ -21,6 +21,7 @@ class Sampler(Protocol):
     name: str
     min_target_rows: int  # a target with fewer visible rows cannot be sampled
     few_rows_fix: str  # the setting to change when that happens
+    trains_model: bool  # a model worth sharing across tasks, and worth a GPU
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
@@ -48,6 +49,7 @@ class VisibleRows:
     name = "sampler"
     min_target_rows = 1
     few_rows_fix = DEFAULT_FEW_ROWS_FIX  # what the user can change when a target has too few rows
+    trains_model = False
 
     def __init__(self) -> None:
         self._rows: pd.DataFrame | None = None

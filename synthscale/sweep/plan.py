@@ -14,12 +14,21 @@ import pandas as pd
 import ray
 from tqdm.auto import tqdm
 
-from synthscale.config import SweepConfig
+from synthscale.config import GeneratorConfig, SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.experiments import Point, real_rows, sampler_of, synthetic_demand, synthetic_segments
+from synthscale.samplers import make_sampler
 from synthscale.splits import Split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
-from synthscale.sweep.pools import PoolSpec, check_pool_feasible, diagnose_pool, load_or_build_pool
+from synthscale.sweep.pools import (
+    PoolSpec,
+    build_pool,
+    check_pool_feasible,
+    diagnose_pool,
+    pool_key,
+    read_cached_pool,
+    store_pool,
+)
 
 POOL_METRICS = (
     "detection_auc",
@@ -87,13 +96,69 @@ def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
 
 
 def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
-    """Phase 1: every synthetic pool once (or from the cache)."""
-    pools = {}
-    for spec in tqdm(plan.pool_specs, desc="synthetic pools", disable=not show_progress):
-        pools[(spec.task, spec.sampler, spec.seed)] = load_or_build_pool(
-            spec, plan.dataset, plan.splits[spec.seed], plan.config.generator, cache_dir
-        )
+    """Phase 1: every synthetic pool once, read from the cache or built by Ray tasks (GPU
+    tasks for generators that train a model). A trained generator serves both tasks of a
+    replicate, so the first pool of each (sampler, seed) is built before the others, which
+    then load its model instead of training it again."""
+    generator = plan.config.generator
+    pools, missing = {}, []
+    for spec in plan.pool_specs:
+        key = pool_key(spec, plan.dataset, plan.splits[spec.seed], generator)
+        cached = read_cached_pool(cache_dir, key, spec)
+        if cached is None:
+            missing.append((key, spec))
+        else:
+            pools[(spec.task, spec.sampler, spec.seed)] = (key, *cached)
+    first, later = _model_waves(missing)
+    dataset = ray.put(plan.dataset)
+    with tqdm(
+        total=len(plan.pool_specs), initial=len(pools), desc="synthetic pools", disable=not show_progress
+    ) as bar:
+        for wave in (first, later):
+            running = {_submit_pool(spec, dataset, plan): (key, spec) for key, spec in wave}
+            while running:
+                (done,), _ = ray.wait(list(running), num_returns=1)
+                key, spec = running.pop(done)
+                built, reports = ray.get(done)
+                store_pool(cache_dir, key, spec, built, reports)
+                pools[(spec.task, spec.sampler, spec.seed)] = (key, built, reports)
+                bar.update()
     return pools
+
+
+def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
+    """First wave: one pool per (sampler, seed) of the samplers that train a model; second
+    wave: everything else."""
+    first, later, leaders = [], [], set()
+    for key, spec in missing:
+        group = (spec.sampler, spec.seed)
+        trains = make_sampler(spec.sampler, GeneratorConfig()).trains_model
+        if trains and group in leaders:
+            later.append((key, spec))
+        else:
+            leaders.add(group)
+            first.append((key, spec))
+    return first, later
+
+
+def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray.ObjectRef:
+    """Classic samplers take one CPU; a generator that trains a model takes a GPU when the
+    cluster has one, else a whole node's CPUs (torch threads follow OMP_NUM_THREADS)."""
+    resources = plan.config.resources
+    cpus, gpus = 1, 0.0
+    if make_sampler(spec.sampler, plan.config.generator).trains_model:
+        gpus = resources.generator_gpus
+        if gpus is None:
+            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+        cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
+    threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
+    task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
+    return task.remote(spec, dataset, plan.splits[spec.seed], plan.config.generator)
+
+
+def _largest_node_cpus() -> int:
+    nodes = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]]
+    return max(1, int(max(nodes, default=1)))
 
 
 def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:

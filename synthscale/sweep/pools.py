@@ -164,16 +164,32 @@ def load_or_build_pool(
 ) -> tuple[str, dict[str, pd.DataFrame], PoolReports]:
     """Read a verified cache entry or build, write and return a fresh one."""
     key = pool_key(spec, dataset, split, generator)
+    cached = read_cached_pool(cache_dir, key, spec)
+    if cached is not None:
+        return key, *cached
+    pools, reports = build_pool(spec, dataset, split, generator)
+    store_pool(cache_dir, key, spec, pools, reports)
+    return key, pools, reports
+
+
+def read_cached_pool(
+    cache_dir: Path, key: str, spec: PoolSpec
+) -> tuple[dict[str, pd.DataFrame], PoolReports] | None:
+    """The verified entry, or None; a corrupt entry is removed with a warning."""
     entry = cache_dir / key
-    if entry.exists():
-        cached = _read_entry(entry, spec)
-        if cached is not None:
-            return key, *cached
+    if not entry.exists():
+        return None
+    cached = _read_entry(entry, spec)
+    if cached is None:
         log.warning("pool cache entry %s is corrupt; regenerating it", entry)
         shutil.rmtree(entry)
-    pools, reports = build_pool(spec, dataset, split, generator)
-    _write_entry(entry, key, spec, pools, reports)
-    return key, pools, reports
+    return cached
+
+
+def store_pool(
+    cache_dir: Path, key: str, spec: PoolSpec, pools: dict[str, pd.DataFrame], reports: PoolReports
+) -> None:
+    _write_entry(cache_dir / key, key, spec, pools, reports)
 
 
 def _write_entry(

@@ -24,12 +24,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from synthscale._io import atomic_write, hash_frame, hash_json
 from synthscale.config import GeneratorConfig, LLMConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.loaders import Dataset, Schema
 from synthscale.samplers.base import VisibleRows
 from synthscale.samplers.llm.model import GeneratorModel, build_model
 from synthscale.samplers.llm.sample import SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
 from synthscale.samplers.llm.train import TrainingReport, train_generator
+from synthscale.splits import row_targets
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class LLMSampler(VisibleRows):
     """Fit = train (or load) the generator; sample = conditioned, constrained generation."""
 
     name = "llm"
+    trains_model = True
 
     def __init__(self, config: GeneratorConfig, show_progress: bool = False) -> None:
         super().__init__()
@@ -101,6 +103,21 @@ class LLMSampler(VisibleRows):
         if self.training is not None:
             report.update(training_steps=self.training.steps, training_final_loss=self.training.final_loss)
         return report
+
+
+def generate_table(
+    dataset: Dataset, target: str, n: int, config: GeneratorConfig, generator_seed: int, show_progress: bool
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Standalone generation: fit on every row of `dataset`, then n rows of `target`, with
+    the label column written back (the table a user gave, grown by n rows of one kind)."""
+    task = "spurious" if target.startswith("a") else "imbalance"
+    sampler = LLMSampler(config, show_progress).fit(
+        dataset.features, row_targets(dataset, task), dataset.schema
+    )
+    rows = sampler.sample(n, target, generator_seed)
+    schema = dataset.schema
+    label_value = schema.minority_value if target.endswith("y1") else schema.majority_value
+    return rows.assign(**{schema.label: label_value}), sampler.target_report(target)
 
 
 def model_key(rows: pd.DataFrame, y: np.ndarray, schema: Schema, settings: LLMConfig) -> str:

@@ -1,0 +1,71 @@
+"""LLMOverSampler: imbalanced-learn's sampler API over the LLM generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import OneHotEncoder
+
+from synthscale.errors import SynthscaleError
+from synthscale.samplers.imblearn_api import LLMOverSampler
+
+
+@pytest.fixture
+def small_llm(tmp_path) -> dict:
+    return dict(max_steps=15, tiny_layers=1, tiny_width=32, tiny_heads=2, cache_dir=str(tmp_path / "models"))
+
+
+@pytest.fixture
+def imbalanced(mixed_table):
+    """The hand-typed table stacked 5 times: 40 'low' and 20 'high' rows, mixed dtypes."""
+    table = pd.concat([mixed_table] * 5, ignore_index=True)
+    return table.drop(columns="income"), table["income"].to_numpy()
+
+
+def test_fit_resample_balances_and_keeps_columns_and_dtypes(imbalanced, small_llm):
+    X, y = imbalanced
+    X_res, y_res = LLMOverSampler(llm=small_llm, random_state=0).fit_resample(X, y)
+    assert dict(zip(*np.unique(y_res, return_counts=True), strict=True)) == {"high": 40, "low": 40}
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)  # the real rows first, untouched
+    assert X_res.dtypes.to_dict() == X.dtypes.to_dict()
+    new = X_res.iloc[len(X) :]
+    assert new["job"].isin(["a", "b", "c"]).all() and new["sex"].isin(["F", "M"]).all()
+    assert new["age"].between(X["age"].min(), X["age"].max()).all()
+
+
+def test_sampling_strategy_as_imblearn_reads_it(imbalanced, small_llm):
+    X, y = imbalanced
+    _, y_res = LLMOverSampler(sampling_strategy={"high": 31}, llm=small_llm).fit_resample(X, y)
+    assert (y_res == "high").sum() == 31 and (y_res == "low").sum() == 40
+
+
+def test_inside_an_imblearn_pipeline(imbalanced, small_llm):
+    X, y = imbalanced
+    encode = make_column_transformer((OneHotEncoder(), ["job", "sex"]), remainder="passthrough")
+    pipeline = Pipeline(
+        [
+            ("oversample", LLMOverSampler(llm=small_llm, random_state=0)),
+            ("encode", encode),
+            ("classify", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(X, y)
+    resampled = pipeline.named_steps["oversample"].sampler_.target_report("y1")
+    assert resampled["rows_generated"] == 20 and resampled["validity"] == 1.0
+    assert pipeline.predict_proba(X).shape == (len(X), 2)
+
+
+def test_more_than_two_classes_is_refused(imbalanced, small_llm):
+    X, y = imbalanced
+    y = np.where(np.arange(len(y)) % 3 == 0, "mid", y)
+    with pytest.raises(SynthscaleError, match=r"y has 3 classes .* binary label"):
+        LLMOverSampler(llm=small_llm).fit_resample(X, y)
+
+
+def test_feature_named_like_the_label_is_refused(imbalanced, small_llm):
+    X, y = imbalanced
+    with pytest.raises(SynthscaleError, match=r"a feature is named 'job'; pass label_name="):
+        LLMOverSampler(llm=small_llm, label_name="job").fit_resample(X, y)
