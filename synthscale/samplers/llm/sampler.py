@@ -101,7 +101,12 @@ class LLMSampler(VisibleRows):
                 sampling_rows_per_s=sampled.requested / max(sampled.seconds, 1e-9),
             )
         if self.training is not None:
-            report.update(training_steps=self.training.steps, training_final_loss=self.training.final_loss)
+            report.update(
+                training_steps=self.training.steps,
+                training_final_loss=self.training.final_loss,
+                training_seconds=self.training.seconds,
+                model_reused=float(self.model_source != "trained"),
+            )
         return report
 
 
