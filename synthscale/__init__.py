@@ -5,4 +5,13 @@ from synthscale.errors import SynthscaleError
 
 __version__ = "0.1.0"
 
-__all__ = ["SweepConfig", "SynthscaleError", "__version__", "load_config"]
+__all__ = ["LLMOverSampler", "SweepConfig", "SynthscaleError", "__version__", "load_config"]
+
+
+def __getattr__(name: str):
+    """`synthscale.LLMOverSampler` loads imbalanced-learn only when asked for."""
+    if name == "LLMOverSampler":
+        from synthscale.samplers.imblearn_api import LLMOverSampler
+
+        return LLMOverSampler
+    raise AttributeError(f"module 'synthscale' has no attribute {name!r}")

@@ -10,8 +10,8 @@ from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
+from synthscale import LLMOverSampler
 from synthscale.errors import SynthscaleError
-from synthscale.samplers.imblearn_api import LLMOverSampler
 
 
 @pytest.fixture

@@ -144,7 +144,8 @@ def generate_batch(
     if settings.top_p < 1.0:
         processors.append(TopPLogitsWarper(settings.top_p))
     devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    half = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and settings.bf16)
+    with torch.random.fork_rng(devices=devices), half:
         torch.manual_seed(seed)
         output = model.generate(
             input_ids,

@@ -163,6 +163,7 @@ def load_or_train(
         report = train_generator(generator, codec, rows, y, settings, settings.train_seed, show_progress)
         write_model(entry, key, codec, generator, report)
         loaded, source = (generator, report), "trained"
+    loaded[0].model.to("cuda" if torch.cuda.is_available() else "cpu")  # a cached model loads on CPU
     _LOADED[key] = loaded
     return loaded[0], loaded[1], source
 
