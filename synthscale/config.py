@@ -124,6 +124,11 @@ class LLMConfig(_Section):
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (1: off)")
     top_k: int = Field(0, ge=0, description="sample among the k likeliest tokens (0: off)")
     max_rows_per_batch: int = Field(512, gt=0, description="rows generated per batch (per process)")
+    lora_rank: int = Field(
+        0,
+        ge=0,
+        description="0: fine-tune every weight; r > 0: LoRA of rank r (needs peft) plus the row tokens",
+    )
     train_seed: int = Field(0, ge=0, description="seed of initialisation, batches and column orders")
     bf16: bool = Field(True, description="bf16 mixed precision on GPU (ignored on CPU)")
     cache_dir: str = Field(

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -28,6 +30,7 @@ from synthscale.downstream import make_classifier
 DETECTION_MAX_ROWS = 500  # per side: enough for a stable AUC, cheap enough for every pool
 DETECTION_MIN_ROWS = 10  # per side: below this a cross-validated AUC means nothing
 DETECTION_FOLDS = 3
+PER_COLUMN_PREFIX = "marginal_distance/"  # + column name: one distance per column in pools.csv
 DETECTION_MODEL = DownstreamConfig(xgboost=XGBoostConfig(n_estimators=50, max_depth=4))
 
 
@@ -37,6 +40,7 @@ def diagnose(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: 
     result = {
         "marginal_distance": float(np.mean(list(distances.values()))),
         "max_marginal_distance": float(np.max(list(distances.values()))),
+        **{f"{PER_COLUMN_PREFIX}{metric_safe(name)}": value for name, value in distances.items()},
         "correlation_distance": correlation_distance(real, synthetic),
         "exact_copy_rate": exact_copy_rate(real, synthetic),
         "closest_row_distance": closest_row_distance(real, synthetic, schema),
@@ -44,6 +48,11 @@ def diagnose(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: 
     if min(len(real), len(synthetic)) >= DETECTION_MIN_ROWS:
         result["detection_auc"] = detection_auc(real, synthetic, schema, seed)
     return result
+
+
+def metric_safe(name: str) -> str:
+    """A column name as MLflow accepts it in a metric key (letters, digits, _ - . / and space)."""
+    return re.sub(r"[^A-Za-z0-9_\-. /]", "_", str(name))
 
 
 def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: int) -> float:

@@ -14,6 +14,7 @@ from synthscale.diagnostics import (
     diagnose,
     exact_copy_rate,
     marginal_distances,
+    metric_safe,
     tstr_balanced_accuracy,
 )
 
@@ -73,6 +74,7 @@ def test_diagnose_skips_detection_when_too_few_rows(minority_rows):
         "correlation_distance",
         "exact_copy_rate",
         "closest_row_distance",
+        *(f"marginal_distance/{c.name}" for c in schema.columns),
     }
 
 
@@ -94,3 +96,8 @@ def test_tstr_separates_real_classes_only_when_synthetic_classes_differ(craft):
     )
     assert informative > 0.9 and abs(shuffled - 0.5) < 0.15
     assert np.isnan(tstr_balanced_accuracy(features, np.zeros(len(y), int), features, y, craft.schema, 0))
+
+
+def test_per_column_metric_names_are_ones_mlflow_accepts():
+    assert metric_safe("capital-gain") == "capital-gain"
+    assert metric_safe("a, b(c)=d") == "a_ b_c__d"

@@ -29,18 +29,24 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
             "--out",
             str(out_dir),
             "--no-progress",
+            "--set",
+            f"generator.llm.cache_dir={tmp_path / 'models'}",  # train here, not from ~/.cache
         ],
         check=True,
-        timeout=600,
+        timeout=1500,
     )
     results = pd.read_csv(out_dir / "results.csv")
     grid_keys = [g.key for g in expand_grid(load_config(QUICKSTART), "craft")]
     assert results["grid_key"].tolist() == grid_keys
     assert set(results["method"]) == {
-        *("raw", "ros", "smote", "adasyn", "independent", "gaussian_copula"),
-        *("ros_aug", "smote_aug", "adasyn_aug", "all_real"),
+        *("raw", "llm", "ros", "smote", "adasyn", "independent", "gaussian_copula"),
+        *("llm_aug", "ros_aug", "smote_aug", "adasyn_aug", "all_real"),
     }
     assert results[["minority_ce", "auc", "brier"]].notna().all().all()
+    pools = pd.read_csv(out_dir / "pools.csv")
+    llm = pools.loc[pools["sampler"] == "llm"]
+    assert len(llm) == 12 and (llm["validity"] == 1.0).all()  # 2 seeds x (2 classes + 4 groups)
+    assert sorted(llm["model_reused"].tolist()) == [0.0] * 4 + [1.0] * 8  # one model per seed
 
     from mlflow import MlflowClient
 

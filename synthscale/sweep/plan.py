@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from synthscale.config import GeneratorConfig, SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
+from synthscale.diagnostics import PER_COLUMN_PREFIX
 from synthscale.experiments import Point, real_rows, sampler_of, synthetic_demand, synthetic_segments
 from synthscale.samplers import make_sampler
 from synthscale.splits import Split, make_split, require_spurious
@@ -190,5 +191,6 @@ def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
     metrics = {}
     for row in diagnostics.to_dict("records"):
         prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
-        metrics.update({f"{prefix}/{m}": row[m] for m in POOL_METRICS if m in row and pd.notna(row[m])})
+        names = [m for m in row if m in POOL_METRICS or str(m).startswith(PER_COLUMN_PREFIX)]
+        metrics.update({f"{prefix}/{m}": row[m] for m in names if pd.notna(row[m])})
     return metrics

@@ -57,7 +57,34 @@ def build_model(codec: RowCodec, settings: LLMConfig, train_seed: int) -> Genera
     else:
         loaded = load_pretrained(codec, settings.model)
     check_context(codec, loaded.model, settings.model)
+    if settings.lora_rank:
+        add_lora(loaded, settings.lora_rank)
     return loaded
+
+
+def add_lora(generator: GeneratorModel, rank: int) -> None:
+    """Wrap the model for LoRA: low-rank adapters on every linear layer, and the embeddings of
+    the row tokens (new to a pretrained vocabulary) trained in full."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError as exc:
+        raise SynthscaleError(
+            f"generator.llm.lora_rank={rank} needs peft: pip install 'synthscale[lora]' (or set lora_rank=0)"
+        ) from exc
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        target_modules="all-linear",
+        trainable_token_indices=generator.token_ids.tolist(),
+        task_type="CAUSAL_LM",
+    )
+    generator.model = get_peft_model(generator.model, config)
+
+
+def merge_lora(generator: GeneratorModel) -> None:
+    """Fold trained adapters into the weights: a plain model to cache and sample from."""
+    if hasattr(generator.model, "merge_and_unload"):
+        generator.model = generator.model.merge_and_unload()
 
 
 def build_tiny_model(codec: RowCodec, settings: LLMConfig, train_seed: int) -> GeneratorModel:
@@ -131,6 +158,10 @@ def _load_weights(reference: str) -> tuple[PreTrainedTokenizerBase, PreTrainedMo
             f"llm.model: cannot load {reference!r} ({reason}); a hub id needs the network or a copy "
             "in the local Hugging Face cache; pass a local model directory, or use llm.model=tiny"
         ) from exc
+    if extra:  # GGUF weights arrive dequantized; a plain copy can be fine-tuned and saved
+        plain = AutoModelForCausalLM.from_config(model.config)
+        plain.load_state_dict(model.state_dict())
+        model = plain
     return tokenizer, model
 
 

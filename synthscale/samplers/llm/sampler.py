@@ -26,7 +26,7 @@ from synthscale._io import atomic_write, hash_frame, hash_json
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import Dataset, Schema
 from synthscale.samplers.base import VisibleRows
-from synthscale.samplers.llm.model import GeneratorModel, build_model
+from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
 from synthscale.samplers.llm.train import TrainingReport, train_generator
@@ -161,6 +161,7 @@ def load_or_train(
             shutil.rmtree(entry)
         generator = build_model(codec, settings, settings.train_seed)
         report = train_generator(generator, codec, rows, y, settings, settings.train_seed, show_progress)
+        merge_lora(generator)
         write_model(entry, key, codec, generator, report)
         loaded, source = (generator, report), "trained"
     loaded[0].model.to("cuda" if torch.cuda.is_available() else "cpu")  # a cached model loads on CPU

@@ -220,3 +220,33 @@ def test_absent_class_is_refused_by_name(craft, tmp_path):
     )
     with pytest.raises(SynthscaleError, match=r"\(Target=1\) has 0 rows among the rows the sampler may see"):
         sampler.sample(5, "y1", generator_seed=0)
+
+
+def test_lora_trains_adapters_and_row_tokens_then_merges(craft, tmp_path):
+    pytest.importorskip("peft")
+    save_small_pretrained(tmp_path / "base", n_positions=64)
+    config = small_config(
+        tmp_path, model=str(tmp_path / "base"), lora_rank=4, max_steps=20, learning_rate=5e-3
+    )
+    sampler = make_sampler("llm", config).fit(craft.features, row_targets(craft, "imbalance"), craft.schema)
+    losses = sampler.training.losses
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    assert not hasattr(sampler._generator.model, "peft_config")  # merged into a plain model
+    rows = sampler.sample(30, "y1", generator_seed=0)
+    assert len(rows) == 30 and sampler.target_report("y1")["validity"] == 1.0
+
+
+def test_lora_without_peft_names_the_extra(craft, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_peft(name, *args, **kwargs):
+        if name == "peft":
+            raise ImportError("No module named 'peft'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_peft)
+    sampler = make_sampler("llm", small_config(tmp_path, lora_rank=4))
+    with pytest.raises(SynthscaleError, match=r"lora_rank=4 needs peft: pip install 'synthscale\[lora\]'"):
+        sampler.fit(craft.features, row_targets(craft, "imbalance"), craft.schema)
