@@ -8,6 +8,8 @@ Three timings per repeat:
   serial  the same plan, pools and fits in a for loop, results.csv, no Ray, no MLflow
   serial+mlflow  the serial loop plus the same MLflow logging (like for like)
 Prints the medians and the ratios ray/serial (target <= 0.75 on 2 cores) and ray/serial+mlflow.
+The methods are the quickstart's classic and reference samplers (pass --set methods=[...] to
+change them): this measures the cost of running fits as a sweep, not of training an LLM.
 
 usage: python bench/sweep_overhead.py [sweeps/quickstart.yaml] [--repeats 3] [--set k=v ...]
 """
@@ -59,6 +61,10 @@ def timed(fn, *args, **kwargs) -> float:
     return time.perf_counter() - started
 
 
+# The grid of issue #3's target: the quickstart's methods before the LLM joined it (568 fits).
+CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -67,6 +73,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
+    args.overrides = [CLASSIC_METHODS, *args.overrides]  # fits overhead, not LLM training
     config = load_config(args.sweep, args.overrides)
     n_cpus = os.cpu_count() or 1
     ray.init(num_cpus=n_cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
