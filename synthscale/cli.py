@@ -88,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
     report.add_argument("-o", "--out", help="output directory (default: <results dir>/report)")
 
+    export = commands.add_parser(
+        "export",
+        help="write fitted exponents as CSV, JSON, Markdown or LaTeX tables for a paper",
+        description="Export the fitted exponents of a sweep: pass the exponents.csv written by "
+        "`synthscale fit`, or a results.csv (fitted on the fly as `synthscale fit` does). "
+        "CSV and JSON keep every column; Markdown and LaTeX hold --columns.",
+    )
+    export.add_argument("table", help="exponents.csv from `synthscale fit`, or a results.csv")
+    export.add_argument(
+        "--formats", default="csv,json,md,tex", help="comma-separated: csv, json, md, tex (default: all)"
+    )
+    export.add_argument(
+        "--columns",
+        help="comma-separated columns of the md/tex tables (default: dataset, task, method, "
+        "classifier, metric, alpha with its intervals, theory p-value, L_inf, C, r2, n_eps)",
+    )
+    export.add_argument("--metric", default="minority_ce", help="loss column, when fitting a results.csv")
+    export.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0, when fitting")
+    export.add_argument("--name", default="exponents", help="file stem (default: exponents)")
+    export.add_argument("-o", "--out", required=True, help="output directory")
+
     generate = commands.add_parser(
         "generate",
         help="train the LLM generator on a table and write N synthetic rows of one class or group",
@@ -144,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "export":
+            return _export(args)
         return _config(args)
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -184,6 +207,8 @@ def _report(args: argparse.Namespace) -> int:
     config_text = config_path.read_text() if config_path.is_file() else ""
     index = write_report(results, exponents, out_dir, args.metric, config_text)
     print(f"report -> {index}")
+    figures = sorted(p for p in out_dir.iterdir() if p.suffix in (".png", ".svg", ".html"))
+    _log_to_sweep(Path(args.results), None, figures, folder="report")
     return 0
 
 
@@ -214,22 +239,50 @@ def _fit(args: argparse.Namespace) -> int:
     for skipped in exponents.attrs.get("skipped", []):
         print(f"skipped (need {MIN_DISTINCT_N} distinct N > 0): {skipped}")
     print(f"exponents -> {', '.join(str(p) for p in written)}")
-    _log_fit_to_sweep(Path(args.results), exponents, written)
+    _log_to_sweep(Path(args.results), exponents, written, folder="fit")
     return 0
 
 
-def _log_fit_to_sweep(results_path: Path, exponents: pd.DataFrame, written: list[Path]) -> None:
-    """Attach the fit to the sweep's MLflow parent run when the results came from a sweep."""
+def _log_to_sweep(results_path: Path, exponents: pd.DataFrame | None, files: list[Path], folder: str) -> None:
+    """Attach a fit or a report to the sweep's MLflow parent run when the results came from a
+    sweep: the exponents as metrics, the files as artifacts under `folder`."""
     from synthscale.fit import fit_metrics
     from synthscale.sweep.runner import sweep_tracker_for_results
 
     tracker = sweep_tracker_for_results(results_path)
     if tracker is None:
-        print("note: no finished sweep's MLflow run beside the results; the fit is not logged to MLflow")
+        print(
+            f"note: no finished sweep's MLflow run beside the results; the {folder} is not logged to MLflow"
+        )
         return
-    tracker.log_parent_metrics(fit_metrics(exponents))
-    tracker.log_parent_artifacts(written, folder="fit")
+    if exponents is not None:
+        tracker.log_parent_metrics(fit_metrics(exponents))
+    tracker.log_parent_artifacts(files, folder=folder)
     print(f"logged to MLflow run {tracker.parent_id} ({tracker.uri})")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from synthscale.fit import fit_results
+    from synthscale.report import EXPORT_FORMATS, SUMMARY_COLUMNS, export_table
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown or not formats:
+        raise SynthscaleError(f"--formats {args.formats!r}: choose from {', '.join(EXPORT_FORMATS)}")
+    table = _read_results(args.table)
+    if "alpha" not in table.columns:  # a results.csv: fit it first
+        table = fit_results(table, args.metric, args.theory_alpha)
+    columns = SUMMARY_COLUMNS
+    if args.columns:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise SynthscaleError(
+                f"--columns: {', '.join(missing)} not in the exponents; available: {', '.join(table.columns)}"
+            )
+    written = export_table(table, args.out, args.name, columns, formats)
+    print(f"{len(table)} fits -> {', '.join(str(p) for p in written)}")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

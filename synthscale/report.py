@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from synthscale._io import atomic_write, write_csv_atomic
+from synthscale._io import atomic_write
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
@@ -28,19 +28,28 @@ FIGURE_SIZE, FIGURE_DPI = (6.4, 4.2), 150
 
 
 def export_table(
-    table: pd.DataFrame, out_dir: str | Path, stem: str, summary_columns: list[str] | None = None
+    table: pd.DataFrame,
+    out_dir: str | Path,
+    stem: str,
+    summary_columns: list[str] | None = None,
+    formats: tuple[str, ...] = EXPORT_FORMATS,
 ) -> list[Path]:
-    """Write `stem`.csv/.json (all columns) and .md/.tex (`summary_columns`, default all)."""
+    """Write `stem`.csv/.json (all columns) and .md/.tex (`summary_columns`, default all), in
+    the chosen `formats`."""
     out_dir = Path(out_dir)
-    paths = [out_dir / f"{stem}.{suffix}" for suffix in EXPORT_FORMATS]
-    write_csv_atomic(table, paths[0])
-    with atomic_write(paths[1]) as handle:
-        json.dump(json.loads(table.to_json(orient="records")), handle, indent=2)
     summary = table if summary_columns is None else table[[c for c in summary_columns if c in table.columns]]
-    with atomic_write(paths[2]) as handle:
-        handle.write(markdown_table(summary))
-    with atomic_write(paths[3]) as handle:
-        handle.write(summary.to_latex(index=False, float_format="%.3g", na_rep="--"))
+    writers = {
+        "csv": lambda handle: table.to_csv(handle, index=False),
+        "json": lambda handle: json.dump(json.loads(table.to_json(orient="records")), handle, indent=2),
+        "md": lambda handle: handle.write(markdown_table(summary)),
+        "tex": lambda handle: handle.write(summary.to_latex(index=False, float_format="%.3g", na_rep="--")),
+    }
+    paths = []
+    for suffix in formats:
+        path = out_dir / f"{stem}.{suffix}"
+        with atomic_write(path) as handle:
+            writers[suffix](handle)
+        paths.append(path)
     return paths
 
 

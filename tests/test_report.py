@@ -97,3 +97,45 @@ def test_two_classifiers_get_separate_figures_not_an_average(results, tmp_path):
     axes = plot_ratio_curves(both, "imbalance", classifier="xgboost").axes[0]
     raw = next(container for container in axes.containers if container.get_label() == "raw")
     assert np.allclose(raw.lines[0].get_ydata(), [1.0, 1.8, 2.8])
+
+
+def test_cli_export_from_results_or_exponents_with_chosen_formats_and_columns(results, tmp_path, capsys):
+    from synthscale.cli import main
+
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    assert (
+        main(
+            ["export", str(path), "--formats", "tex,md", "--columns", "task,alpha", "-o", str(tmp_path / "a")]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["exponents.md", "exponents.tex"]
+    markdown = (tmp_path / "a" / "exponents.md").read_text()
+    assert markdown.startswith("| task | alpha |\n") and markdown.count("\n") == 4  # header, rule, 2 tasks
+    fitted = fit_results(results, "minority_ce")
+    fitted.to_csv(tmp_path / "exponents.csv", index=False)
+    assert (
+        main(["export", str(tmp_path / "exponents.csv"), "--formats", "json", "-o", str(tmp_path / "b")]) == 0
+    )
+    exported = pd.read_json(tmp_path / "b" / "exponents.json")
+    np.testing.assert_allclose(exported["alpha"], fitted["alpha"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--formats", "pdf"], r"--formats 'pdf': choose from csv, json, md, tex"),
+        (["--columns", "task,alpah"], r"--columns: alpah not in the exponents; available: .*alpha"),
+    ],
+)
+def test_cli_export_bad_input(results, tmp_path, capsys, args, message):
+    import re
+
+    from synthscale.cli import EXIT_USER_ERROR, main
+
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    assert main(["export", str(path), *args, "-o", str(tmp_path / "out")]) == EXIT_USER_ERROR
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()

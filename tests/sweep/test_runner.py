@@ -135,3 +135,17 @@ def test_a_fit_finds_and_logs_to_the_sweeps_parent_run(small_run, tmp_path):
     assert metrics["fit/minority_ce/imbalance/smote/xgboost/alpha"] == 0.7
     assert "fit/minority_ce/imbalance/smote/xgboost/r2" not in metrics
     assert sweep_tracker_for_results(tmp_path / "results.csv") is None
+
+
+def test_report_figures_are_logged_to_the_sweeps_parent_run(small_run, tmp_path):
+    from synthscale.cli import main
+    from synthscale.sweep.runner import sweep_tracker_for_results
+
+    _, result = small_run
+    assert main(["report", str(result.out_dir / "results.csv"), "-o", str(tmp_path / "report")]) == 0
+    tracker = sweep_tracker_for_results(result.out_dir / "results.csv")
+    logged = [a.path for a in tracker.client.list_artifacts(result.parent_run_id, "report")]
+    assert "report/index.html" in logged
+    assert {p.name for p in (tmp_path / "report").glob("*.svg")} == {
+        name.removeprefix("report/") for name in logged if name.endswith(".svg")
+    }

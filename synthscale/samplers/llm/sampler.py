@@ -34,7 +34,7 @@ from synthscale.splits import row_targets
 
 log = logging.getLogger(__name__)
 
-SAMPLING_SETTINGS = {"temperature", "top_p", "top_k", "max_rows_per_batch", "cache_dir", "bf16"}
+SAMPLING_SETTINGS = {"temperature", "top_p", "top_k", "max_rows_per_batch", "cache_dir"}
 ENTRY_FILE = "synthscale.json"
 WEIGHTS_FILE = "model.safetensors"
 _LOADED: dict[str, tuple[GeneratorModel, TrainingReport]] = {}  # this process's trained models
