@@ -19,6 +19,7 @@ EXIT_USER_ERROR = 2
 RUN_EPILOG = """\
 examples:
   synthscale run sweeps/quickstart.yaml --out runs/quickstart
+  synthscale run --resume runs/quickstart          # after an interruption
   synthscale run sweeps/quickstart.yaml --set dataset.name=null \\
       --set dataset.path=../shared/data/adult.csv --set dataset.label=income \\
       --set dataset.spurious=sex --set experiment.seeds=[0,1]
@@ -55,12 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("sweep", help="sweep YAML file, e.g. sweeps/quickstart.yaml")
+    run.add_argument("sweep", nargs="?", help="sweep YAML file, e.g. sweeps/quickstart.yaml")
     _add_set_option(run)
     run.add_argument("--out", help="output directory (default: runs/<name>)")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<out>/mlflow.db)")
     run.add_argument("--address", help="join a running Ray cluster, e.g. auto or ray://HOST:10001")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="finish the interrupted sweep in DIR (its --out): only the unfinished batches run, "
+        "with the config saved there",
+    )
 
     fit = commands.add_parser(
         "fit",
@@ -174,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume(args)
+    if args.sweep is None:
+        raise SynthscaleError("run: pass a sweep file (e.g. sweeps/quickstart.yaml) or --resume DIR")
     overrides = list(args.overrides)
     if args.tracking_uri:
         overrides.append(f"tracking.uri={args.tracking_uri}")
@@ -185,6 +196,22 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{len(result.results)} fits -> {out_dir / 'results.csv'}")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     print(f"browse: mlflow ui --backend-store-uri {result.tracking_uri}")
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    extra = [flag for flag, given in (("SWEEP", args.sweep), ("--set", args.overrides), ("--out", args.out),
+             ("--tracking-uri", args.tracking_uri)) if given]  # fmt: skip
+    if extra:
+        raise SynthscaleError(
+            f"--resume runs the config saved in {args.resume}; drop {', '.join(extra)} "
+            "(a changed config would not be the same sweep)"
+        )
+    from synthscale.sweep.runner import resume_sweep
+
+    result = resume_sweep(args.resume, address=args.address, show_progress=not args.no_progress)
+    print(f"{len(result.results)} fits -> {Path(args.resume) / 'results.csv'} (resumed)")
+    print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     return 0
 
 

@@ -40,6 +40,7 @@ from synthscale.sweep.plan import (
     plan_sweep,
     submit_pool_diagnostics,
 )
+from synthscale.sweep.resume import check_resumable, read_finished_batches, write_batch_records
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
 
 log = logging.getLogger(__name__)
@@ -146,56 +147,63 @@ def run_sweep(
     out_dir: str | Path,
     address: str | None = None,
     show_progress: bool = True,
+    resume: bool = False,
 ) -> SweepResult:
     """The whole sweep; writes results.csv, config.resolved.yaml and the MLflow store.
 
     Everything that can be checked (data, grid, pools' feasibility, output directory, Ray
-    address, tracking server) is checked before the first file is written.
+    address, tracking server) is checked before the first file is written. With `resume`,
+    `out_dir` holds an interrupted sweep of this config: only its unfinished batches run.
     """
     out_dir = Path(out_dir)
     plan = plan_sweep(config)
-    check_out_dir(out_dir)
+    if resume:
+        check_resumable(out_dir, CONFIG_FILE, RESULTS_FILE)
+    else:
+        check_out_dir(out_dir)
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
-        return _run_planned(plan, out_dir, show_progress)
+        return _run_planned(plan, out_dir, show_progress, resume)
     finally:
         if started_ray:
             ray.shutdown()
 
 
-def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepResult:
-    config = plan.config
+def resume_sweep(out_dir: str | Path, address: str | None = None, show_progress: bool = True) -> SweepResult:
+    """Finish the sweep interrupted in `out_dir`, with the config that started it."""
+    out_dir = Path(out_dir)
+    check_resumable(out_dir, CONFIG_FILE, RESULTS_FILE)
+    return run_sweep(load_config(out_dir / CONFIG_FILE), out_dir, address, show_progress, resume=True)
+
+
+def _open_tracker(config: SweepConfig, out_dir: Path) -> SweepTracker:
+    out_dir.mkdir(parents=True, exist_ok=True)
     if config.tracking.uri is None:  # the default store lives in the out dir, artifacts beside it
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tracker = SweepTracker(
+        return SweepTracker(
             default_tracking_uri(out_dir),
             config.tracking.experiment,
             artifact_location=(out_dir / ARTIFACTS_DIR).resolve().as_uri(),
         )
-    else:
-        tracker = SweepTracker(config.tracking.uri, config.tracking.experiment)
-        out_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, out_dir / CONFIG_FILE)
-    parent_id = tracker.start_parent(
-        config.name,
-        {
-            "dataset": plan.dataset.name,
-            "n_fits": len(plan.grid),
-            "n_trials": len(plan.batches),
-            "n_pools": len(plan.pool_specs),
-            "n_dropped_missing": plan.dataset.n_dropped_missing,
-            "data_hash": plan.dataset.data_hash,
-            "config_hash": config.config_hash(),
-        },
-        [out_dir / CONFIG_FILE],
-        out_dir,
-    )
+    return SweepTracker(config.tracking.uri, config.tracking.experiment)
+
+
+def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool, resume: bool) -> SweepResult:
+    config = plan.config
+    tracker = _open_tracker(config, out_dir)
+    parent_id = tracker.resume_parent(out_dir) if resume else _start_sweep_run(plan, tracker, out_dir)
     try:
         pools = build_pools(plan, out_dir / "pools", show_progress)
         diagnosing = submit_pool_diagnostics(plan, pools)  # Ray tasks, beside the trials
-        inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
-        records = run_trials(plan, inputs, tracker.reference(), out_dir, show_progress)
+        finished = read_finished_batches(out_dir, [b.batch_id for b in plan.batches])
+        pending = [b for b in plan.batches if b.batch_id not in finished]
+        records = [record for batch in finished.values() for record in batch]
+        if pending:
+            inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in pending})
+            trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
+            records += run_trials(
+                plan, pending, inputs, tracker.reference(), out_dir, show_progress, trials_name
+            )
         diagnostics = pd.DataFrame([row for rows in ray.get(diagnosing) for row in rows])
         artifacts = [out_dir / RESULTS_FILE]
         if not diagnostics.empty:
@@ -211,6 +219,26 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool) -> SweepRe
         raise
     tracker.finish_parent("FINISHED", artifacts)
     return SweepResult(results, out_dir, parent_id, tracker.uri)
+
+
+def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out_dir: Path) -> str:
+    """Save the config that runs and open the sweep's parent run with it."""
+    config = plan.config
+    save_config(config, out_dir / CONFIG_FILE)
+    return tracker.start_parent(
+        config.name,
+        {
+            "dataset": plan.dataset.name,
+            "n_fits": len(plan.grid),
+            "n_trials": len(plan.batches),
+            "n_pools": len(plan.pool_specs),
+            "n_dropped_missing": plan.dataset.n_dropped_missing,
+            "data_hash": plan.dataset.data_hash,
+            "config_hash": config.config_hash(),
+        },
+        [out_dir / CONFIG_FILE],
+        out_dir,
+    )
 
 
 def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
@@ -241,15 +269,18 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
 
 def run_trials(
     plan: SweepPlan,
+    batches: list[Batch],
     inputs: SweepInputs,
     tracking: TrackingRef,
     out_dir: Path,
     show_progress: bool,
+    name: str = "trials",
 ) -> list[dict[str, Any]]:
     """Phase 2: the batches as Ray Tune trials; returns every fit's record."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune tables on the console
-    bar = tqdm(total=len(plan.grid), desc="fits", unit="fit", disable=not show_progress)
-    collector = _FitCollector(bar, len(plan.batches))
+    n_fits = sum(len(b.points) for b in batches)
+    bar = tqdm(total=n_fits, desc="fits", unit="fit", disable=not show_progress)
+    collector = _FitCollector(bar, len(batches), out_dir)
     try:
         trainable = tune.with_resources(
             tune.with_parameters(_trainable, inputs=inputs, tracking=tracking),
@@ -257,10 +288,10 @@ def run_trials(
         )
         tuner = tune.Tuner(
             trainable,
-            param_space={"batch_id": tune.grid_search([b.batch_id for b in plan.batches])},
+            param_space={"batch_id": tune.grid_search([b.batch_id for b in batches])},
             tune_config=tune.TuneConfig(reuse_actors=True),
             run_config=tune.RunConfig(
-                name="trials",
+                name=name,
                 storage_path=str((out_dir / "ray_results").resolve()),
                 callbacks=[collector],
                 failure_config=tune.FailureConfig(max_failures=plan.config.resources.max_failures),
@@ -292,15 +323,17 @@ def connect_ray(address: str | None, num_cpus: int | None) -> bool:
 
 
 class _FitCollector(tune.Callback):
-    """Driver-side: gather each trial's records and advance the bar as results arrive."""
+    """Driver-side: gather each trial's records, keep them on disk for --resume, and advance
+    the bar as results arrive."""
 
-    def __init__(self, bar: tqdm, n_trials: int) -> None:
-        self.bar, self.n_trials = bar, n_trials
+    def __init__(self, bar: tqdm, n_trials: int, out_dir: Path) -> None:
+        self.bar, self.n_trials, self.out_dir = bar, n_trials, out_dir
         self.records: list[dict[str, Any]] = []
         self.trials_done = 0
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         records = json.loads(result["records"])
+        write_batch_records(self.out_dir, trial.config["batch_id"], records)
         log.info("trial %s: %d fits in %.1f s", trial, len(records), result["batch_seconds"])
         self.records.extend(records)
         self.trials_done += 1

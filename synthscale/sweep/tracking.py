@@ -179,6 +179,24 @@ class SweepTracker:
         self.parent_id = runs[0].info.run_id if runs else None
         return self.parent_id is not None
 
+    def resume_parent(self, out_dir: Path) -> str:
+        """Attach to the latest unfinished parent run of the sweep in `out_dir` and mark it
+        running again (a killed driver leaves it RUNNING; a caught error, FAILED)."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{OUT_DIR_TAG}` = '{out_dir.resolve()}' and attributes.status != 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        if not runs:
+            raise SynthscaleError(
+                f"--resume {out_dir}: no unfinished sweep run for this directory in MLflow at {self.uri}; "
+                "pass the same --tracking-uri as the interrupted run"
+            )
+        self.parent_id = runs[0].info.run_id
+        self.client.update_run(self.parent_id, status="RUNNING")
+        return self.parent_id
+
     def log_parent_artifacts(self, paths: list[Path], folder: str) -> None:
         for path in paths:
             self.client.log_artifact(self.parent_id, str(path), artifact_path=folder)

@@ -142,8 +142,13 @@ def test_report_figures_are_logged_to_the_sweeps_parent_run(small_run, tmp_path)
     from synthscale.sweep.runner import sweep_tracker_for_results
 
     _, result = small_run
-    assert main(["report", str(result.out_dir / "results.csv"), "-o", str(tmp_path / "report")]) == 0
-    tracker = sweep_tracker_for_results(result.out_dir / "results.csv")
+    results = result.results
+    curve = results.loc[(results["experiment"] == "augment") & (results["n_aug"] > 0)]
+    longer = [curve.assign(n_aug=curve["n_aug"] * f, minority_ce=curve["minority_ce"] / f) for f in (2, 3, 4)]
+    extended = result.out_dir / "results_extended.csv"  # beside the sweep: the report finds its run
+    pd.concat([results, *longer]).to_csv(extended, index=False)
+    assert main(["report", str(extended), "-o", str(tmp_path / "report")]) == 0
+    tracker = sweep_tracker_for_results(extended)
     logged = [a.path for a in tracker.client.list_artifacts(result.parent_run_id, "report")]
     assert "report/index.html" in logged
     assert {p.name for p in (tmp_path / "report").glob("*.svg")} == {
