@@ -127,14 +127,18 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
     return pools
 
 
+def pool_trains_model(spec: PoolSpec) -> bool:
+    """Whether the pool's sampler trains a model (and may want a GPU)."""
+    return make_sampler(spec.sampler, GeneratorConfig()).trains_model
+
+
 def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
     """First wave: one pool per (sampler, seed) of the samplers that train a model; second
     wave: everything else."""
     first, later, leaders = [], [], set()
     for key, spec in missing:
         group = (spec.sampler, spec.seed)
-        trains = make_sampler(spec.sampler, GeneratorConfig()).trains_model
-        if trains and group in leaders:
+        if pool_trains_model(spec) and group in leaders:
             later.append((key, spec))
         else:
             leaders.add(group)
@@ -147,7 +151,7 @@ def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray
     cluster has one, else a whole node's CPUs (torch threads follow OMP_NUM_THREADS)."""
     resources = plan.config.resources
     cpus, gpus = 1, 0.0
-    if make_sampler(spec.sampler, plan.config.generator).trains_model:
+    if pool_trains_model(spec):
         gpus = resources.generator_gpus
         if gpus is None:
             gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0

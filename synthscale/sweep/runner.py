@@ -31,6 +31,13 @@ from synthscale.experiments import (
     sampler_of,
 )
 from synthscale.splits import Split
+from synthscale.sweep.checks import (
+    RESULTS_FILE,
+    check_gpu_request,
+    check_out_dir,
+    check_ray_address,
+    check_tracking_reaches_workers,
+)
 from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.plan import (
     POOL_METRICS,
@@ -41,16 +48,17 @@ from synthscale.sweep.plan import (
     submit_pool_diagnostics,
 )
 from synthscale.sweep.resume import check_resumable, read_finished_batches, write_batch_records
-from synthscale.sweep.tracking import SweepTracker, TrackingRef, default_tracking_uri, tracker_for
+from synthscale.sweep.tracking import (
+    SweepTracker,
+    TrackingRef,
+    check_tracking_server,
+    default_tracking_uri,
+    tracker_for,
+)
 
 log = logging.getLogger(__name__)
 
-RESULTS_FILE, CONFIG_FILE, POOLS_FILE, ARTIFACTS_DIR = (
-    "results.csv",
-    "config.resolved.yaml",
-    "pools.csv",
-    "mlartifacts",
-)
+CONFIG_FILE, POOLS_FILE, ARTIFACTS_DIR = "config.resolved.yaml", "pools.csv", "mlartifacts"
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
     "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "auc", "brier",
@@ -131,17 +139,6 @@ def _trainable(trial_config: dict[str, str], inputs: SweepInputs, tracking: Trac
     )
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse a finished sweep's directory or one we cannot create or write, writing nothing."""
-    if (out_dir / RESULTS_FILE).exists():
-        raise SynthscaleError(
-            f"--out {out_dir}: already holds a finished sweep ({RESULTS_FILE}); pass another --out"
-        )
-    existing = next((p for p in [out_dir, *out_dir.parents] if p.exists()), Path("."))
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise SynthscaleError(f"--out {out_dir}: {existing} is not a writable directory; pass another --out")
-
-
 def run_sweep(
     config: SweepConfig,
     out_dir: str | Path,
@@ -161,9 +158,11 @@ def run_sweep(
         check_resumable(out_dir, CONFIG_FILE, RESULTS_FILE)
     else:
         check_out_dir(out_dir)
+    check_tracking_server(config.tracking.uri)
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
+        check_gpu_request(plan)
         return _run_planned(plan, out_dir, show_progress, resume)
     finally:
         if started_ray:
@@ -254,19 +253,6 @@ def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
     return tracker if tracker.attach_to_finished_sweep(out_dir) else None
 
 
-def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:
-    """Workers log their own fits: on a multi-node cluster a local sqlite file would split
-    the record across nodes, so a shared tracking server is required there."""
-    if address is None or (tracking_uri or "").startswith(("http://", "https://", "databricks")):
-        return
-    nodes = [node for node in ray.nodes() if node["Alive"]]
-    if len(nodes) > 1:
-        raise SynthscaleError(
-            f"--address {address}: the cluster has {len(nodes)} nodes and workers log to MLflow "
-            "themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
-        )
-
-
 def run_trials(
     plan: SweepPlan,
     batches: list[Batch],
@@ -308,6 +294,8 @@ def run_trials(
 
 def connect_ray(address: str | None, num_cpus: int | None) -> bool:
     """Join `address` or start an embedded local Ray; False when Ray was already running."""
+    if address:
+        check_ray_address(address)
     if ray.is_initialized():
         return False
     try:

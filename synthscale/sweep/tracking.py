@@ -48,6 +48,27 @@ def default_tracking_uri(out_dir: Path) -> str:
     return f"sqlite:///{out_dir.resolve() / 'mlflow.db'}"
 
 
+TRACKING_PROBE_SECONDS = 5  # an unreachable server fails the sweep within this, not after retries
+
+
+def check_tracking_server(uri: str | None) -> None:
+    """A remote tracking server must answer before any trial starts (its /health endpoint);
+    MLflow's own client would retry for minutes first."""
+    if uri is None or not uri.startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        response = requests.get(f"{uri.rstrip('/')}/health", timeout=TRACKING_PROBE_SECONDS)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise SynthscaleError(
+            f"tracking.uri: MLflow server {uri} did not answer within {TRACKING_PROBE_SECONDS} s "
+            f"({type(exc).__name__}); start it (mlflow server --host 0.0.0.0 --port 5000 ...) "
+            "or leave tracking.uri empty for a local sqlite store"
+        ) from exc
+
+
 @dataclass(frozen=True)
 class TrackingRef:
     """What a worker needs to log under the sweep's parent run (small, picklable)."""
