@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,19 @@ def hash_frame(frame: pd.DataFrame) -> str:
     digest.update(json.dumps([str(c) for c in frame.columns]).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """Checksum of a cached file, recorded at write and verified on read."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def publish_directory(partial: Path, entry: Path) -> None:
+    """Rename a completed `partial` directory to `entry`. When another process published the
+    same content-addressed entry first, theirs is equivalent: keep it, drop ours."""
+    try:
+        partial.rename(entry)
+    except OSError:
+        shutil.rmtree(partial)
+        if not entry.exists():
+            raise

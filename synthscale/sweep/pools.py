@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthscale._io import atomic_write, hash_json
+from synthscale._io import atomic_write, file_sha256, hash_json, publish_directory
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Dataset
 from synthscale.diagnostics import diagnose, tstr_balanced_accuracy
@@ -206,24 +206,19 @@ def _write_entry(
         "sampler": spec.sampler,
         "seed": spec.seed,
         "demand": dict(spec.demand),
-        "sha256": _file_sha256(partial / POOL_FILE),
+        "sha256": file_sha256(partial / POOL_FILE),
         "generator": reports,
     }
     with atomic_write(partial / MANIFEST_FILE) as handle:
         json.dump(manifest, handle, indent=2)
-    try:
-        partial.rename(entry)
-    except OSError:  # another process finished the same entry first; theirs is equivalent
-        shutil.rmtree(partial)
-        if not entry.exists():
-            raise
+    publish_directory(partial, entry)
 
 
 def _read_entry(entry: Path, spec: PoolSpec) -> tuple[dict[str, pd.DataFrame], PoolReports] | None:
     """None when the entry fails its checksum or does not hold the demanded rows."""
     try:
         manifest = json.loads((entry / MANIFEST_FILE).read_text())
-        if manifest["sha256"] != _file_sha256(entry / POOL_FILE):
+        if manifest["sha256"] != file_sha256(entry / POOL_FILE):
             return None
         table = pd.read_parquet(entry / POOL_FILE)
     except (OSError, ValueError, KeyError):
@@ -237,7 +232,3 @@ def _read_entry(entry: Path, spec: PoolSpec) -> tuple[dict[str, pd.DataFrame], P
     for target, _ in spec.demand:
         pools.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
     return pools, manifest.get("generator", {})
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from synthscale._io import atomic_write, hash_frame, hash_json
+from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import Dataset, Schema
 from synthscale.samplers.base import VisibleRows
@@ -181,23 +181,18 @@ def write_model(
         "tokens": codec.tokens,
         "token_ids": generator.token_ids.tolist(),
         "training": {"steps": report.steps, "seconds": report.seconds, "losses": report.losses},
-        "sha256": _sha256(partial / WEIGHTS_FILE),
+        "sha256": file_sha256(partial / WEIGHTS_FILE),
     }
     with atomic_write(partial / ENTRY_FILE) as handle:
         json.dump(record, handle)
-    try:
-        partial.rename(entry)
-    except OSError:  # another process cached the same model first; theirs is equivalent
-        shutil.rmtree(partial)
-        if not entry.exists():
-            raise
+    publish_directory(partial, entry)
 
 
 def read_model(entry: Path, codec: RowCodec) -> tuple[GeneratorModel, TrainingReport] | None:
     """None when the entry is incomplete, fails its checksum, or was built for other tokens."""
     try:
         record = json.loads((entry / ENTRY_FILE).read_text())
-        if record["sha256"] != _sha256(entry / WEIGHTS_FILE) or record["tokens"] != codec.tokens:
+        if record["sha256"] != file_sha256(entry / WEIGHTS_FILE) or record["tokens"] != codec.tokens:
             return None
         model = AutoModelForCausalLM.from_pretrained(entry).eval()
         tokenizer = AutoTokenizer.from_pretrained(entry)
@@ -206,7 +201,3 @@ def read_model(entry: Path, codec: RowCodec) -> tuple[GeneratorModel, TrainingRe
     training = record["training"]
     report = TrainingReport(training["steps"], training["seconds"], training["losses"])
     return GeneratorModel(model, tokenizer, torch.tensor(record["token_ids"])), report
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
