@@ -30,7 +30,9 @@ class DatasetConfig(_Section):
     )
     path: str | None = Field(None, description="CSV or Parquet file; set name: null when used")
     label: str | None = Field(None, description="binary label column (built-ins have a default)")
-    spurious: str | None = Field(None, description="binary spurious attribute column, optional")
+    spurious: str | Literal[False] | None = Field(
+        None, description="binary spurious attribute column, optional; false: none (drops a built-in's)"
+    )
     minority: str | int | None = Field(None, description="minority label value; default: the rarer value")
     spurious_positive: str | int | None = Field(
         None,

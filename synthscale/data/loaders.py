@@ -87,7 +87,7 @@ def load_dataset(config: DatasetConfig) -> Dataset:
     if config.name is not None:
         d_label, d_spurious, d_minority, d_positive = BUILTIN_DEFAULTS[config.name]
         label = label or d_label
-        spurious = spurious or d_spurious
+        spurious = d_spurious if spurious is None else spurious
         minority = d_minority if minority is None else minority
         positive = d_positive if positive is None else positive
         if config.name == "craft":
@@ -104,6 +104,7 @@ def load_dataset(config: DatasetConfig) -> Dataset:
                 f"dataset.label: not set for {path.name}; name its binary label column, "
                 f"e.g. --set dataset.label=<column> (columns: {', '.join(map(str, table.columns))})"
             )
+    spurious = None if spurious is False else spurious  # false: explicitly no attribute
     return prepare_dataset(
         table,
         label=label,

@@ -323,3 +323,16 @@ def test_integer_column_with_a_missing_value_is_int64_after_the_drop():
     assert dataset.features["age"].tolist() == [23, 31, 40]
     assert dataset.features["score"].dtype == np.float64
     assert [c.kind for c in dataset.schema.columns] == ["int", "float"]
+
+
+def test_spurious_false_drops_a_built_in_attribute():
+    from synthscale.config import load_config
+
+    config = load_config(
+        None, ["dataset.craft_rows=500", "dataset.spurious=false", "experiment.tasks=[imbalance]"]
+    )
+    dataset = load_dataset(config.dataset)
+    assert dataset.a is None and dataset.schema.spurious is None
+    assert "X6" in dataset.features.columns  # still a feature, no longer the attribute
+    default = load_dataset(load_config(None, ["dataset.craft_rows=500"]).dataset)
+    assert default.schema.spurious == "X6"
