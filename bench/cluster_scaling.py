@@ -18,13 +18,11 @@ import time
 from pathlib import Path
 
 import ray
+from common import CLASSIC_METHODS
 from ray.cluster_utils import Cluster
 
 from synthscale.config import load_config
 from synthscale.sweep.runner import run_sweep
-
-# The fits, not LLM training: the classic and reference samplers of the quickstart.
-CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
 
 
 def timed_sweep(config, nodes: int, cpus_per_node: int, out_dir: Path) -> float:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import ray
+from common import CLASSIC_METHODS
 
 from synthscale._io import write_csv_atomic
 from synthscale.config import load_config
@@ -59,10 +60,6 @@ def timed(fn, *args, **kwargs) -> float:
     started = time.perf_counter()
     fn(*args, **kwargs)
     return time.perf_counter() - started
-
-
-# The grid of issue #3's target: the quickstart's methods before the LLM joined it (568 fits).
-CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
 
 
 def main() -> None:

@@ -68,3 +68,22 @@ def ray_local():
 
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def many_batch_sweep() -> dict:
+    """72 fits in trials of 4: long enough to kill a driver or a worker in the middle of it."""
+    return {
+        "name": "many_batches",
+        "dataset": {"name": "craft", "craft_rows": 2000},
+        "split": {"seed_size": 40},
+        "experiment": {
+            "tasks": ["imbalance", "spurious"],
+            "protocols": ["ratio"],
+            "seeds": [0, 1],
+            "ratio": {"ks": [0, 1, 2, 3, 4, 5]},
+        },
+        "methods": ["raw", "ros", "smote"],
+        "generator": {"diagnostics": False},
+        "resources": {"fits_per_trial": 4},
+    }

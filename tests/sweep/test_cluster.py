@@ -29,20 +29,6 @@ print(cluster.address, flush=True)
 sys.stdin.read()  # until the test closes our stdin
 cluster.shutdown()
 """
-SWEEP = {
-    "name": "cluster",
-    "dataset": {"name": "craft", "craft_rows": 2000},
-    "split": {"seed_size": 40},
-    "experiment": {
-        "tasks": ["imbalance", "spurious"],
-        "protocols": ["ratio"],
-        "seeds": [0, 1],
-        "ratio": {"ks": [0, 1, 2, 3, 4, 5]},
-    },
-    "methods": ["raw", "ros", "smote"],
-    "generator": {"diagnostics": False},
-    "resources": {"fits_per_trial": 4, "max_failures": 2},
-}
 
 
 def free_port() -> int:
@@ -124,10 +110,11 @@ def search_child_runs(server: str, experiment_id: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_two_node_sweep_logs_exactly_to_a_tracking_server_despite_a_killed_worker(
-    tmp_path, mlflow_server, two_node_cluster
+    tmp_path, mlflow_server, two_node_cluster, many_batch_sweep
 ):
     sweep_file = tmp_path / "sweep.yaml"
-    sweep_file.write_text(yaml.safe_dump(SWEEP))
+    retried = {**many_batch_sweep, "name": "cluster", "resources": {"fits_per_trial": 4, "max_failures": 2}}
+    sweep_file.write_text(yaml.safe_dump(retried))
     out_dir = tmp_path / "out"
     command = [sys.executable, "-m", "synthscale.cli", "run", str(sweep_file), "--out", str(out_dir), "--no-progress",
                "--address", two_node_cluster, "--tracking-uri", mlflow_server]  # fmt: skip

@@ -20,21 +20,6 @@ from synthscale.sweep.plan import plan_sweep
 from synthscale.sweep.resume import FITS_DIR
 from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, default_tracking_uri
 
-SWEEP = {
-    "name": "resumable",
-    "dataset": {"name": "craft", "craft_rows": 2000},
-    "split": {"seed_size": 40},
-    "experiment": {
-        "tasks": ["imbalance", "spurious"],
-        "protocols": ["ratio"],
-        "seeds": [0, 1],
-        "ratio": {"ks": [0, 1, 2, 3, 4, 5]},
-    },
-    "methods": ["raw", "ros", "smote"],
-    "generator": {"diagnostics": False},
-    "resources": {"fits_per_trial": 4},
-}
-
 
 def kill_when_batches_finished(command: list[str], fits_dir, at_least: int, timeout: float) -> None:
     """Start the sweep in its own process group; SIGKILL the group (driver and its embedded
@@ -58,9 +43,9 @@ def kill_when_batches_finished(command: list[str], fits_dir, at_least: int, time
 
 
 @pytest.mark.slow
-def test_killed_driver_then_resume_gives_exact_counts(ray_local, tmp_path, capsys):
+def test_killed_driver_then_resume_gives_exact_counts(ray_local, tmp_path, capsys, many_batch_sweep):
     sweep_file = tmp_path / "sweep.yaml"
-    sweep_file.write_text(yaml.safe_dump(SWEEP))
+    sweep_file.write_text(yaml.safe_dump({**many_batch_sweep, "name": "resumable"}))
     out_dir = tmp_path / "out"
     command = [
         sys.executable,

@@ -67,7 +67,7 @@ def sample_rows(
     started = time.perf_counter()
     batch_size = settings.max_rows_per_batch
     stream_id = zlib.crc32(stream.encode())
-    sequences, generated, first_batch = [], 0, 0
+    kept, generated, first_batch = [], 0, 0
     n_valid, rounds = 0, 0
     while n_valid < n:
         if rounds > MAX_EXTRA_ROUNDS:
@@ -84,11 +84,12 @@ def sample_rows(
         )
         first_batch += n_batches
         generated += len(new)
-        _, _, valid = codec.decode(new)
-        sequences.append(new[valid])
+        features, labels, valid = codec.decode(new)
+        kept.append((features.loc[valid], labels[valid]))
         n_valid += int(valid.sum())
         rounds += 1
-    features, y, _ = codec.decode(np.concatenate(sequences)[:n])
+    features = pd.concat([rows for rows, _ in kept], ignore_index=True).iloc[:n]
+    y = np.concatenate([labels for _, labels in kept])[:n]
     report = SamplingReport(n, generated, n_valid, time.perf_counter() - started)
     return features, y, report
 

@@ -123,6 +123,8 @@ state = PartialState(cpu=True)
 rows = generate_batches(generator, codec, codec.prompt(1), [(b, 32) for b in range(5)], settings, 4, 99, False)
 if state.is_main_process:
     np.save(sys.argv[2], np.append(rows.ravel(), state.num_processes))
+state.wait_for_everyone()
+state.destroy_process_group()  # both ranks leave gloo together: no abort at exit
 """
 
 
