@@ -46,7 +46,7 @@ def main() -> None:
     plan = plan_sweep(config)
     pools = build_pools(plan, Path(tempfile.mkdtemp(prefix="synthscale-refs-")), show_progress=True)
     diagnostics = diagnose_pools(plan, pools)
-    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
+    inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in plan.batches})
     results = pd.DataFrame([r for batch in plan.batches for r in fit_batch(batch, inputs)])
     minority_detection = (
         diagnostics[diagnostics["target"] == "y1"].groupby("sampler")["detection_auc"].mean()
@@ -54,7 +54,7 @@ def main() -> None:
         else pd.Series(dtype=float)
     )
     print(
-        f"\n{plan.dataset.name}, ratio k=10 (n_maj/n_min = {results['ratio'].iloc[0]:.0f}), XGBoost, "
+        f"\n{', '.join(plan.datasets)}, ratio k=10 (n_maj/n_min = {results['ratio'].iloc[0]:.0f}), XGBoost, "
         f"{len(config.experiment.seeds)} seeds; {platform.machine()}, {time.perf_counter() - started:.0f} s"
     )
     print(f"{'method':28s} {'minority CE':>14s} {'balanced CE':>14s} {'AUC':>14s} {'detection AUC':>14s}")

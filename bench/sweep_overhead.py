@@ -43,7 +43,7 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
         tracker.start_parent(config.name, {}, [])
     pools = build_pools(plan, out_dir / "pools", show_progress=False)
     diagnostics = diagnose_pools(plan, pools)
-    inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in plan.batches})
+    inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in plan.batches})
     records = []
     for batch in plan.batches:
         batch_records = fit_batch(batch, inputs)

@@ -48,6 +48,9 @@ class DatasetConfig(_Section):
     cache_dir: str = Field(
         "~/.cache/synthscale/openml", description="where the adult loader caches OpenML files"
     )
+    alias: str | None = Field(
+        None, description="the dataset's name in results and MLflow; default: built-in name or file stem"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetConfig:
@@ -205,6 +208,11 @@ class TrackingConfig(_Section):
 class SweepConfig(_Section):
     name: str = Field("sweep", description="sweep name: MLflow parent run and default out dir")
     dataset: DatasetConfig = DatasetConfig()
+    datasets: list[DatasetConfig] = Field(
+        [],
+        description="several datasets in one sweep, each a dataset section (replaces dataset); "
+        "the grid runs over all of them",
+    )
     split: SplitConfig = SplitConfig()
     experiment: ExperimentConfig = ExperimentConfig()
     methods: list[str] = Field(
@@ -215,6 +223,19 @@ class SweepConfig(_Section):
     downstream: DownstreamConfig = DownstreamConfig()
     resources: ResourcesConfig = ResourcesConfig()
     tracking: TrackingConfig = TrackingConfig()
+
+    @model_validator(mode="after")
+    def _dataset_or_datasets(self) -> SweepConfig:
+        if self.datasets and "dataset" in self.model_fields_set and self.dataset != DatasetConfig():
+            raise ValueError(
+                "set either dataset (one table) or datasets (a list of them), not both; "
+                "move the dataset section into the datasets list"
+            )
+        return self
+
+    def dataset_configs(self) -> list[DatasetConfig]:
+        """The datasets the grid runs over, in the order given."""
+        return list(self.datasets) or [self.dataset]
 
     def config_hash(self) -> str:
         """Hash of everything that ran; feeds cache keys."""
@@ -299,6 +320,18 @@ def _reject_unknown_keys(raw: Any, model: type[BaseModel], prefix: str) -> None:
         annotation = fields[key].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             _reject_unknown_keys(value, annotation, f"{dotted}.")
+        item = _section_list_item(annotation)
+        if item is not None and isinstance(value, list):
+            for index, entry in enumerate(value):
+                _reject_unknown_keys(entry, item, f"{dotted}.{index}.")
+
+
+def _section_list_item(annotation: Any) -> type[BaseModel] | None:
+    """The section type of a `list[Section]` field (datasets), else None."""
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is list and args and isinstance(args[0], type):
+        return args[0] if issubclass(args[0], BaseModel) else None
+    return None
 
 
 def _describe_validation_error(exc: ValidationError) -> str:

@@ -138,24 +138,16 @@ def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:
 def write_report(
     results: pd.DataFrame, exponents: pd.DataFrame, out_dir: str | Path, metric: str, config_text: str = ""
 ) -> Path:
-    """The paper's figures for every task, the exponents and the config, in one index.html."""
+    """The paper's figures for every dataset and task, the exponents and the config, in one
+    index.html."""
     out_dir = Path(out_dir)
     sections = []
-    classifiers = sorted(results["classifier"].unique())
-    for task in sorted(results["task"].unique()):
-        for classifier in classifiers:  # one classifier per figure: never average across them
-            suffix = f"{task}" if len(classifiers) == 1 else f"{task}_{classifier}"
-            for kind, figure in (
-                ("ratio", plot_ratio_curves(results, task, metric, classifier)),
-                ("augment", plot_augment_curves(results, exponents, task, metric, classifier)),
-            ):
-                if not figure.axes[0].has_data():
-                    continue
-                if len(classifiers) > 1:
-                    figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({classifier})")
-                png, svg = save_figure(figure, out_dir, f"{kind}_{suffix}")
-                sections.append(f'<figure><img src="{svg.name}" alt="{kind} {task}"><figcaption>'
-                                f'<a href="{png.name}">PNG</a></figcaption></figure>')  # fmt: skip
+    datasets = sorted(results["dataset"].unique())
+    for dataset in datasets:  # one dataset per figure, named in it when the sweep has several
+        rows = results[results["dataset"] == dataset]
+        fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
+        prefix = f"{dataset}_" if len(datasets) > 1 else ""
+        sections += _dataset_figures(rows, fitted, out_dir, metric, prefix)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
     page = HTML_PAGE.format(
         metric=html.escape(metric),
@@ -167,6 +159,32 @@ def write_report(
     with atomic_write(index) as handle:
         handle.write(page)
     return index
+
+
+def _dataset_figures(
+    results: pd.DataFrame, exponents: pd.DataFrame, out_dir: Path, metric: str, prefix: str
+) -> list[str]:
+    """One dataset's figures, per task and classifier, as HTML <figure> elements."""
+    sections = []
+    classifiers = sorted(results["classifier"].unique())
+    for task in sorted(results["task"].unique()):
+        for classifier in classifiers:  # one classifier per figure: never average across them
+            suffix = f"{task}" if len(classifiers) == 1 else f"{task}_{classifier}"
+            for kind, figure in (
+                ("ratio", plot_ratio_curves(results, task, metric, classifier)),
+                ("augment", plot_augment_curves(results, exponents, task, metric, classifier)),
+            ):
+                if not figure.axes[0].has_data():
+                    continue
+                qualifiers = ([classifier] if len(classifiers) > 1 else []) + (
+                    [prefix[:-1]] if prefix else []
+                )
+                if qualifiers:
+                    figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({', '.join(qualifiers)})")
+                png, svg = save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}")
+                sections.append(f'<figure><img src="{svg.name}" alt="{kind} {task}"><figcaption>'
+                                f'<a href="{png.name}">PNG</a></figcaption></figure>')  # fmt: skip
+    return sections
 
 
 HTML_PAGE = """<!doctype html>

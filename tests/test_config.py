@@ -13,6 +13,7 @@ from synthscale.config import (
     describe_config,
     load_config,
     save_config,
+    validate_config,
 )
 from synthscale.errors import SynthscaleError
 
@@ -107,7 +108,9 @@ def test_unknown_top_level_key_suggests_the_close_match(tmp_path):
 
 
 def test_unknown_key_without_a_close_match_lists_the_valid_keys():
-    with pytest.raises(SynthscaleError, match=r"unknown key 'zzz'; valid keys: name, dataset, split"):
+    with pytest.raises(
+        SynthscaleError, match=r"unknown key 'zzz'; valid keys: name, dataset, datasets, split"
+    ):
         load_config(None, ["zzz=1"])
 
 
@@ -217,3 +220,30 @@ def test_an_empty_section_means_its_defaults(tmp_path):
     config = load_config(path, ["dataset.label=Target"])
     assert config.dataset.name == "craft" and config.dataset.label == "Target"
     assert config.split.seed_size == 40
+
+
+def test_datasets_list_replaces_the_single_dataset(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        "datasets:\n  - {name: craft}\n  - {name: null, path: data.csv, label: income, alias: census}\n"
+    )
+    config = load_config(path)
+    names = [(d.name, d.path, d.alias) for d in config.dataset_configs()]
+    assert names == [("craft", None, None), (None, "data.csv", "census")]
+    assert load_config(None).dataset_configs() == [DatasetConfig()]
+
+
+def test_unknown_key_inside_a_datasets_entry_names_its_index():
+    with pytest.raises(SynthscaleError, match=r"unknown key 'datasets\.1\.lable'.*datasets\.1\.label"):
+        validate_config({"datasets": [{"name": "craft"}, {"name": None, "path": "d.csv", "lable": "y"}]})
+
+
+def test_dataset_and_datasets_together_are_refused():
+    with pytest.raises(SynthscaleError, match="either dataset .* or datasets"):
+        validate_config({"dataset": {"craft_rows": 500}, "datasets": [{"name": "craft"}]})
+
+
+def test_saved_config_with_datasets_loads_again(tmp_path):
+    config = validate_config({"datasets": [{"name": "craft"}, {"name": "craft", "alias": "craft_b"}]})
+    save_config(config, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml") == config

@@ -99,6 +99,20 @@ def test_two_classifiers_get_separate_figures_not_an_average(results, tmp_path):
     assert np.allclose(raw.lines[0].get_ydata(), [1.0, 1.8, 2.8])
 
 
+def test_two_datasets_get_their_own_figures_each_with_its_own_fit(results, tmp_path):
+    other = results.assign(dataset="adult", minority_ce=results["minority_ce"] * 2)
+    both = pd.concat([results, other])
+    exponents = fit_results(both, "minority_ce")
+    write_report(both, exponents, tmp_path, "minority_ce")
+    for dataset in ("craft", "adult"):
+        assert (tmp_path / f"{dataset}_augment_imbalance.svg").is_file()
+        assert (tmp_path / f"{dataset}_ratio_spurious.png").is_file()
+    assert not (tmp_path / "augment_imbalance.svg").exists()
+    page = (tmp_path / "index.html").read_text()
+    assert "adult_augment_imbalance.svg" in page and "craft_augment_imbalance.svg" in page
+    assert sorted(exponents["dataset"].unique()) == ["adult", "craft"]
+
+
 def test_cli_export_from_results_or_exponents_with_chosen_formats_and_columns(results, tmp_path, capsys):
     from synthscale.cli import main
 

@@ -112,7 +112,7 @@ def load_dataset(config: DatasetConfig) -> Dataset:
         minority=minority,
         spurious_positive=positive,
         missing=config.missing,
-        name=name,
+        name=config.alias or name,
     )
 
 

@@ -1,7 +1,7 @@
 """Expand the sweep YAML into keyed grid points and batch them into Ray Tune trials.
 
 Grid: dataset x task x experiment x method x (k or N) x seed x classifier. A trial gets a
-batch of points that share (task, seed), so it builds one split and reads one set of pools.
+batch of points that share (dataset, task, seed), so it reads one split and one set of pools.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class GridPoint:
 @dataclass(frozen=True)
 class Batch:
     batch_id: str
+    dataset: str
     task: str
     seed: int
     points: tuple[GridPoint, ...]
@@ -96,18 +97,20 @@ def expand_grid(config: SweepConfig, dataset_name: str) -> list[GridPoint]:
 
 
 def make_batches(grid: list[GridPoint], fits_per_trial: int) -> list[Batch]:
-    """Chunk points sharing (task, seed) into equal trials of at most `fits_per_trial` fits
-    (equal sizes keep the last round of trials from running on one worker alone)."""
-    groups: dict[tuple[str, int], list[GridPoint]] = {}
+    """Chunk points sharing (dataset, task, seed) into equal trials of at most
+    `fits_per_trial` fits (equal sizes keep the last round of trials from running on one
+    worker alone)."""
+    groups: dict[tuple[str, str, int], list[GridPoint]] = {}
     for grid_point in grid:
-        groups.setdefault((grid_point.point.task, grid_point.seed), []).append(grid_point)
+        groups.setdefault((grid_point.dataset, grid_point.point.task, grid_point.seed), []).append(grid_point)
     batches = []
-    for (task, seed), members in groups.items():
+    for (dataset, task, seed), members in groups.items():
         n_chunks = -(-len(members) // fits_per_trial)
         base, extra = divmod(len(members), n_chunks)
         start = 0
         for number in range(n_chunks):
             stop = start + base + (number < extra)
-            batches.append(Batch(f"{task}-seed{seed}-{number:03d}", task, seed, tuple(members[start:stop])))
+            batch_id = f"{dataset}-{task}-seed{seed}-{number:03d}"
+            batches.append(Batch(batch_id, dataset, task, seed, tuple(members[start:stop])))
             start = stop
     return batches

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from synthscale.config import GeneratorConfig, SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.diagnostics import PER_COLUMN_PREFIX
+from synthscale.errors import SynthscaleError
 from synthscale.experiments import Point, real_rows, sampler_of, synthetic_demand, synthetic_segments
 from synthscale.samplers import make_sampler
 from synthscale.splits import Split, make_split, require_spurious
@@ -44,35 +45,46 @@ POOL_METRICS = (
 )
 
 
+SplitKey = tuple[str, int]  # (dataset, seed)
+
+
 @dataclass(frozen=True)
 class SweepPlan:
     """Everything validated before the first write: data, splits, grid, pools, batches."""
 
     config: SweepConfig
-    dataset: Dataset
-    splits: dict[int, Split]
+    datasets: dict[str, Dataset]
+    splits: dict[SplitKey, Split]
     grid: list[GridPoint]
     batches: list[Batch]
     pool_specs: list[PoolSpec]
 
+    def split_of(self, spec: PoolSpec) -> Split:
+        return self.splits[(spec.dataset, spec.seed)]
+
 
 def plan_sweep(config: SweepConfig) -> SweepPlan:
     """Validate the config against the data; raises SynthscaleError before anything is written."""
-    dataset = load_dataset(config.dataset)
-    if "spurious" in config.experiment.tasks:
-        require_spurious(dataset)
-    grid = expand_grid(config, dataset.name)
-    splits = {seed: make_split(dataset, config.split, seed) for seed in config.experiment.seeds}
-    points = list(dict.fromkeys(g.point for g in grid))
-    for point in points:
-        for split in splits.values():
-            real_rows(point, split, config.split.seed_size, config.experiment)
-    specs = pool_specs(points, config)
-    for spec in specs:
-        check_pool_feasible(spec, dataset, splits[spec.seed], config.generator)
+    datasets = load_datasets(config)
+    grid, splits, specs = [], {}, []
+    for name, dataset in datasets.items():
+        if "spurious" in config.experiment.tasks:
+            require_spurious(dataset)
+        dataset_grid = expand_grid(config, name)
+        for seed in config.experiment.seeds:
+            splits[(name, seed)] = make_split(dataset, config.split, seed)
+        points = list(dict.fromkeys(g.point for g in dataset_grid))
+        for point in points:
+            for seed in config.experiment.seeds:
+                real_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
+        dataset_specs = pool_specs(points, config, name)
+        for spec in dataset_specs:
+            check_pool_feasible(spec, dataset, splits[(name, spec.seed)], config.generator)
+        grid += dataset_grid
+        specs += dataset_specs
     return SweepPlan(
         config=config,
-        dataset=dataset,
+        datasets=datasets,
         splits=splits,
         grid=grid,
         batches=make_batches(grid, config.resources.fits_per_trial),
@@ -80,8 +92,22 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     )
 
 
-def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
-    """One pool per (task, sampler, seed), sized for the most demanding point."""
+def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
+    """Every dataset of the sweep by name; two with one name would share grid keys."""
+    datasets: dict[str, Dataset] = {}
+    for index, dataset_config in enumerate(config.dataset_configs()):
+        dataset = load_dataset(dataset_config)
+        if dataset.name in datasets:
+            raise SynthscaleError(
+                f"datasets.{index}: a second dataset named '{dataset.name}'; give each a distinct "
+                f"alias (datasets.{index}.alias: {dataset.name}_2)"
+            )
+        datasets[dataset.name] = dataset
+    return datasets
+
+
+def pool_specs(points: list[Point], config: SweepConfig, dataset: str) -> list[PoolSpec]:
+    """One pool per (task, sampler, seed) of a dataset, sized for the most demanding point."""
     segments: dict[tuple[str, str], list] = {}
     for point in points:
         sampler = sampler_of(point.method)
@@ -90,7 +116,7 @@ def pool_specs(points: list[Point], config: SweepConfig) -> list[PoolSpec]:
                 synthetic_segments(point, config.split.seed_size, config.experiment)
             )
     return [
-        PoolSpec(task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
+        PoolSpec(dataset, task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
         for (task, sampler), found in segments.items()
         for seed in config.experiment.seeds
     ]
@@ -104,25 +130,25 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
     generator = plan.config.generator
     pools, missing = {}, []
     for spec in plan.pool_specs:
-        key = pool_key(spec, plan.dataset, plan.splits[spec.seed], generator)
+        key = pool_key(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
         cached = read_cached_pool(cache_dir, key, spec)
         if cached is None:
             missing.append((key, spec))
         else:
-            pools[(spec.task, spec.sampler, spec.seed)] = (key, *cached)
+            pools[spec.slot] = (key, *cached)
     first, later = _model_waves(missing)
-    dataset = ray.put(plan.dataset)
+    datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     with tqdm(
         total=len(plan.pool_specs), initial=len(pools), desc="synthetic pools", disable=not show_progress
     ) as bar:
         for wave in (first, later):
-            running = {_submit_pool(spec, dataset, plan): (key, spec) for key, spec in wave}
+            running = {_submit_pool(spec, datasets[spec.dataset], plan): (key, spec) for key, spec in wave}
             while running:
                 (done,), _ = ray.wait(list(running), num_returns=1)
                 key, spec = running.pop(done)
                 built, reports = ray.get(done)
                 store_pool(cache_dir, key, spec, built, reports)
-                pools[(spec.task, spec.sampler, spec.seed)] = (key, built, reports)
+                pools[spec.slot] = (key, built, reports)
                 bar.update()
     return pools
 
@@ -133,11 +159,11 @@ def pool_trains_model(spec: PoolSpec) -> bool:
 
 
 def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
-    """First wave: one pool per (sampler, seed) of the samplers that train a model; second
-    wave: everything else."""
+    """First wave: one pool per (dataset, sampler, seed) of the samplers that train a model;
+    second wave: everything else."""
     first, later, leaders = [], [], set()
     for key, spec in missing:
-        group = (spec.sampler, spec.seed)
+        group = (spec.dataset, spec.sampler, spec.seed)
         if pool_trains_model(spec) and group in leaders:
             later.append((key, spec))
         else:
@@ -158,7 +184,7 @@ def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray
         cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
     threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
     task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
-    return task.remote(spec, dataset, plan.splits[spec.seed], plan.config.generator)
+    return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator)
 
 
 def _largest_node_cpus() -> int:
@@ -172,8 +198,8 @@ def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for spec in plan.pool_specs:
-        key, pool, reports = pools[(spec.task, spec.sampler, spec.seed)]
-        rows += diagnose_pool(key, spec, pool, plan.dataset, plan.splits[spec.seed], reports)
+        key, pool, reports = pools[spec.slot]
+        rows += diagnose_pool(key, spec, pool, plan.datasets[spec.dataset], plan.split_of(spec), reports)
     return pd.DataFrame(rows)
 
 
@@ -182,11 +208,11 @@ def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
     if not plan.config.generator.diagnostics:
         return []
     remote = ray.remote(num_cpus=1)(diagnose_pool)
-    dataset = ray.put(plan.dataset)
+    datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     futures = []
     for spec in plan.pool_specs:
-        key, pool, reports = pools[(spec.task, spec.sampler, spec.seed)]
-        futures.append(remote.remote(key, spec, pool, dataset, plan.splits[spec.seed], reports))
+        key, pool, reports = pools[spec.slot]
+        futures.append(remote.remote(key, spec, pool, datasets[spec.dataset], plan.split_of(spec), reports))
     return futures
 
 
@@ -194,7 +220,7 @@ def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
     """Each pool's diagnostics per target, as metrics of the sweep's parent run."""
     metrics = {}
     for row in diagnostics.to_dict("records"):
-        prefix = f"pool/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
+        prefix = f"pool/{row['dataset']}/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
         names = [m for m in row if m in POOL_METRICS or str(m).startswith(PER_COLUMN_PREFIX)]
         metrics.update({f"{prefix}/{m}": row[m] for m in names if pd.notna(row[m])})
     return metrics

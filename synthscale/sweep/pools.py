@@ -34,12 +34,18 @@ POOL_KEY_CHARS = 32  # of the sha256 hex digest: short directory names, no reali
 
 @dataclass(frozen=True)
 class PoolSpec:
-    """Which pool: the sampler for one task and replicate, and rows needed per target."""
+    """Which pool: the sampler for one dataset, task and replicate, and rows needed per target."""
 
+    dataset: str
     task: Task
     sampler: str
     seed: int
     demand: tuple[tuple[str, int], ...]  # (target, rows), sorted
+
+    @property
+    def slot(self) -> tuple[str, str, str, int]:
+        """Where trials look the pool up: (dataset, task, sampler, seed)."""
+        return (self.dataset, self.task, self.sampler, self.seed)
 
 
 def visible_rows(
@@ -111,7 +117,13 @@ def diagnose_pool(
     rows = []
     for target, synthetic in pools.items():
         real = dataset.features.iloc[train[train_targets == target]]
-        identity = {"pool": key, "task": spec.task, "sampler": spec.sampler, "seed": spec.seed}
+        identity = {
+            "pool": key,
+            "dataset": spec.dataset,
+            "task": spec.task,
+            "sampler": spec.sampler,
+            "seed": spec.seed,
+        }
         metrics = diagnose(real, synthetic, dataset.schema, spec.seed) if len(synthetic) else {}
         generator_report = (reports or {}).get(target, {})
         rows.append(

@@ -71,9 +71,9 @@ class SweepInputs:
     """What every trial reads, shipped once through the Ray object store."""
 
     config: SweepConfig
-    dataset: Dataset
-    splits: dict[int, Split]
-    pools: dict[tuple[str, str, int], tuple[str, dict[str, pd.DataFrame]]]
+    datasets: dict[str, Dataset]
+    splits: dict[tuple[str, int], Split]  # (dataset, seed)
+    pools: dict[tuple[str, str, str, int], tuple[str, dict[str, pd.DataFrame], dict]]  # PoolSpec.slot
     batches: dict[str, Batch]
 
 
@@ -87,15 +87,16 @@ class SweepResult:
 
 def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     """The work of one trial, callable without Ray: every fit of the batch, as records."""
-    config, dataset = inputs.config, inputs.dataset
-    split = inputs.splits[batch.seed]
+    config, dataset = inputs.config, inputs.datasets[batch.dataset]
+    split = inputs.splits[(batch.dataset, batch.seed)]
     by_point: dict[Point, list[GridPoint]] = {}
     for grid_point in batch.points:
         by_point.setdefault(grid_point.point, []).append(grid_point)
     records = []
     for point, members in by_point.items():
         sampler = sampler_of(point.method)
-        pool_key, pools, _ = inputs.pools[(point.task, sampler, batch.seed)] if sampler else ("", {}, {})
+        slot = (batch.dataset, point.task, sampler, batch.seed)
+        pool_key, pools, _ = inputs.pools[slot] if sampler else ("", {}, {})
         rows = evaluate_point(
             dataset,
             split,
@@ -198,7 +199,7 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool, resume: bo
         pending = [b for b in plan.batches if b.batch_id not in finished]
         records = [record for batch in finished.values() for record in batch]
         if pending:
-            inputs = SweepInputs(config, plan.dataset, plan.splits, pools, {b.batch_id: b for b in pending})
+            inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in pending})
             trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
             records += run_trials(
                 plan, pending, inputs, tracker.reference(), out_dir, show_progress, trials_name
@@ -227,12 +228,12 @@ def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out_dir: Path) -> s
     return tracker.start_parent(
         config.name,
         {
-            "dataset": plan.dataset.name,
+            "dataset": ",".join(plan.datasets),
             "n_fits": len(plan.grid),
             "n_trials": len(plan.batches),
             "n_pools": len(plan.pool_specs),
-            "n_dropped_missing": plan.dataset.n_dropped_missing,
-            "data_hash": plan.dataset.data_hash,
+            "n_dropped_missing": sum(d.n_dropped_missing for d in plan.datasets.values()),
+            "data_hash": ",".join(d.data_hash for d in plan.datasets.values()),
             "config_hash": config.config_hash(),
         },
         [out_dir / CONFIG_FILE],

@@ -109,24 +109,26 @@ def test_repeated_method_is_refused():
 
 
 @pytest.mark.parametrize("fits_per_trial", [1, 7, 40])
-def test_batches_share_task_and_seed_respect_size_and_cover_each_point_once(fits_per_trial):
+def test_batches_share_dataset_task_and_seed_respect_size_and_cover_each_point_once(fits_per_trial):
     config = sweep_config(
         tasks=("imbalance", "spurious"),
         protocols=("ratio", "augment"),
         seeds=(0, 1, 2),
         classifiers=("xgboost", "logistic_regression"),
     )
-    grid = expand_grid(config, "craft")
+    grid = expand_grid(config, "craft") + expand_grid(config, "adult")
     batches = make_batches(grid, fits_per_trial)
     for batch in batches:
         assert 1 <= len(batch.points) <= fits_per_trial
-        assert {(g.point.task, g.seed) for g in batch.points} == {(batch.task, batch.seed)}
+        assert {(g.dataset, g.point.task, g.seed) for g in batch.points} == {
+            (batch.dataset, batch.task, batch.seed)
+        }
     assert len({b.batch_id for b in batches}) == len(batches)
     covered = Counter(g.key for b in batches for g in b.points)
     assert covered == Counter(g.key for g in grid)
     assert set(covered.values()) == {1}
-    per_group = Counter((g.point.task, g.seed) for g in grid)
-    assert len(per_group) == 2 * 3
+    per_group = Counter((g.dataset, g.point.task, g.seed) for g in grid)
+    assert len(per_group) == 2 * 2 * 3
     assert len(batches) == sum(math.ceil(n / fits_per_trial) for n in per_group.values())
 
 

@@ -22,8 +22,11 @@ from synthscale.sweep.pools import (
 
 SPLIT_CONFIG = SplitConfig(seed_size=80)
 GENERATOR = GeneratorConfig()
-IMBALANCE_SPEC = PoolSpec(task="imbalance", sampler="smote", seed=0, demand=(("y0", 20), ("y1", 50)))
+IMBALANCE_SPEC = PoolSpec(
+    dataset="craft", task="imbalance", sampler="smote", seed=0, demand=(("y0", 20), ("y1", 50))
+)
 SPURIOUS_SPEC = PoolSpec(
+    dataset="craft",
     task="spurious",
     sampler="smote",
     seed=1,
@@ -104,7 +107,7 @@ def test_no_partial_directory_is_left_behind(craft, split, tmp_path):
 
 
 def test_failed_build_writes_no_entry(craft, split, tmp_path):
-    spec = PoolSpec(task="imbalance", sampler="smote", seed=0, demand=(("a1_y1", 5),))
+    spec = PoolSpec(dataset="craft", task="imbalance", sampler="smote", seed=0, demand=(("a1_y1", 5),))
     with pytest.raises(SynthscaleError, match=r"\(X6=1, Target=1\) has 0 rows"):
         load(spec, craft, split, tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -115,17 +118,19 @@ def key_of(craft, spec=IMBALANCE_SPEC, split_config=SPLIT_CONFIG, generator=GENE
 
 
 def test_key_is_stable_for_the_same_settings(craft):
-    assert key_of(craft) == key_of(craft, spec=PoolSpec("imbalance", "smote", 0, (("y0", 20), ("y1", 50))))
+    assert key_of(craft) == key_of(
+        craft, spec=PoolSpec("craft", "imbalance", "smote", 0, (("y0", 20), ("y1", 50)))
+    )
     assert len(key_of(craft)) == 32
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"spec": PoolSpec("imbalance", "smote", 1, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("imbalance", "ros", 0, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("spurious", "smote", 0, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("imbalance", "smote", 0, (("y0", 20), ("y1", 51)))},
+        {"spec": PoolSpec("craft", "imbalance", "smote", 1, IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "imbalance", "ros", 0, IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "spurious", "smote", 0, IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "imbalance", "smote", 0, (("y0", 20), ("y1", 51)))},
         {"generator": GeneratorConfig(k_neighbors=3)},
         {"generator": GeneratorConfig(data_access="train")},
         {"split_config": SplitConfig(seed_size=80, test_fraction=0.25)},
@@ -150,6 +155,6 @@ def test_key_changes_with_the_label_or_attribute_encoding(craft_table):
 
     as_before = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=1)
     flipped = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=-1)
-    spec = PoolSpec("spurious", "smote", 0, (("a1_y1", 10),))
+    spec = PoolSpec("craft", "spurious", "smote", 0, (("a1_y1", 10),))
     keys = [pool_key(spec, d, make_split(d, SPLIT_CONFIG, 0), GENERATOR) for d in (as_before, flipped)]
     assert keys[0] != keys[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from synthscale.sweep.plan import plan_sweep
 from synthscale.sweep.runner import RESULT_COLUMNS, run_sweep
 from synthscale.sweep.tracking import GRID_KEY_TAG, PARENT_TAG
 
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # as in conftest.py
 SMALL_SWEEP = {
     "name": "small",
     "dataset": {"name": "craft", "craft_rows": 2000},
@@ -154,3 +157,47 @@ def test_report_figures_are_logged_to_the_sweeps_parent_run(small_run, tmp_path)
     assert {p.name for p in (tmp_path / "report").glob("*.svg")} == {
         name.removeprefix("report/") for name in logged if name.endswith(".svg")
     }
+
+
+TWO_DATASETS = {
+    "name": "two-datasets",
+    "datasets": [
+        {"name": "craft", "craft_rows": 1500},
+        {"name": None, "path": str(SHARED_DATA / "gender.csv"), "label": "gender", "spurious": "long_hair"},
+    ],
+    "split": {"seed_size": 40},
+    "experiment": {"tasks": ["imbalance"], "protocols": ["ratio"], "seeds": [0], "ratio": {"ks": [0, 2]}},
+    "methods": ["raw", "smote"],
+    "resources": {"fits_per_trial": 2},
+}
+
+
+def test_one_sweep_runs_the_grid_over_every_dataset(ray_local, tmp_path):
+    from mlflow import MlflowClient
+
+    config = validate_config(TWO_DATASETS)
+    result = run_sweep(config, tmp_path / "out", show_progress=False)
+    table = pd.read_csv(result.out_dir / "results.csv")
+    keys = [g.key for name in ("craft", "gender") for g in expand_grid(config, name)]
+    assert sorted(table["grid_key"]) == sorted(keys) and len(keys) == 2 * 2 * 2
+    assert table.groupby("dataset").size().to_dict() == {"craft": 4, "gender": 4}
+    pools = pd.read_csv(result.out_dir / "pools.csv")
+    assert sorted(pools["dataset"].unique()) == ["craft", "gender"]
+    # each dataset's fits read its own pool: pool keys never cross datasets
+    by_dataset = table[table["method"] == "smote"].groupby("dataset")["pool"].unique()
+    assert not set(by_dataset["craft"]) & set(by_dataset["gender"])
+    client = MlflowClient(tracking_uri=result.tracking_uri)
+    children = client.search_runs(
+        [client.get_experiment_by_name("synthscale").experiment_id],
+        filter_string=f"tags.`{PARENT_TAG}` = '{result.parent_run_id}'",
+    )
+    assert sorted(r.data.tags[GRID_KEY_TAG] for r in children) == sorted(keys)
+    assert client.get_run(result.parent_run_id).data.params["dataset"] == "craft,gender"
+
+
+def test_two_datasets_with_one_name_are_refused_with_the_alias_fix():
+    config = validate_config(
+        {**TWO_DATASETS, "datasets": [{"name": "craft"}, {"name": "craft", "craft_seed": 1}]}
+    )
+    with pytest.raises(SynthscaleError, match=r"datasets\.1: a second dataset named 'craft'.*alias"):
+        plan_sweep(config)
