@@ -2,10 +2,13 @@
 
 For alpha in {0.5, 1, 2}: one noise-free curve (the estimate must be within +-0.05), then
 `--sweeps` noisy sweeps (the default augment grid N = 2s..18s, s = 200, 5 seeds, Gaussian
-noise of sd `--noise` per point). Prints the share of 95 % intervals (profile likelihood, and
-the cluster bootstrap over seeds) that cover the true alpha; target >= 0.90.
+noise of sd `--noise` per point) in two settings: independent noise only, and a level per
+seed (sd `--seed-sd`) shared by all of the seed's points, as one split and one nested pool
+per seed produce in a real sweep. Each sweep is fitted with the default model (a level per
+seed) and, for comparison, without seed levels. Prints the share of 95 % intervals (profile,
+and the cluster bootstrap over seeds) that cover the true alpha; target >= 0.90.
 
-usage: python bench/fit_coverage.py [--sweeps 200] [--noise 0.03] [--replicates 100]
+usage: python bench/fit_coverage.py [--sweeps 200] [--noise 0.03] [--seed-sd 0.05] [--replicates 100]
 """
 
 from __future__ import annotations
@@ -21,10 +24,19 @@ N_GRID = np.arange(2, 20, 2) * 200.0
 SEEDS, L_INF, C = 5, 0.8, 0.5
 
 
-def simulate(alpha: float, noise: float, rng: np.random.Generator) -> Curve:
+def simulate(alpha: float, noise: float, seed_sd: float, rng: np.random.Generator) -> Curve:
     n = np.repeat(N_GRID, SEEDS)
-    loss = L_INF + C * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
-    return Curve(n, loss, np.tile(np.arange(SEEDS), len(N_GRID)))
+    seed = np.tile(np.arange(SEEDS), len(N_GRID))
+    level = rng.normal(0.0, seed_sd, SEEDS)[seed]
+    loss = L_INF + level + C * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
+    return Curve(n, loss, seed)
+
+
+def coverage(rows: list[dict], alpha: float) -> tuple[float, float, float]:
+    """(profile cover, bootstrap cover, mean estimate)."""
+    profile = np.mean([r["alpha_ci_low"] <= alpha <= r["alpha_ci_high"] for r in rows])
+    boot = np.mean([r["alpha_boot_low"] <= alpha <= r["alpha_boot_high"] for r in rows])
+    return float(profile), float(boot), float(np.mean([r["alpha"] for r in rows]))
 
 
 def main() -> None:
@@ -32,24 +44,32 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sweeps", type=int, default=200)
-    parser.add_argument("--noise", type=float, default=0.03)
+    parser.add_argument("--noise", type=float, default=0.03, help="sd of the independent noise per point")
+    parser.add_argument(
+        "--seed-sd", type=float, default=0.05, help="sd of the level shared by a seed's points"
+    )
     parser.add_argument("--replicates", type=int, default=100, help="bootstrap replicates per fit")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    print(f"{args.sweeps} sweeps per row; noise sd {args.noise}; coverage of the 95 % intervals")
     print(
-        f"{'alpha':>5s} {'noise-free':>10s} {'profile cover':>13s} {'bootstrap cover':>15s} {'mean alpha':>10s} {'s':>5s}"
+        f"{'alpha':>5s} {'seed sd':>7s} {'model':>12s} {'noise-free':>10s} {'profile cover':>13s} "
+        f"{'bootstrap cover':>15s} {'mean alpha':>10s} {'s':>5s}"
     )
     for alpha in (0.5, 1.0, 2.0):
-        started = time.perf_counter()
-        exact = fit_curve(simulate(alpha, 0.0, rng), bootstrap_replicates=0)["alpha"]
-        rows = [fit_curve(simulate(alpha, args.noise, rng), bootstrap_replicates=args.replicates,
-                          bootstrap_seed=i) for i in range(args.sweeps)]  # fmt: skip
-        profile = np.mean([r["alpha_ci_low"] <= alpha <= r["alpha_ci_high"] for r in rows])
-        boot = np.mean([r["alpha_boot_low"] <= alpha <= r["alpha_boot_high"] for r in rows])
-        mean = np.mean([r["alpha"] for r in rows])
-        print(
-            f"{alpha:5.1f} {exact:10.4f} {profile:13.3f} {boot:15.3f} {mean:10.3f} {time.perf_counter() - started:5.0f}"
-        )
+        for seed_sd in (0.0, args.seed_sd):
+            started = time.perf_counter()
+            exact = fit_curve(simulate(alpha, 0.0, 0.0, rng), bootstrap_replicates=0)["alpha"]
+            curves = [simulate(alpha, args.noise, seed_sd, rng) for _ in range(args.sweeps)]
+            for seed_effects, model in ((True, "seed levels"), (False, "independent")):
+                rows = [fit_curve(curve, bootstrap_replicates=args.replicates, bootstrap_seed=i,
+                                  seed_effects=seed_effects) for i, curve in enumerate(curves)]  # fmt: skip
+                profile, boot, mean = coverage(rows, alpha)
+                print(
+                    f"{alpha:5.1f} {seed_sd:7.2f} {model:>12s} {exact:10.4f} {profile:13.3f} {boot:15.3f} "
+                    f"{mean:10.3f} {time.perf_counter() - started:5.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -72,15 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser(
         "fit",
         help="fit L(N) = L_inf + C N^-alpha to every augment curve of a results.csv",
-        description="Fit the saturating power law to each augment curve (per-seed points, N > 0): "
-        "alpha with profile-likelihood and seed-bootstrap 95%% intervals, the test of alpha = "
-        "--theory-alpha, AIC/BIC against exponential and log-linear decay, N_eps; and the RAW - "
-        "method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, md, tex).",
+        description="Fit the saturating power law to each augment curve (per-seed points, N > 0, "
+        "a level per seed: the points of one seed share a split and a nested pool): alpha with "
+        "profile and seed-bootstrap 95%% intervals, the F test of alpha = --theory-alpha, AIC/BIC "
+        "against exponential and log-linear decay, N_eps; and the RAW - method gaps of the ratio "
+        "experiment. Writes exponents.* and ratio_gaps.* (csv, json, md, tex) and residuals.csv/.json "
+        "(every point's fitted value and residual).",
     )
     fit.add_argument("results", help="a results.csv written by `synthscale run`")
     fit.add_argument("--metric", default="minority_ce", help="loss column to fit (default: minority_ce)")
     fit.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
     fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C N^-alpha <= epsilon")
+    fit.add_argument(
+        "--no-seed-levels",
+        action="store_true",
+        help="treat every point as independent (no level per seed); for comparison only",
+    )
     fit.add_argument("-o", "--out", help="output directory (default: <results dir>/fit)")
 
     report = commands.add_parser(
@@ -114,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--metric", default="minority_ce", help="loss column, when fitting a results.csv")
     export.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0, when fitting")
     export.add_argument("--name", default="exponents", help="file stem (default: exponents)")
+    export.add_argument(
+        "--residuals",
+        action="store_true",
+        help="also write <name>_residuals.* (each point's fitted value and residual); needs a results.csv",
+    )
     export.add_argument("-o", "--out", required=True, help="output directory")
 
     generate = commands.add_parser(
@@ -240,13 +252,16 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from synthscale.fit import MIN_DISTINCT_N, fit_results, ratio_gaps
+    from synthscale.fit import MIN_DISTINCT_N, fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
 
     results = _read_results(args.results)
     out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
-    exponents = fit_results(results, args.metric, args.theory_alpha, args.epsilon)
+    exponents = fit_results(
+        results, args.metric, args.theory_alpha, args.epsilon, seed_effects=not args.no_seed_levels
+    )
     written = export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    written += export_table(residual_table(results, exponents), out_dir, "residuals", formats=("csv", "json"))
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
     if not gaps.empty:
         export_table(gaps, out_dir, "ratio_gaps")
@@ -289,16 +304,21 @@ def _log_to_sweep(results_path: Path, exponents: pd.DataFrame | None, files: lis
 
 
 def _export(args: argparse.Namespace) -> int:
-    from synthscale.fit import fit_results
+    from synthscale.fit import fit_results, residual_table
     from synthscale.report import EXPORT_FORMATS, SUMMARY_COLUMNS, export_table
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
     if unknown or not formats:
         raise SynthscaleError(f"--formats {args.formats!r}: choose from {', '.join(EXPORT_FORMATS)}")
-    table = _read_results(args.table)
+    table = results = _read_results(args.table)
+    if "alpha" in table.columns and args.residuals:
+        raise SynthscaleError(
+            "--residuals: pass the results.csv, not exponents.csv (residuals need every point), "
+            "or take residuals.csv from `synthscale fit`"
+        )
     if "alpha" not in table.columns:  # a results.csv: fit it first
-        table = fit_results(table, args.metric, args.theory_alpha)
+        table = fit_results(results, args.metric, args.theory_alpha)
     columns = SUMMARY_COLUMNS
     if args.columns:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
@@ -309,6 +329,10 @@ def _export(args: argparse.Namespace) -> int:
             )
     written = export_table(table, args.out, args.name, columns, formats)
     print(f"{len(table)} fits -> {', '.join(str(p) for p in written)}")
+    if args.residuals:
+        residuals = residual_table(results, table)
+        paths = export_table(residuals, args.out, f"{args.name}_residuals", formats=formats)
+        print(f"{len(residuals)} points -> {', '.join(str(p) for p in paths)}")
     return 0
 
 

@@ -7,16 +7,31 @@ import pandas as pd
 import pytest
 
 from synthscale.errors import SynthscaleError
-from synthscale.fit import Curve, fit_curve, fit_results, ratio_gaps
+from synthscale.fit import (
+    Curve,
+    curve_levels,
+    fit_curve,
+    fit_metrics,
+    fit_results,
+    ratio_gaps,
+    residual_table,
+    seed_levels,
+)
 
 N_GRID = np.arange(2, 20, 2) * 200.0  # the default augment grid with s = 200
 SEEDS = 5
 
 
-def simulated_curve(alpha: float, noise: float, rng: np.random.Generator, l_inf=0.8, c=0.5) -> Curve:
+def simulated_curve(
+    alpha: float, noise: float, rng: np.random.Generator, l_inf=0.8, c=0.5, seed_sd=0.0
+) -> Curve:
+    """The power law at every N for each seed, plus a level per seed (sd `seed_sd`, shared by
+    the seed's points as a shared split would) and independent noise per point."""
     n = np.repeat(N_GRID, SEEDS)
-    loss = l_inf + c * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
-    return Curve(n, loss, np.tile(np.arange(SEEDS), len(N_GRID)))
+    seed = np.tile(np.arange(SEEDS), len(N_GRID))
+    level = rng.normal(0.0, seed_sd, SEEDS)[seed]
+    loss = l_inf + level + c * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
+    return Curve(n, loss, seed)
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
@@ -143,7 +158,12 @@ def test_cli_fit_writes_every_format(tmp_path, capsys):
     assert main(["fit", str(path), "-o", str(tmp_path / "fit")]) == 0
     names = sorted(p.name for p in (tmp_path / "fit").iterdir())
     assert names == sorted(
-        f"{stem}.{ext}" for stem in ("exponents", "ratio_gaps") for ext in ("csv", "json", "md", "tex")
+        [f"{stem}.{ext}" for stem in ("exponents", "ratio_gaps") for ext in ("csv", "json", "md", "tex")]
+        + ["residuals.csv", "residuals.json"]
+    )
+    residuals = pd.read_csv(tmp_path / "fit" / "residuals.csv")
+    assert len(residuals) == 2 * 4 and {"fitted", "residual", "standardized_residual"} <= set(
+        residuals.columns
     )
     assert "\\begin{tabular}" in (tmp_path / "fit" / "exponents.tex").read_text()
     markdown = (tmp_path / "fit" / "exponents.md").read_text()
@@ -173,3 +193,72 @@ def test_a_non_numeric_metric_and_skipped_curves_are_reported():
     table = fit_results(two_curves, "minority_ce")
     assert table["method"].tolist() == ["smote"]
     assert table.attrs["skipped"] == ["craft/imbalance/ros/xgboost: 2 distinct N > 0"]
+
+
+def test_seed_levels_are_sum_to_zero_coded():
+    design = seed_levels(np.array([3, 3, 7, 7, 9, 9]))
+    assert design.shape == (6, 2)
+    assert np.allclose(design[[0, 2, 4]], [[1, 0], [0, 1], [-1, -1]])
+    assert seed_levels(np.array([1, 1, 1])).shape == (3, 0)
+
+
+def test_seed_levels_need_two_points_per_seed():
+    one_point_seed = Curve(np.array([1.0, 2.0, 3.0, 1.0]), np.ones(4), np.array([0, 0, 0, 1]))
+    assert curve_levels(one_point_seed, seed_effects=True).shape == (4, 0)
+    assert curve_levels(simulated_curve(1.0, 0.0, np.random.default_rng(0)), True).shape == (45, 4)
+    assert curve_levels(simulated_curve(1.0, 0.0, np.random.default_rng(0)), False).shape == (45, 0)
+
+
+def test_seed_levels_absorb_a_shared_split_and_sharpen_alpha():
+    """Per-seed offsets much larger than the noise: treating the points as independent widens
+    the interval several times; with a level per seed alpha is pinned by the curves' shape."""
+    rng = np.random.default_rng(11)
+    curve = simulated_curve(1.0, 0.01, rng, seed_sd=0.1)
+    with_levels = fit_curve(curve, bootstrap_replicates=0)
+    without = fit_curve(curve, bootstrap_replicates=0, seed_effects=False)
+    assert with_levels["seed_effects"] and not without["seed_effects"]
+    assert with_levels["alpha"] == pytest.approx(1.0, abs=0.05)
+    assert with_levels["alpha_ci_low"] <= 1.0 <= with_levels["alpha_ci_high"]
+    width = with_levels["alpha_ci_high"] - with_levels["alpha_ci_low"]
+    assert 3 * width < without["alpha_ci_high"] - without["alpha_ci_low"]
+
+
+def test_intervals_with_seed_levels_cover_the_true_alpha():
+    rng = np.random.default_rng(12)
+    covered = [
+        row["alpha_ci_low"] <= 1.0 <= row["alpha_ci_high"]
+        for row in (
+            fit_curve(simulated_curve(1.0, 0.03, rng, seed_sd=0.05), bootstrap_replicates=0)
+            for _ in range(60)
+        )
+    ]
+    assert np.mean(covered) >= 0.88  # nominal 0.95; bench/fit_coverage.py runs 200 sweeps per alpha
+
+
+def test_residuals_are_loss_minus_fit_and_skip_curves_without_an_exponent():
+    table = results_table(alpha=1.0, n_units=(2, 4, 6, 8, 10), seeds=3)
+    flat = table[table["method"] == "smote"].assign(method="flat", minority_ce=1.0)
+    both = pd.concat([table, flat], ignore_index=True)
+    exponents = fit_results(both, "minority_ce")
+    residuals = residual_table(both, exponents)
+    assert set(residuals["method"]) == {"smote"}
+    smote = both[(both["method"] == "smote") & (both["experiment"] == "augment") & (both["n_aug"] > 0)]
+    assert len(residuals) == len(smote)
+    assert np.allclose(residuals["loss"] - residuals["fitted"], residuals["residual"])
+    assert np.allclose(residuals["residual"], 0.0, atol=1e-6)  # the table is an exact power law
+
+
+def test_fit_metrics_name_the_dataset():
+    table = results_table()
+    both = pd.concat([table, table.assign(dataset="other")], ignore_index=True)
+    metrics = fit_metrics(fit_results(both, "minority_ce"))
+    assert any("/other/" in name for name in metrics) and any("/craft/" in name for name in metrics)
+
+
+def test_cli_fit_without_seed_levels_says_so_in_the_table(tmp_path):
+    from synthscale.cli import main
+
+    path = tmp_path / "results.csv"
+    results_table().to_csv(path, index=False)
+    assert main(["fit", str(path), "--no-seed-levels", "-o", str(tmp_path / "fit")]) == 0
+    assert not pd.read_csv(tmp_path / "fit" / "exponents.csv")["seed_effects"].any()

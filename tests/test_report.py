@@ -136,6 +136,20 @@ def test_cli_export_from_results_or_exponents_with_chosen_formats_and_columns(re
     np.testing.assert_allclose(exported["alpha"], fitted["alpha"])
 
 
+def test_cli_export_residuals_from_a_results_file(results, tmp_path):
+    from synthscale.cli import main
+
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    assert main(["export", str(path), "--formats", "csv,md", "--residuals", "-o", str(tmp_path / "a")]) == 0
+    residuals = pd.read_csv(tmp_path / "a" / "exponents_residuals.csv")
+    augment = results[
+        (results["experiment"] == "augment") & (results["method"] == "smote") & (results["n_aug"] > 0)
+    ]
+    assert len(residuals) == len(augment)
+    assert (tmp_path / "a" / "exponents_residuals.md").read_text().startswith("| dataset | task |")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -152,4 +166,14 @@ def test_cli_export_bad_input(results, tmp_path, capsys, args, message):
     results.to_csv(path, index=False)
     assert main(["export", str(path), *args, "-o", str(tmp_path / "out")]) == EXIT_USER_ERROR
     assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_export_residuals_need_the_results_not_the_exponents(results, tmp_path, capsys):
+    from synthscale.cli import EXIT_USER_ERROR, main
+
+    fit_results(results, "minority_ce").to_csv(tmp_path / "exponents.csv", index=False)
+    code = main(["export", str(tmp_path / "exponents.csv"), "--residuals", "-o", str(tmp_path / "out")])
+    assert code == EXIT_USER_ERROR
+    assert "--residuals: pass the results.csv" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -2,7 +2,8 @@
 
 Everything that can be checked against the data (grid, splits, real-row demands, each pool's
 feasibility) is checked in `plan_sweep`, before any output exists. Pools are then built once
-on the driver; their diagnostics run beside the fits as Ray tasks, or inline without Ray.
+on the driver, or by Ray tasks for generators that train a model; their diagnostics run as
+Ray Tune trials beside the fits (sweep/runner.py), or inline without Ray.
 """
 
 from __future__ import annotations
@@ -123,10 +124,11 @@ def pool_specs(points: list[Point], config: SweepConfig, dataset: str) -> list[P
 
 
 def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
-    """Phase 1: every synthetic pool once, read from the cache or built by Ray tasks (GPU
-    tasks for generators that train a model). A trained generator serves both tasks of a
-    replicate, so the first pool of each (sampler, seed) is built before the others, which
-    then load its model instead of training it again."""
+    """Phase 1: every synthetic pool once, read from the cache or built. A classic sampler's
+    pool takes milliseconds, less than starting a Ray worker, so the driver builds it; a
+    generator that trains a model gets a Ray task (a GPU where there is one). A trained
+    generator serves both tasks of a replicate, so the first pool of each (sampler, seed) is
+    built before the others, which then load its model instead of training it again."""
     generator = plan.config.generator
     pools, missing = {}, []
     for spec in plan.pool_specs:
@@ -136,11 +138,16 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
             missing.append((key, spec))
         else:
             pools[spec.slot] = (key, *cached)
-    first, later = _model_waves(missing)
-    datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     with tqdm(
         total=len(plan.pool_specs), initial=len(pools), desc="synthetic pools", disable=not show_progress
     ) as bar:
+        for key, spec in [(key, spec) for key, spec in missing if not pool_trains_model(spec)]:
+            built, reports = build_pool(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
+            store_pool(cache_dir, key, spec, built, reports)
+            pools[spec.slot] = (key, built, reports)
+            bar.update()
+        first, later = _model_waves([(key, spec) for key, spec in missing if pool_trains_model(spec)])
+        datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()} if first else {}
         for wave in (first, later):
             running = {_submit_pool(spec, datasets[spec.dataset], plan): (key, spec) for key, spec in wave}
             while running:
@@ -159,12 +166,12 @@ def pool_trains_model(spec: PoolSpec) -> bool:
 
 
 def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
-    """First wave: one pool per (dataset, sampler, seed) of the samplers that train a model;
-    second wave: everything else."""
+    """First wave: one pool per (dataset, sampler, seed); second wave: the others, which
+    load the model the first wave trained."""
     first, later, leaders = [], [], set()
     for key, spec in missing:
         group = (spec.dataset, spec.sampler, spec.seed)
-        if pool_trains_model(spec) and group in leaders:
+        if group in leaders:
             later.append((key, spec))
         else:
             leaders.add(group)
@@ -173,15 +180,13 @@ def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
 
 
 def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray.ObjectRef:
-    """Classic samplers take one CPU; a generator that trains a model takes a GPU when the
-    cluster has one, else a whole node's CPUs (torch threads follow OMP_NUM_THREADS)."""
+    """A generator that trains a model takes a GPU when the cluster has one, else a whole
+    node's CPUs (torch threads follow OMP_NUM_THREADS)."""
     resources = plan.config.resources
-    cpus, gpus = 1, 0.0
-    if pool_trains_model(spec):
-        gpus = resources.generator_gpus
-        if gpus is None:
-            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
-        cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
+    gpus = resources.generator_gpus
+    if gpus is None:
+        gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+    cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
     threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
     task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
     return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator)
@@ -201,19 +206,6 @@ def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
         key, pool, reports = pools[spec.slot]
         rows += diagnose_pool(key, spec, pool, plan.datasets[spec.dataset], plan.split_of(spec), reports)
     return pd.DataFrame(rows)
-
-
-def submit_pool_diagnostics(plan: SweepPlan, pools: dict) -> list:
-    """The same as `diagnose_pools`, one Ray task per pool, so it runs beside the fits."""
-    if not plan.config.generator.diagnostics:
-        return []
-    remote = ray.remote(num_cpus=1)(diagnose_pool)
-    datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
-    futures = []
-    for spec in plan.pool_specs:
-        key, pool, reports = pools[spec.slot]
-        futures.append(remote.remote(key, spec, pool, datasets[spec.dataset], plan.split_of(spec), reports))
-    return futures
 
 
 def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:

@@ -3,7 +3,9 @@
 Phase 1 (driver): load and validate everything, so bad input fails before any output;
 then build each synthetic pool once. Phase 2 (Ray Tune): each trial fits a batch of grid
 points that share a split and pools, logs them as MLflow child runs from its worker, and
-reports their records; a driver callback gathers them and advances the progress bar.
+reports their records; a driver callback gathers them and advances the progress bar. The
+pools' diagnostics are trials too, queued after the batches: they reuse the warm trial
+workers instead of starting Ray workers of their own, and fill the last round's idle slots.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,8 @@ from synthscale.sweep.plan import (
     build_pools,
     parent_pool_metrics,
     plan_sweep,
-    submit_pool_diagnostics,
 )
+from synthscale.sweep.pools import PoolSpec, diagnose_pool
 from synthscale.sweep.resume import check_resumable, read_finished_batches, write_batch_records
 from synthscale.sweep.tracking import (
     SweepTracker,
@@ -54,6 +56,7 @@ from synthscale.sweep.tracking import (
     check_tracking_server,
     default_tracking_uri,
     tracker_for,
+    use_write_ahead_log,
 )
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class SweepInputs:
     splits: dict[tuple[str, int], Split]  # (dataset, seed)
     pools: dict[tuple[str, str, str, int], tuple[str, dict[str, pd.DataFrame], dict]]  # PoolSpec.slot
     batches: dict[str, Batch]
+    diagnoses: dict[str, PoolSpec] = field(default_factory=dict)  # trial id -> pool to diagnose
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,21 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     return records
 
 
+def diagnose_slot(spec: PoolSpec, inputs: SweepInputs) -> list[dict[str, Any]]:
+    """The work of a diagnostics trial: one pool's diagnostics, a row per target."""
+    key, pools, reports = inputs.pools[spec.slot]
+    split = inputs.splits[(spec.dataset, spec.seed)]
+    return diagnose_pool(key, spec, pools, inputs.datasets[spec.dataset], split, reports)
+
+
 def _trainable(trial_config: dict[str, str], inputs: SweepInputs, tracking: TrackingRef) -> None:
-    """A Tune trial: fit a batch, log its child runs from this worker, report the records."""
+    """A Tune trial: fit a batch, log its child runs from this worker, report the records
+    (or, for a diagnostics trial, report one pool's diagnostics)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     batch_id = trial_config["batch_id"]
+    if batch_id in inputs.diagnoses:
+        tune.report({"diagnostics": json.dumps(diagnose_slot(inputs.diagnoses[batch_id], inputs))})
+        return
     records = fit_batch(inputs.batches[batch_id], inputs)
     tracker_for(tracking).log_fits(batch_id, records)
     tune.report(
@@ -180,11 +195,13 @@ def resume_sweep(out_dir: str | Path, address: str | None = None, show_progress:
 def _open_tracker(config: SweepConfig, out_dir: Path) -> SweepTracker:
     out_dir.mkdir(parents=True, exist_ok=True)
     if config.tracking.uri is None:  # the default store lives in the out dir, artifacts beside it
-        return SweepTracker(
+        tracker = SweepTracker(
             default_tracking_uri(out_dir),
             config.tracking.experiment,
             artifact_location=(out_dir / ARTIFACTS_DIR).resolve().as_uri(),
         )
+        use_write_ahead_log(tracker.uri)
+        return tracker
     return SweepTracker(config.tracking.uri, config.tracking.experiment)
 
 
@@ -194,17 +211,19 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool, resume: bo
     parent_id = tracker.resume_parent(out_dir) if resume else _start_sweep_run(plan, tracker, out_dir)
     try:
         pools = build_pools(plan, out_dir / "pools", show_progress)
-        diagnosing = submit_pool_diagnostics(plan, pools)  # Ray tasks, beside the trials
         finished = read_finished_batches(out_dir, [b.batch_id for b in plan.batches])
         pending = [b for b in plan.batches if b.batch_id not in finished]
         records = [record for batch in finished.values() for record in batch]
-        if pending:
-            inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in pending})
-            trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
-            records += run_trials(
-                plan, pending, inputs, tracker.reference(), out_dir, show_progress, trials_name
-            )
-        diagnostics = pd.DataFrame([row for rows in ray.get(diagnosing) for row in rows])
+        diagnoses = {diagnosis_id(s): s for s in plan.pool_specs} if config.generator.diagnostics else {}
+        inputs = SweepInputs(
+            config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in pending}, diagnoses
+        )
+        trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
+        collector = run_trials(plan, inputs, tracker.reference(), out_dir, show_progress, trials_name)
+        records += collector.records
+        diagnostics = pd.DataFrame(collector.diagnostics)
+        if not diagnostics.empty:  # a retried diagnostics trial may have reported twice
+            diagnostics = diagnostics.drop_duplicates(["pool", "target"], ignore_index=True)
         artifacts = [out_dir / RESULTS_FILE]
         if not diagnostics.empty:
             write_csv_atomic(diagnostics, out_dir / POOLS_FILE)
@@ -254,20 +273,28 @@ def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
     return tracker if tracker.attach_to_finished_sweep(out_dir) else None
 
 
+def diagnosis_id(spec: PoolSpec) -> str:
+    return f"diagnose-{spec.dataset}-{spec.task}-{spec.sampler}-seed{spec.seed}"
+
+
 def run_trials(
     plan: SweepPlan,
-    batches: list[Batch],
     inputs: SweepInputs,
     tracking: TrackingRef,
     out_dir: Path,
     show_progress: bool,
     name: str = "trials",
-) -> list[dict[str, Any]]:
-    """Phase 2: the batches as Ray Tune trials; returns every fit's record."""
+) -> _TrialCollector:
+    """Phase 2: the batches, then the pool diagnostics, as Ray Tune trials; returns the
+    collector holding every fit's record and every diagnostics row."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune tables on the console
-    n_fits = sum(len(b.points) for b in batches)
+    trial_ids = [*inputs.batches, *inputs.diagnoses]
+    n_fits = sum(len(b.points) for b in inputs.batches.values())
     bar = tqdm(total=n_fits, desc="fits", unit="fit", disable=not show_progress)
-    collector = _FitCollector(bar, len(batches), out_dir)
+    collector = _TrialCollector(bar, len(trial_ids), out_dir)
+    if not trial_ids:
+        bar.close()
+        return collector
     try:
         trainable = tune.with_resources(
             tune.with_parameters(_trainable, inputs=inputs, tracking=tracking),
@@ -275,7 +302,7 @@ def run_trials(
         )
         tuner = tune.Tuner(
             trainable,
-            param_space={"batch_id": tune.grid_search([b.batch_id for b in batches])},
+            param_space={"batch_id": tune.grid_search(trial_ids)},
             tune_config=tune.TuneConfig(reuse_actors=True),
             run_config=tune.RunConfig(
                 name=name,
@@ -290,7 +317,7 @@ def run_trials(
         bar.close()
     if grid.errors:
         raise RuntimeError(f"{len(grid.errors)} trial(s) failed; first error:\n{grid.errors[0]}")
-    return collector.records
+    return collector
 
 
 def connect_ray(address: str | None, num_cpus: int | None) -> bool:
@@ -311,22 +338,26 @@ def connect_ray(address: str | None, num_cpus: int | None) -> bool:
     return True
 
 
-class _FitCollector(tune.Callback):
-    """Driver-side: gather each trial's records, keep them on disk for --resume, and advance
-    the bar as results arrive."""
+class _TrialCollector(tune.Callback):
+    """Driver-side: gather each trial's records (kept on disk for --resume) or diagnostics
+    rows, and advance the bar as results arrive."""
 
     def __init__(self, bar: tqdm, n_trials: int, out_dir: Path) -> None:
         self.bar, self.n_trials, self.out_dir = bar, n_trials, out_dir
         self.records: list[dict[str, Any]] = []
+        self.diagnostics: list[dict[str, Any]] = []
         self.trials_done = 0
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        self.trials_done += 1
+        self.bar.set_postfix_str(f"trials {self.trials_done}/{self.n_trials}")
+        if "diagnostics" in result:
+            self.diagnostics.extend(json.loads(result["diagnostics"]))
+            return
         records = json.loads(result["records"])
         write_batch_records(self.out_dir, trial.config["batch_id"], records)
         log.info("trial %s: %d fits in %.1f s", trial, len(records), result["batch_seconds"])
         self.records.extend(records)
-        self.trials_done += 1
-        self.bar.set_postfix_str(f"trials {self.trials_done}/{self.n_trials}")
         self.bar.update(len(records))
 
 

@@ -130,13 +130,13 @@ def test_a_fit_finds_and_logs_to_the_sweeps_parent_run(small_run, tmp_path):
     tracker = sweep_tracker_for_results(result.out_dir / "results.csv")
     assert tracker.parent_id == result.parent_run_id
     exponents = pd.DataFrame(
-        [dict(metric="minority_ce", task="imbalance", method="smote", classifier="xgboost", alpha=0.7,
+        [dict(metric="minority_ce", dataset="craft", task="imbalance", method="smote", classifier="xgboost", alpha=0.7,
               alpha_ci_low=0.5, alpha_ci_high=0.9, theory_p_value=0.01, L_inf=0.8, C=0.4, r2=float("nan"))]
     )  # fmt: skip
     tracker.log_parent_metrics(fit_metrics(exponents))
     metrics = tracker.client.get_run(result.parent_run_id).data.metrics
-    assert metrics["fit/minority_ce/imbalance/smote/xgboost/alpha"] == 0.7
-    assert "fit/minority_ce/imbalance/smote/xgboost/r2" not in metrics
+    assert metrics["fit/minority_ce/craft/imbalance/smote/xgboost/alpha"] == 0.7
+    assert "fit/minority_ce/craft/imbalance/smote/xgboost/r2" not in metrics
     assert sweep_tracker_for_results(tmp_path / "results.csv") is None
 
 
