@@ -103,6 +103,17 @@ def test_every_pool_target_is_diagnosed_and_joined_to_results(small_run):
     assert result.results.loc[result.results["method"] == "raw", "pool_detection_auc"].isna().all()
 
 
+def test_the_sweeps_sqlite_store_lets_workers_write_concurrently(small_run):
+    import sqlite3
+
+    _, result = small_run
+    connection = sqlite3.connect(result.out_dir / "mlflow.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
 def test_config_that_ran_is_saved(small_run):
     config, result = small_run
     from synthscale.config import load_config
