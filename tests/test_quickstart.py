@@ -19,7 +19,7 @@ QUICKSTART = REPO / "sweeps" / "quickstart.yaml"
 @pytest.mark.slow
 def test_quickstart_sweep_from_the_command_line(tmp_path):
     out_dir = tmp_path / "quickstart"
-    subprocess.run(
+    run = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -34,7 +34,10 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
         ],
         check=True,
         timeout=1500,
+        capture_output=True,
+        text=True,
     )
+    assert "Failed to fetch metrics" not in run.stderr + run.stdout  # Tune's noise stays quiet
     results = pd.read_csv(out_dir / "results.csv")
     grid_keys = [g.key for g in expand_grid(load_config(QUICKSTART), "craft")]
     assert results["grid_key"].tolist() == grid_keys

@@ -296,6 +296,7 @@ def run_trials(
     # Tune's per-trial result.json/progress.csv would copy every batch's records a second time;
     # fits/, results.csv and MLflow hold them (measured: 0.5 s of driver CPU per quickstart)
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    _quiet_missing_trial_logs()
     trial_ids = [*inputs.batches, *inputs.diagnoses]
     n_fits = sum(len(b.points) for b in inputs.batches.values())
     bar = tqdm(total=n_fits, desc="fits", unit="fit", disable=not show_progress)
@@ -328,6 +329,20 @@ def run_trials(
     if collector.grid_error is not None:
         raise collector.grid_error
     return collector
+
+
+class _MissingTrialLogs(logging.Filter):
+    """Tune's result grid looks for the per-trial result files turned off above and warns,
+    once per trial, that they are missing: noise, not a problem."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to fetch metrics")
+
+
+def _quiet_missing_trial_logs() -> None:
+    tune_logger = logging.getLogger("ray.tune.analysis.experiment_analysis")
+    if not any(isinstance(f, _MissingTrialLogs) for f in tune_logger.filters):
+        tune_logger.addFilter(_MissingTrialLogs())
 
 
 def connect_ray(address: str | None, num_cpus: int | None) -> bool:
