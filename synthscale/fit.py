@@ -1,22 +1,24 @@
-"""Scaling-law fits of the augment experiment: L(N) = L_inf + C * N^(-alpha), with honest CIs.
+"""Scaling-law fits of the augment experiment: which law the loss follows in N, and its exponent.
 
-The theory (Nakada et al.) predicts polynomial decay of the loss in the number N of
-synthetic rows. For each curve (dataset, task, method, classifier, metric) we fit, on the
-per-seed points with N > 0:
-- the saturating power law by maximum likelihood (statsmodels GenericLikelihoodModel, Gaussian
-  errors, weights from the spread across seeds), with standard errors and AIC/BIC. The points
-  of one seed share a split and a nested pool, so each seed gets its own level (a fixed
-  effect, sum-to-zero coded: L_inf is the average seed's level) and alpha, C are estimated
-  from the shape of the curves within seeds;
-- a profile interval for alpha and the test of H0: alpha = alpha_theory; given alpha the
-  model is linear, so the profile is exact, and both are calibrated by the F distribution of
-  the nonlinear-regression extra-sum-of-squares statistic (the chi-square of the likelihood
-  ratio is too narrow with a parameter per seed);
-- a cluster bootstrap over seeds for a second interval;
-- the linearised forms (OLS of log(L - L_inf) on log N, and L on 1/N) and the competing
-  exponential and log-linear decays;
-- N_eps, the N at which C * N^(-alpha) falls to eps, and the gain of the next block of rows.
-N is scaled by the largest N of the curve inside the fit, so C is the excess loss there.
+The theory (Nakada et al.) predicts polynomial decay of the loss in the number N of synthetic
+rows; the paper's own analysis regresses the loss on 1/N (alpha = 1). For each curve (dataset,
+task, method, classifier, data access, metric) we fit, on the per-seed points with N > 0 and
+with the same level per seed in every model (the points of one seed share a split and a nested
+pool), four models and compare them by AIC/BIC:
+- `saturating`: L(N) = L_inf + C (N / N_ref)^-alpha with alpha free and L_inf bounded to
+  [0, the smallest observed loss] (a cross-entropy cannot fall below 0, and the asymptote
+  cannot lie above a loss already reached);
+- `power`: the pure power law, L_inf = 0 (the straight line of a log-log figure);
+- `theory`: alpha fixed at the theory's value, L_inf bounded (L_inf + C/N: the paper's fit);
+- `loglinear`: a + b log N, no asymptote at all.
+The exponent is that of the better of the two free-alpha laws (by AIC). Given alpha every
+model is linear, so alpha comes from the exact profile; its interval and the test of
+H0: alpha = alpha_theory from the extra-sum-of-squares F statistic (calibrated with a
+parameter per seed), a second interval from a cluster bootstrap over seeds, and standard
+errors from the statsmodels maximum-likelihood fit. A verdict in words says what can be
+quoted: the law and alpha with its interval, whether the theory's alpha is rejected, or why
+no exponent is identified (e.g. too few decades of N).
+N_ref is the largest N of the curve, so C is the excess loss over L_inf there.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from statsmodels.base.model import GenericLikelihoodModel
 
 from synthscale.errors import SynthscaleError, did_you_mean
 
-CURVE_KEYS = ["dataset", "task", "method", "classifier"]
+CURVE_KEYS = ["dataset", "task", "method", "classifier"]  # and data_access, when the results have it
+ACCESS_KEY = "data_access"
+SD_SUFFIX = "_sd"  # a '<metric>_sd' column: the points are means with a known sd (published curves)
 MIN_DISTINCT_N = 4
 ALPHA_BOUNDS = (1e-3, 10.0)  # searched range of the exponent
 CONFIDENCE = 0.95
@@ -40,36 +44,76 @@ BOOTSTRAP_REPLICATES = 200
 WEIGHT_SHRINKAGE = 0.25  # weight = 1 / (0.25 var_N + 0.75 mean var): per-N variances from 5 seeds are noisy
 N_EPS_MAX_EXTRAPOLATION = 1000  # N_eps further than this many times the largest N is not reported
 BOOTSTRAP_MIN_SEEDS = 5  # fewer seeds give too few distinct resamples for a percentile interval
-POWER_LAW_PARAMS = (
-    4  # L_inf, C, alpha, sigma (+ a level per extra seed); exponential as many, log-linear one fewer
-)
-EXP_RATE_BOUNDS = (1e-3, 100.0)
 PROFILE_GRID = 120  # log-spaced starting grid for alpha before the bounded refinement
+IDENTIFYING_DECADES = 2.0  # below this span of N a saturating law is hard to tell from log-linear
+MODELS = ("saturating", "power", "theory", "loglinear")
+# regression coefficients of each model besides the seed levels (the error variance adds one to all)
+MODEL_COEFFICIENTS = {"saturating": 3, "power": 2, "theory": 2, "loglinear": 2}
+MODEL_FORMULAS = {
+    "saturating": "L_inf + C (N/N_ref)^-alpha",
+    "power": "C (N/N_ref)^-alpha",
+    "theory": "L_inf + C (N/N_ref)^-alpha_theory",
+    "loglinear": "a + b log N",
+}
 
 
 @dataclass(frozen=True)
 class Curve:
-    """Per-seed losses of one curve: N (rows, > 0), loss, and the seed of each point."""
+    """Losses of one curve: N (rows, > 0), loss, the seed of each point, and optionally the
+    known sd of each point (when the points are means over seeds, as published curves are)."""
 
     n: np.ndarray
     loss: np.ndarray
     seed: np.ndarray
+    sd: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Design:
+    """What every model of one curve is fitted on: x = N / N_ref, the loss, the weights, the
+    seed-level columns and the upper bound on L_inf."""
+
+    x: np.ndarray
+    loss: np.ndarray
+    weights: np.ndarray
+    levels: np.ndarray
+    l_inf_max: float
+
+    @property
+    def seed_columns(self) -> int:
+        return self.levels.shape[1]
+
+    def residual_df(self, model: str) -> int:
+        return max(len(self.x) - MODEL_COEFFICIENTS[model] - self.seed_columns, 1)
+
+
+def curve_design(curve: Curve, seed_effects: bool = True) -> Design:
+    levels = curve_levels(curve, seed_effects)
+    if curve.sd is not None:
+        weights = shrunk_inverse_variance(pd.Series(np.asarray(curve.sd, float) ** 2, index=curve.n), curve.n)
+    else:
+        weights = seed_spread_weights(curve, within_seeds=levels.shape[1] > 0)
+    return Design(curve.n / curve.n.max(), curve.loss, weights, levels, float(curve.loss.min()))
 
 
 class _PowerLaw(GenericLikelihoodModel):
-    """Gaussian likelihood of L = L_inf + seed level + C * x^(-alpha) with per-point weights;
-    params (L_inf, C, log alpha, log sigma, one level per seed but the last)."""
+    """Gaussian likelihood of L = L_inf + seed level + C x^-alpha with per-point weights;
+    params (L_inf unless fixed, C, log alpha, log sigma, one level per seed but the last).
+    Used for standard errors at the profile optimum; L_inf is fixed when it sits on its bound."""
 
-    def __init__(self, loss: np.ndarray, x: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> None:
-        self.weights, self.levels = weights, levels
-        names = ["C", "log_alpha", "log_sigma", *(f"seed_level_{j}" for j in range(levels.shape[1]))]
-        super().__init__(loss, x[:, None], extra_params_names=names)
+    def __init__(self, design: Design, l_inf: float | None = None) -> None:
+        self.design, self.fixed_l_inf = design, l_inf
+        names = [*(["L_inf"] if l_inf is None else []), "C", "log_alpha", "log_sigma"]
+        names += [f"seed_level_{j}" for j in range(design.seed_columns)]
+        super().__init__(design.loss, np.ones((len(design.x), 0)), extra_params_names=names)
 
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        if self.fixed_l_inf is not None:
+            params = np.concatenate([[self.fixed_l_inf], params])
         l_inf, c, log_alpha, log_sigma = params[:4]
-        mean = l_inf + c * self.exog[:, 0] ** (-np.exp(log_alpha)) + self.levels @ params[4:]
-        scale = np.exp(log_sigma) / np.sqrt(self.weights)
-        return stats.norm.logpdf(self.endog, mean, scale)
+        d = self.design
+        mean = l_inf + c * d.x ** (-np.exp(log_alpha)) + d.levels @ params[4:]
+        return stats.norm.logpdf(self.endog, mean, np.exp(log_sigma) / np.sqrt(d.weights))
 
 
 def seed_levels(seed: np.ndarray) -> np.ndarray:
@@ -81,100 +125,6 @@ def seed_levels(seed: np.ndarray) -> np.ndarray:
         design[codes == column, column] = 1.0
     design[codes == len(labels) - 1, :] = -1.0
     return design
-
-
-def information_criteria(loglike: float, n_params: int, n_obs: int) -> tuple[float, float]:
-    """(AIC, BIC), counting the error variance as a parameter in every model alike."""
-    return -2 * loglike + 2 * n_params, -2 * loglike + np.log(n_obs) * n_params
-
-
-def fit_curve(
-    curve: Curve,
-    theory_alpha: float = 1.0,
-    epsilon: float = 0.01,
-    bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
-    bootstrap_seed: int = 0,
-    seed_effects: bool = True,
-) -> dict:
-    """Every estimate for one curve, as a flat dict (one row of the exponents table)."""
-    n_max = float(curve.n.max())
-    x = curve.n / n_max
-    levels = curve_levels(curve, seed_effects)
-    weights = seed_spread_weights(curve, within_seeds=levels.shape[1] > 0)
-    alpha_hat, profile = profile_alpha(x, curve.loss, weights, levels)
-    linear = _linear_given_alpha(x, curve.loss, weights, alpha_hat, levels)
-    l_inf, c = linear.params[:2]
-    model = _PowerLaw(curve.loss, x, weights, levels)
-    sigma = np.sqrt(profile(alpha_hat)[1] / len(x))
-    start = np.array([l_inf, c, np.log(alpha_hat), np.log(max(sigma, 1e-12)), *linear.params[2:]])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # numerical-Hessian warnings surface as NaN SEs below
-        result = model.fit(start_params=start, method="bfgs", maxiter=200, disp=0)
-    params, bse = result.params, result.bse
-    residual_df = len(x) - (3 + levels.shape[1])  # L_inf, C, alpha and the seed levels
-    low, high = profile_interval(profile, alpha_hat, residual_df)
-    notes = fit_warnings(curve, c, alpha_hat, (low, high))
-    with np.errstate(over="ignore", divide="ignore"):
-        n_eps = n_max * (c / epsilon) ** (1 / alpha_hat) if c > 0 else np.nan
-    if notes or not n_eps <= N_EPS_MAX_EXTRAPOLATION * n_max:
-        n_eps = np.nan  # undefined, or too far beyond the fitted range to mean anything
-    step = float(np.diff(np.unique(curve.n))[-1]) if len(np.unique(curve.n)) > 1 else n_max
-    predicted = linear.fittedvalues
-    n_params = POWER_LAW_PARAMS + levels.shape[1]
-    aic, bic = information_criteria(float(result.llf), n_params, len(x))
-    row = {
-        "alpha": alpha_hat,
-        "alpha_se": float(np.exp(params[2]) * bse[2]) if np.isfinite(bse[2]) else np.nan,
-        "alpha_ci_low": low,
-        "alpha_ci_high": high,
-        "theory_alpha": theory_alpha,
-        "theory_p_value": extra_sum_of_squares_p(profile, alpha_hat, theory_alpha, residual_df),
-        "L_inf": float(l_inf),  # estimates from the exact profile optimum; SEs from the MLE fit
-        "L_inf_se": float(bse[0]),
-        "C": float(c),
-        "C_se": float(bse[1]),
-        "r2": weighted_r2(curve.loss, predicted, weights),
-        "aic_power": aic,
-        "bic_power": bic,
-        "n_eps": float(n_eps),
-        "next_block_gain": float(c * (1 - ((n_max + step) / n_max) ** (-alpha_hat))),
-        "n_points": len(x),
-        "n_seeds": len(np.unique(curve.seed)),
-        "seed_effects": levels.shape[1] > 0,
-    }
-    row.update(competing_models(x, curve.loss, weights, levels))
-    row.update(linearised_fits(curve, float(l_inf)))
-    if c <= 0 or np.ptp(curve.loss) == 0:  # no decay: an exponent would be noise
-        row.update(
-            dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "theory_p_value"), np.nan)
-        )
-        bootstrap_replicates = 0
-    boot = bootstrap_interval(curve, bootstrap_replicates, bootstrap_seed, seed_effects)
-    notes += [boot.pop("note")] if boot.get("note") else []
-    row.update(boot)
-    row["notes"] = "; ".join(notes)
-    return row
-
-
-def weighted_r2(loss: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> float:
-    """Share of the weighted variance the fit explains (seed levels included); NaN for a
-    constant loss, which has no variance to explain."""
-    total = np.sum(weights * (loss - np.average(loss, weights=weights)) ** 2)
-    return float(1 - np.sum(weights * (loss - predicted) ** 2) / total) if total > 0 else np.nan
-
-
-def fit_warnings(curve: Curve, c: float, alpha: float, interval: tuple[float, float]) -> list[str]:
-    """What a reader must know before quoting alpha: no decay, or an unidentified exponent."""
-    notes = []
-    if np.ptp(curve.loss) == 0:
-        notes.append("the loss is constant: no decay to fit")
-    if c <= 0:
-        notes.append("loss does not fall with N (C <= 0): no decay to fit")
-    if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
-        notes.append(f"alpha at the edge of the searched range {ALPHA_BOUNDS}: not identified")
-    elif interval[0] <= ALPHA_BOUNDS[0] or interval[1] >= ALPHA_BOUNDS[1]:
-        notes.append("95% interval reaches the searched range: alpha weakly identified")
-    return notes
 
 
 def curve_levels(curve: Curve, seed_effects: bool) -> np.ndarray:
@@ -193,98 +143,255 @@ def seed_spread_weights(curve: Curve, within_seeds: bool = False) -> np.ndarray:
     loss = curve.loss
     if within_seeds:
         loss = loss - pd.Series(loss).groupby(curve.seed).transform("mean").to_numpy()
-    frame = pd.DataFrame({"n": curve.n, "loss": loss})
-    variance = frame.groupby("n")["loss"].var(ddof=1).fillna(0.0)
+    variance = pd.DataFrame({"n": curve.n, "loss": loss}).groupby("n")["loss"].var(ddof=1).fillna(0.0)
+    return shrunk_inverse_variance(variance, curve.n)
+
+
+def shrunk_inverse_variance(variance: pd.Series, n: np.ndarray) -> np.ndarray:
+    """Weights 1 / (0.25 var_N + 0.75 mean var), normalized to mean 1; equal weights when the
+    variances are unknown or zero."""
+    variance = variance.groupby(level=0).mean()
     if not np.isfinite(variance.mean()) or variance.mean() <= 0:
-        return np.ones(len(curve.n))
+        return np.ones(len(n))
     shrunk = WEIGHT_SHRINKAGE * variance + (1 - WEIGHT_SHRINKAGE) * variance.mean()
-    weights = 1.0 / shrunk.loc[curve.n].to_numpy()
+    weights = 1.0 / shrunk.loc[n].to_numpy()
     return weights / weights.mean()
 
 
-def _linear_given_alpha(
-    x: np.ndarray, loss: np.ndarray, weights: np.ndarray, alpha: float, levels: np.ndarray
-):
-    """WLS of the loss on (1, x^-alpha, seed levels): params L_inf, C, then the levels."""
-    return sm.WLS(loss, np.column_stack([np.ones_like(x), x ** (-alpha), levels]), weights=weights).fit()
+def solve_given_alpha(design: Design, alpha: float, law: str) -> tuple[np.ndarray, float]:
+    """Weighted least squares of the loss on (1, x^-alpha, seed levels) with L_inf bounded to
+    [0, l_inf_max] (`saturating`, `theory`) or fixed at 0 (`power`): (L_inf, C, levels...), RSS.
+
+    One bounded coefficient in a convex quadratic: its constrained optimum is the unconstrained
+    one clipped to the bounds, with the other coefficients solved again at the clipped value.
+    This runs thousands of times per curve (profile, interval, bootstrap), hence plain lstsq."""
+    root_w = np.sqrt(design.weights)
+    power = design.x ** (-alpha)
+    scale = power.max()  # keeps lstsq from dropping the intercept when x^-alpha spans decades
+    free = np.column_stack([power / scale, design.levels]) * root_w[:, None]
+    target = design.loss * root_w
+    if law == "power":
+        l_inf = 0.0
+    else:
+        full = np.column_stack([root_w, free])
+        l_inf = float(np.clip(np.linalg.lstsq(full, target, rcond=None)[0][0], 0.0, design.l_inf_max))
+    rest = np.linalg.lstsq(free, target - l_inf * root_w, rcond=None)[0]
+    rss = float(np.sum((target - l_inf * root_w - free @ rest) ** 2))
+    return np.concatenate([[l_inf, rest[0] / scale], rest[1:]]), rss
 
 
-def profile_alpha(x: np.ndarray, loss: np.ndarray, weights: np.ndarray, levels: np.ndarray | None = None):
-    """Given alpha the model is linear: maximize the profile log-likelihood over alpha alone.
+def fitted_values(design: Design, alpha: float, coef: np.ndarray) -> np.ndarray:
+    return coef[0] + coef[1] * design.x ** (-alpha) + design.levels @ coef[2:]
 
-    The inner weighted least squares runs thousands of times per curve (grid, refinement,
-    interval, bootstrap), so it is the plain lstsq solve; the reported fit is statsmodels'.
-    """
-    root_w = np.sqrt(weights)
-    target = loss * root_w
-    fixed = np.column_stack(
-        [root_w, root_w[:, None] * (levels if levels is not None else np.zeros((len(x), 0)))]
-    )
 
-    def profile(alpha: float) -> tuple[float, float]:
-        power = x ** (-alpha)
-        design = np.column_stack([fixed, root_w * power / power.max()])  # scaled: lstsq keeps all
-        coef = np.linalg.lstsq(design, target, rcond=None)[0]
-        rss = float(np.sum((target - design @ coef) ** 2))
-        return -0.5 * len(x) * np.log(max(rss, 1e-300) / len(x)), rss
+def best_alpha(design: Design, law: str) -> float:
+    """The alpha minimizing the RSS: a log-spaced grid, then a bounded refinement."""
+
+    def rss(alpha: float) -> float:
+        return solve_given_alpha(design, alpha, law)[1]
 
     grid = np.geomspace(*ALPHA_BOUNDS, PROFILE_GRID)
-    best = grid[int(np.argmax([profile(a)[0] for a in grid]))]
+    best = grid[int(np.argmin([rss(a) for a in grid]))]
     bracket = (max(best / 1.1, ALPHA_BOUNDS[0]), min(best * 1.1, ALPHA_BOUNDS[1]))
-    refined = optimize.minimize_scalar(lambda a: -profile(a)[0], bounds=bracket, method="bounded")
-    return float(refined.x), profile
+    return float(optimize.minimize_scalar(rss, bounds=bracket, method="bounded").x)
 
 
-def extra_sum_of_squares(profile, alpha_hat: float, alpha: float, residual_df: int) -> float:
+def extra_sum_of_squares(design: Design, law: str, alpha_hat: float, alpha: float) -> float:
     """F statistic of fixing alpha: (RSS(alpha) - RSS_min) / (RSS_min / residual df)."""
-    rss_min = profile(alpha_hat)[1]
-    return (profile(alpha)[1] - rss_min) / max(rss_min / max(residual_df, 1), 1e-300)
+    rss_min = solve_given_alpha(design, alpha_hat, law)[1]
+    excess = solve_given_alpha(design, alpha, law)[1] - rss_min
+    return excess / max(rss_min / design.residual_df(law), 1e-300)
 
 
-def extra_sum_of_squares_p(profile, alpha_hat: float, alpha: float, residual_df: int) -> float:
+def extra_sum_of_squares_p(design: Design, law: str, alpha_hat: float, alpha: float) -> float:
     """p-value of H0: alpha = `alpha` from F(1, residual df)."""
-    statistic = max(extra_sum_of_squares(profile, alpha_hat, alpha, residual_df), 0.0)
-    return float(stats.f.sf(statistic, 1, max(residual_df, 1)))
+    statistic = max(extra_sum_of_squares(design, law, alpha_hat, alpha), 0.0)
+    return float(stats.f.sf(statistic, 1, design.residual_df(law)))
 
 
-def profile_interval(profile, alpha_hat: float, residual_df: int) -> tuple[float, float]:
+def profile_interval(design: Design, law: str, alpha_hat: float) -> tuple[float, float]:
     """{alpha : F(alpha) <= F_(1, df)(0.95)} (Bates and Watts' profile interval for a
     nonlinear regression); a bound of the search range means the interval is open there."""
-    threshold = stats.f.ppf(CONFIDENCE, 1, max(residual_df, 1))
+    threshold = stats.f.ppf(CONFIDENCE, 1, design.residual_df(law))
 
     def below(alpha: float) -> float:
-        return threshold - extra_sum_of_squares(profile, alpha_hat, alpha, residual_df)
+        return threshold - extra_sum_of_squares(design, law, alpha_hat, alpha)
 
-    low = (
-        ALPHA_BOUNDS[0] if below(ALPHA_BOUNDS[0]) > 0 else optimize.brentq(below, ALPHA_BOUNDS[0], alpha_hat)
-    )
-    high = (
-        ALPHA_BOUNDS[1] if below(ALPHA_BOUNDS[1]) > 0 else optimize.brentq(below, alpha_hat, ALPHA_BOUNDS[1])
-    )
+    low, high = ALPHA_BOUNDS
+    if below(low) <= 0:
+        low = optimize.brentq(below, low, alpha_hat)
+    if below(high) <= 0:
+        high = optimize.brentq(below, alpha_hat, high)
     return float(low), float(high)
 
 
-def competing_models(
-    x: np.ndarray, loss: np.ndarray, weights: np.ndarray, levels: np.ndarray
-) -> dict[str, float]:
-    """AIC/BIC of exponential decay L_inf + C exp(-beta x) and log-linear a + b log x, each
-    with the same seed levels as the power law."""
-    log_linear = sm.WLS(loss, np.column_stack([np.ones_like(x), np.log(x), levels]), weights=weights).fit()
+def gaussian_loglike(rss: float, design: Design) -> float:
+    """Maximized weighted Gaussian log-likelihood (sigma at its MLE), comparable across models."""
+    n = len(design.x)
+    return float(
+        -0.5 * n * (np.log(2 * np.pi * max(rss, 1e-300) / n) + 1) + 0.5 * np.log(design.weights).sum()
+    )
 
-    def exponential(beta: float):
-        design = np.column_stack([np.ones_like(x), np.exp(-beta * x), levels])
-        return sm.WLS(loss, design, weights=weights).fit()
 
-    beta = optimize.minimize_scalar(lambda b: exponential(b).ssr, bounds=EXP_RATE_BOUNDS, method="bounded").x
-    n_params = POWER_LAW_PARAMS + levels.shape[1]
-    aic_exp, bic_exp = information_criteria(float(exponential(beta).llf), n_params, len(x))
-    aic_log, bic_log = information_criteria(float(log_linear.llf), n_params - 1, len(x))
-    return {
-        "aic_exponential": aic_exp,
-        "bic_exponential": bic_exp,
-        "aic_loglinear": aic_log,
-        "bic_loglinear": bic_log,
+def compare_models(design: Design, theory_alpha: float, alphas: dict[str, float]) -> dict[str, dict]:
+    """RSS, AIC and BIC of the four models, each with the same seed levels and weights."""
+    rss = {law: solve_given_alpha(design, alphas[law], law)[1] for law in ("saturating", "power")}
+    rss["theory"] = solve_given_alpha(design, theory_alpha, "theory")[1]
+    log_design = np.column_stack([np.ones_like(design.x), np.log(design.x), design.levels])
+    rss["loglinear"] = float(sm.WLS(design.loss, log_design, weights=design.weights).fit().ssr)
+    n = len(design.x)
+    table = {}
+    for model in MODELS:
+        k = MODEL_COEFFICIENTS[model] + design.seed_columns + 1  # + the error variance
+        loglike = gaussian_loglike(rss[model], design)
+        table[model] = {"rss": rss[model], "aic": -2 * loglike + 2 * k, "bic": -2 * loglike + np.log(n) * k}
+    return table
+
+
+def preferred(models: dict[str, dict], among: tuple[str, ...] = MODELS) -> str:
+    """Lowest AIC; on a tie the model listed later (fewer free parameters) wins."""
+    return min(reversed(among), key=lambda m: models[m]["aic"])
+
+
+def fit_curve(
+    curve: Curve,
+    theory_alpha: float = 1.0,
+    epsilon: float = 0.01,
+    bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
+    bootstrap_seed: int = 0,
+    seed_effects: bool = True,
+) -> dict:
+    """Every estimate for one curve, as a flat dict (one row of the exponents table)."""
+    design = curve_design(curve, seed_effects)
+    n_ref = float(curve.n.max())
+    alphas = {law: best_alpha(design, law) for law in ("saturating", "power")}
+    models = compare_models(design, theory_alpha, alphas)
+    law = preferred(models, ("saturating", "power"))
+    alpha_hat = alphas[law]
+    coef, _ = solve_given_alpha(design, alpha_hat, law)
+    l_inf, c = float(coef[0]), float(coef[1])
+    low, high = profile_interval(design, law, alpha_hat)
+    decays = c > 0 and np.ptp(curve.loss) > 0
+    row = {
+        "law": law,
+        "alpha": alpha_hat,
+        **standard_errors(design, law, alpha_hat, coef),
+        "alpha_ci_low": low,
+        "alpha_ci_high": high,
+        "theory_alpha": theory_alpha,
+        "theory_p_value": extra_sum_of_squares_p(design, law, alpha_hat, theory_alpha),
+        "L_inf": l_inf,
+        "L_inf_at_bound": bool(np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)),
+        "C": c,
+        "n_ref": n_ref,
+        "r2": weighted_r2(design, fitted_values(design, alpha_hat, coef)),
+        "preferred_model": preferred(models),
+        **{f"{stat}_{model}": models[model][stat] for model in MODELS for stat in ("aic", "bic")},
+        "n_eps": n_eps(c, alpha_hat, n_ref, epsilon),
+        "next_block_gain": next_block_gain(curve, c, alpha_hat),
+        "decades": float(np.log10(curve.n.max() / curve.n.min())),
+        "n_points": len(curve.n),
+        "n_seeds": len(np.unique(curve.seed)),
+        "seed_effects": design.seed_columns > 0,
     }
+    row.update(linearised_fits(curve, l_inf))
+    if not decays:  # no decay: an exponent would be noise
+        row.update(dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "theory_p_value",
+                                  "n_eps", "next_block_gain"), np.nan))  # fmt: skip
+        bootstrap_replicates = 0
+    notes = fit_notes(curve, c, alpha_hat, (low, high))
+    row["identified"] = not notes
+    if notes:
+        row["n_eps"] = np.nan  # a far extrapolation of an unidentified law means nothing
+    boot = bootstrap_interval(curve, law, bootstrap_replicates, bootstrap_seed, seed_effects)
+    notes += [boot.pop("note")] if boot.get("note") else []
+    row.update(boot)
+    row["notes"] = "; ".join(notes)
+    row["verdict"] = verdict(row)
+    return row
+
+
+def standard_errors(design: Design, law: str, alpha: float, coef: np.ndarray) -> dict[str, float]:
+    """SEs of alpha, L_inf and C from the statsmodels MLE started at the profile optimum; L_inf
+    is held where it sits on its bound (0, or the smallest loss), and then has no SE."""
+    l_inf = float(coef[0])
+    on_bound = law == "power" or np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)
+    model = _PowerLaw(design, l_inf if on_bound else None)
+    rss = solve_given_alpha(design, alpha, law)[1]
+    sigma = np.sqrt(max(rss, 1e-24) / len(design.x))
+    start = [*([] if on_bound else [l_inf]), coef[1], np.log(alpha), np.log(sigma), *coef[2:]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numerical-Hessian warnings surface as NaN SEs
+        bse = model.fit(start_params=np.array(start), method="bfgs", maxiter=200, disp=0).bse
+    if on_bound:
+        bse = np.concatenate([[np.nan], bse])
+    alpha_se = float(alpha * bse[2]) if np.isfinite(bse[2]) else np.nan
+    return {"alpha_se": alpha_se, "L_inf_se": float(bse[0]), "C_se": float(bse[1])}
+
+
+def n_eps(c: float, alpha: float, n_ref: float, epsilon: float) -> float:
+    """N at which C (N/N_ref)^-alpha falls to epsilon; NaN when beyond any meaningful range."""
+    if c <= 0:
+        return np.nan
+    with np.errstate(over="ignore", divide="ignore"):
+        value = n_ref * np.power(np.float64(c / epsilon), 1 / alpha)
+    return float(value) if value <= N_EPS_MAX_EXTRAPOLATION * n_ref else np.nan
+
+
+def next_block_gain(curve: Curve, c: float, alpha: float) -> float:
+    """Loss the next block of rows (the grid's last step) would remove, by the fitted law."""
+    distinct = np.unique(curve.n)
+    n_max = float(distinct[-1])
+    step = float(distinct[-1] - distinct[-2]) if len(distinct) > 1 else n_max
+    return float(c * (1 - ((n_max + step) / n_max) ** (-alpha)))
+
+
+def weighted_r2(design: Design, predicted: np.ndarray) -> float:
+    """Share of the weighted variance the fit explains (seed levels included); NaN for a
+    constant loss, which has no variance to explain."""
+    loss, weights = design.loss, design.weights
+    total = np.sum(weights * (loss - np.average(loss, weights=weights)) ** 2)
+    return float(1 - np.sum(weights * (loss - predicted) ** 2) / total) if total > 0 else np.nan
+
+
+def fit_notes(curve: Curve, c: float, alpha: float, interval: tuple[float, float]) -> list[str]:
+    """Why alpha must not be quoted, if it must not: no decay, or an unidentified exponent."""
+    if np.ptp(curve.loss) == 0:
+        return ["the loss is constant: no decay to fit"]
+    if c <= 0:
+        return ["loss does not fall with N (C <= 0): no decay to fit"]
+    decades = np.log10(curve.n.max() / curve.n.min())
+    widen = f"N spans {decades:.2f} decades" + ("; widen the N grid" if decades < IDENTIFYING_DECADES else
+                                                "; add seeds or N values")  # fmt: skip
+    if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
+        return [f"alpha at the edge of the searched range {ALPHA_BOUNDS}: not identified ({widen})"]
+    if interval[0] <= ALPHA_BOUNDS[0] or interval[1] >= ALPHA_BOUNDS[1]:
+        return [f"95% interval reaches the searched range {ALPHA_BOUNDS}: not identified ({widen})"]
+    return []
+
+
+def verdict(row: dict) -> str:
+    """What a reader may quote, in words (ASCII, so it survives LaTeX and any terminal)."""
+    if "no decay" in row["notes"]:
+        return "does not fall with N: no decay to fit"
+    if not row["identified"]:
+        interval = f"alpha in [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}]"
+        return f"not identified: {interval}; " + row["notes"].split("(", 1)[1].split(")", 1)[0]
+    law = "pure power law, L_inf = 0" if row["law"] == "power" else f"to L_inf = {row['L_inf']:.3g}"
+    text = (
+        f"decays like N^-{row['alpha']:.2g} [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}] ({law})"
+    )
+    p, theory = row["theory_p_value"], f"alpha = {row['theory_alpha']:g}"
+    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+    text += (
+        f"; {theory} rejected, {p_text}" if p < 1 - CONFIDENCE else f"; consistent with {theory}, {p_text}"
+    )
+    if row["preferred_model"] not in ("saturating", "power"):
+        other = "log-linear decay" if row["preferred_model"] == "loglinear" else f"the {theory} law"
+        gap = row[f"aic_{row['law']}"] - row[f"aic_{row['preferred_model']}"]
+        span = f"; N spans {row['decades']:.2f} decades" if row["decades"] < IDENTIFYING_DECADES else ""
+        text += f"; {other} fits better (AIC lower by {gap:.1f}{span})"
+    return text
 
 
 def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
@@ -302,17 +409,16 @@ def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
 
 
 def bootstrap_interval(
-    curve: Curve, replicates: int, bootstrap_seed: int, seed_effects: bool = True
+    curve: Curve, law: str, replicates: int, bootstrap_seed: int, seed_effects: bool = True
 ) -> dict[str, float | str]:
-    """Percentile interval for alpha from resampling whole seeds (cluster bootstrap); a seed
-    drawn twice counts as two seeds, each with its own level."""
+    """Percentile interval for alpha from resampling whole seeds (cluster bootstrap) and
+    refitting the same law; a seed drawn twice counts as two seeds, each with its own level."""
     seeds = np.unique(curve.seed)
     if len(seeds) < BOOTSTRAP_MIN_SEEDS or replicates == 0:
-        note = (
-            f"{len(seeds)} seed(s): no bootstrap interval (needs {BOOTSTRAP_MIN_SEEDS}), profile interval only"
-            if len(seeds) < BOOTSTRAP_MIN_SEEDS
-            else ""
-        )
+        note = ""
+        if len(seeds) < BOOTSTRAP_MIN_SEEDS:
+            what = "points are means over seeds" if curve.sd is not None else f"{len(seeds)} seed(s)"
+            note = f"{what}: no bootstrap interval (needs {BOOTSTRAP_MIN_SEEDS} seeds), profile interval only"
         return {"alpha_boot_low": np.nan, "alpha_boot_high": np.nan, "note": note}
     rng = np.random.default_rng(bootstrap_seed)
     alphas = []
@@ -322,20 +428,31 @@ def bootstrap_interval(
         rows = np.concatenate(members)
         relabelled = np.concatenate([np.full(len(m), draw) for draw, m in enumerate(members)])
         resampled = Curve(curve.n[rows], curve.loss[rows], relabelled)
-        levels = curve_levels(resampled, seed_effects)
-        weights = seed_spread_weights(resampled, within_seeds=levels.shape[1] > 0)
-        alphas.append(profile_alpha(resampled.n / curve.n.max(), resampled.loss, weights, levels)[0])
+        alphas.append(best_alpha(curve_design(resampled, seed_effects), law))
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
     return {"alpha_boot_low": float(low), "alpha_boot_high": float(high)}
 
 
+def curve_keys(results: pd.DataFrame) -> list[str]:
+    """What tells curves apart: dataset, task, method, classifier, and the generator's data
+    access when the sweep ran more than one."""
+    return CURVE_KEYS + ([ACCESS_KEY] if ACCESS_KEY in results.columns else [])
+
+
 def augment_curves(results: pd.DataFrame, metric: str):
     """(keys, Curve) for every augment curve of a results table, N > 0 only."""
     augment = results[(results["experiment"] == "augment") & (results["n_aug"] > 0)]
-    for keys, group in augment.groupby(CURVE_KEYS, sort=True):
-        curve = Curve(group["n_aug"].to_numpy(float), group[metric].to_numpy(float), group["seed"].to_numpy())
-        yield dict(zip(CURVE_KEYS, keys, strict=True)), curve
+    keys = curve_keys(results)
+    if ACCESS_KEY in keys:
+        augment = augment.assign(**{ACCESS_KEY: augment[ACCESS_KEY].fillna("").astype(str)})
+    sd_column = metric + SD_SUFFIX
+    for values, group in augment.groupby(keys, sort=True):
+        sd = group[sd_column].to_numpy(float) if sd_column in group.columns else None
+        curve = Curve(
+            group["n_aug"].to_numpy(float), group[metric].to_numpy(float), group["seed"].to_numpy(), sd
+        )
+        yield dict(zip(keys, values, strict=True)), curve
 
 
 def fit_results(
@@ -344,43 +461,50 @@ def fit_results(
     theory_alpha: float = 1.0,
     epsilon: float = 0.01,
     seed_effects: bool = True,
+    bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
 ) -> pd.DataFrame:
-    """One row per augment curve of a results table: the exponents table."""
+    """One row per augment curve of a results table: the exponents table. Curves that cannot
+    be fitted are listed, with the reason and the fix, in `table.attrs["skipped"]`."""
     check_results(results, metric)
     rows, skipped = [], []
     for keys, curve in augment_curves(results, metric):
+        name = "/".join(str(v) for v in keys.values() if v != "")
         distinct = len(np.unique(curve.n))
         if distinct < MIN_DISTINCT_N:
-            skipped.append(f"{'/'.join(map(str, keys.values()))}: {distinct} distinct N > 0")
+            skipped.append(
+                f"{name}: {distinct} distinct N > 0, needs {MIN_DISTINCT_N}; "
+                "add values to experiment.augment.n_aug"
+            )
             continue
-        rows.append(
-            {**keys, "metric": metric, **fit_curve(curve, theory_alpha, epsilon, seed_effects=seed_effects)}
-        )
+        fit = fit_curve(curve, theory_alpha, epsilon, bootstrap_replicates, seed_effects=seed_effects)
+        rows.append({**keys, "metric": metric, **fit})
     if not rows:
         raise SynthscaleError(
-            f"no augment curve with at least {MIN_DISTINCT_N} distinct N > 0 in the results; "
-            "run the augment experiment with more experiment.augment.n_aug values"
+            f"no augment curve with at least {MIN_DISTINCT_N} distinct N > 0 in the results"
+            + (f" ({'; '.join(skipped)})" if skipped else "")
+            + "; run the augment experiment with more experiment.augment.n_aug values"
         )
     table = pd.DataFrame(rows)
-    table.attrs["skipped"] = skipped  # curves with too few N, reported by the CLI
+    table.attrs["skipped"] = skipped
     return table
 
 
 def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFrame:
-    """Every point of every fitted curve: the fitted value at the curve's alpha (with its seed
-    levels), the residual, and the residual standardized by its weight and the fit's sigma.
-    Curves without an exponent (no decay) have no fitted values and are left out."""
+    """Every point of every fitted curve: the fitted value of the curve's law at its alpha
+    (with its seed levels), the residual, and the residual standardized by its weight and the
+    fit's sigma. Curves without an exponent (no decay) have no fitted values and are left out."""
     frames = []
+    keys_of = curve_keys(exponents)
     for fit in exponents.to_dict("records"):
         if not np.isfinite(fit["alpha"]):
             continue
-        keys = {k: fit[k] for k in CURVE_KEYS}
-        selected = results[(results[list(keys)] == pd.Series(keys)).all(axis=1)]
-        (_, curve), *_ = augment_curves(selected, fit["metric"])
-        levels = curve_levels(curve, bool(fit.get("seed_effects", True)))
-        weights = seed_spread_weights(curve, within_seeds=levels.shape[1] > 0)
-        linear = _linear_given_alpha(curve.n / curve.n.max(), curve.loss, weights, fit["alpha"], levels)
-        sigma = np.sqrt(np.sum(weights * linear.resid**2) / max(len(curve.n) - linear.df_model - 2, 1))
+        keys = {k: fit[k] for k in keys_of}
+        curves = {tuple(k.values()): c for k, c in augment_curves(results, fit["metric"])}
+        curve = curves[tuple(keys.values())]
+        design = curve_design(curve, bool(fit.get("seed_effects", True)))
+        coef, rss = solve_given_alpha(design, fit["alpha"], fit["law"])
+        fitted = fitted_values(design, fit["alpha"], coef)
+        sigma = np.sqrt(rss / design.residual_df(fit["law"]))
         frames.append(
             pd.DataFrame(
                 {
@@ -389,18 +513,18 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
                     "seed": curve.seed,
                     "n_aug": curve.n,
                     "loss": curve.loss,
-                    "fitted": linear.fittedvalues,
-                    "residual": linear.resid,
-                    "standardized_residual": linear.resid * np.sqrt(weights) / sigma,
+                    "fitted": fitted,
+                    "residual": curve.loss - fitted,
+                    "standardized_residual": (curve.loss - fitted) * np.sqrt(design.weights) / sigma,
                 }
             )
         )
-    columns = [*CURVE_KEYS, "metric", "seed", "n_aug", "loss", "fitted", "residual", "standardized_residual"]
+    columns = [*keys_of, "metric", "seed", "n_aug", "loss", "fitted", "residual", "standardized_residual"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def check_results(results: pd.DataFrame, metric: str) -> None:
-    """Refuse what a fit cannot use, naming the column or the rows."""
+    """Refuse what a fit cannot use, naming the column or the rows and the fix."""
     needed = [*CURVE_KEYS, "experiment", "n_aug", "seed"]
     missing = [c for c in needed if c not in results.columns]
     if missing:
@@ -413,7 +537,21 @@ def check_results(results: pd.DataFrame, metric: str) -> None:
     if not pd.api.types.is_numeric_dtype(results[metric]):
         numeric = ", ".join(results.select_dtypes("number").columns)
         raise SynthscaleError(f"--metric {metric}: not a numeric column; choose one of {numeric}")
-    values = results.loc[results["experiment"] == "augment", metric]
+    augment = results[results["experiment"] == "augment"]
+    if augment.empty:
+        raise SynthscaleError(
+            "the results hold no augment experiment (only "
+            f"{', '.join(sorted(map(str, results['experiment'].unique()))) or 'no rows'}); a scaling law needs "
+            "loss against N: run a sweep with experiment.protocols including augment"
+        )
+    n_aug = pd.to_numeric(augment["n_aug"], errors="coerce")
+    if n_aug.isna().any():
+        bad = augment.loc[n_aug.isna(), "n_aug"].iloc[0]
+        raise SynthscaleError(
+            f"column n_aug: {n_aug.isna().sum()} augment rows are not numbers (e.g. {bad!r}); "
+            "N must be a count of rows"
+        )
+    values = augment[metric]
     bad = values[~np.isfinite(values) | (values <= 0)]
     if len(bad):
         raise SynthscaleError(
@@ -426,8 +564,19 @@ def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:
     """The headline numbers of each curve as flat metric names, for the sweep's MLflow run."""
     metrics = {}
     for row in exponents.to_dict("records"):
-        prefix = f"fit/{row['metric']}/{row['dataset']}/{row['task']}/{row['method']}/{row['classifier']}"
-        for name in ("alpha", "alpha_ci_low", "alpha_ci_high", "theory_p_value", "L_inf", "C", "r2"):
+        parts = [row["metric"], row["dataset"], row["task"], row["method"], row["classifier"]]
+        parts += [row[ACCESS_KEY]] if row.get(ACCESS_KEY) else []
+        prefix = "fit/" + "/".join(map(str, parts))
+        for name in (
+            "alpha",
+            "alpha_ci_low",
+            "alpha_ci_high",
+            "theory_p_value",
+            "L_inf",
+            "C",
+            "r2",
+            "decades",
+        ):
             if np.isfinite(row[name]):
                 metrics[f"{prefix}/{name}"] = float(row[name])
     return metrics
