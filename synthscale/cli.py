@@ -71,35 +71,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser(
         "fit",
-        help="fit L(N) = L_inf + C N^-alpha to every augment curve of a results.csv",
-        description="Fit the saturating power law to each augment curve (per-seed points, N > 0, "
-        "a level per seed: the points of one seed share a split and a nested pool): alpha with "
-        "profile and seed-bootstrap 95%% intervals, the F test of alpha = --theory-alpha, AIC/BIC "
-        "against exponential and log-linear decay, N_eps; and the RAW - method gaps of the ratio "
-        "experiment. Writes exponents.* and ratio_gaps.* (csv, json, md, tex) and residuals.csv/.json "
-        "(every point's fitted value and residual).",
+        help="fit the scaling law of every augment curve: which law, alpha with intervals, a verdict",
+        description="Fit each augment curve (per-seed points, N > 0, a level per seed: the points "
+        "of one seed share a split and a nested pool) with four models and compare them by AIC/BIC: "
+        "saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest loss], the pure power "
+        "law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and log-linear "
+        "a + b log N. Reports the law, alpha with profile and seed-bootstrap 95%% intervals, the F "
+        "test of alpha = --theory-alpha, the decades of N spanned and a verdict in words; and the "
+        "RAW - method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, "
+        "md, tex; the md/tex tables carry the verdict, the tex needs \\usepackage{booktabs}) and "
+        "residuals.csv/.json. When the results come from a sweep, logs the exponents as metrics and "
+        "the tables as artifacts of its MLflow parent run (--no-mlflow: do not).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    fit.add_argument("results", help="a results.csv written by `synthscale run`")
-    fit.add_argument("--metric", default="minority_ce", help="loss column to fit (default: minority_ce)")
-    fit.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
-    fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C N^-alpha <= epsilon")
+    fit.add_argument("results", nargs="?", help="a results.csv written by `synthscale run`")
+    fit.add_argument(
+        "--published",
+        action="store_true",
+        help="fit the paper's published augment curves (Nakada et al., Figures 3-4; shipped with "
+        "synthscale) instead of a results.csv",
+    )
+    _add_fit_options(fit)
+    fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C (N/n_ref)^-alpha <= epsilon")
     fit.add_argument(
         "--no-seed-levels",
         action="store_true",
         help="treat every point as independent (no level per seed); for comparison only",
     )
-    fit.add_argument("-o", "--out", help="output directory (default: <results dir>/fit)")
+    fit.add_argument(
+        "-o",
+        "--out",
+        help="output directory (default: <results dir>/fit, or ./fit_published with --published)",
+    )
 
     report = commands.add_parser(
         "report",
-        help="the paper's figures, fitted exponents and config of a results.csv, as index.html",
+        help="the paper's figures, fitted laws and config of a results.csv, as index.html",
         description="Draw the loss vs n_maj/n_min and the log-log loss vs N figures (PNG and SVG) "
-        "for every task, fit the exponents as `synthscale fit` does, and write a self-contained "
-        "index.html with both and the sweep's configuration.",
+        "for every dataset and task, with the paper's published llm curves in grey for craft, adult "
+        "and gender; fit the laws as `synthscale fit` does; and write a self-contained index.html "
+        "with the figures, the exponents beside the published ones, and the sweep's configuration. "
+        "When the results come from a sweep, logs the files as artifacts of its MLflow parent run "
+        "(--no-mlflow: do not).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     report.add_argument("results", help="a results.csv written by `synthscale run`")
-    report.add_argument("--metric", default="minority_ce", help="loss column to plot and fit")
-    report.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (default: 1.0)")
+    _add_fit_options(report)
     report.add_argument("-o", "--out", help="output directory (default: <results dir>/report)")
 
     export = commands.add_parser(
@@ -116,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--columns",
         help="comma-separated columns of the md/tex tables (default: dataset, task, method, "
-        "classifier, metric, alpha with its intervals, theory p-value, L_inf, C, r2, n_eps)",
+        "classifier, data_access, metric, law, alpha with its intervals, theory p-value, L_inf, C, "
+        "n_ref, decades, preferred model and the verdict)",
     )
     export.add_argument("--metric", default="minority_ce", help="loss column, when fitting a results.csv")
     export.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0, when fitting")
@@ -155,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_option(show)
     show.add_argument("--keys", action="store_true", help="list every key, its default and meaning")
     return parser
+
+
+def _add_fit_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--metric", default="minority_ce", help="loss column to fit")
+    command.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (the paper's 1/N)")
+    command.add_argument(
+        "--no-mlflow", action="store_true", help="do not log to the sweep's MLflow run beside the results"
+    )
 
 
 def _add_set_option(command: argparse.ArgumentParser) -> None:
@@ -244,19 +270,43 @@ def _report(args: argparse.Namespace) -> int:
     export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     config_path = Path(args.results).parent / "config.resolved.yaml"
     config_text = config_path.read_text() if config_path.is_file() else ""
-    index = write_report(results, exponents, out_dir, args.metric, config_text)
+    seed_size = _seed_size(config_text)
+    index = write_report(results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha)
     print(f"report -> {index}")
     figures = sorted(p for p in out_dir.iterdir() if p.suffix in (".png", ".svg", ".html"))
-    _log_to_sweep(Path(args.results), None, figures, folder="report")
+    if not args.no_mlflow:
+        _log_to_sweep(Path(args.results), None, figures, folder="report")
     return 0
 
 
+def _seed_size(config_text: str) -> int | None:
+    """split.seed_size of the sweep that wrote the results, to state N's unit; None if unknown."""
+    try:
+        config = yaml.safe_load(config_text) or {}
+        return int(config["split"]["seed_size"])
+    except (yaml.YAMLError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _fit(args: argparse.Namespace) -> int:
-    from synthscale.fit import MIN_DISTINCT_N, fit_results, ratio_gaps, residual_table
+    from synthscale.data.published import published_results, published_source
+    from synthscale.fit import fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
 
-    results = _read_results(args.results)
-    out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
+    if args.published == (args.results is not None):
+        raise SynthscaleError("fit: pass a results.csv or --published (the paper's curves), one of the two")
+    if args.published:
+        results = published_results()
+        if args.metric not in results.columns:
+            raise SynthscaleError(
+                f"--metric {args.metric}: the published curves have minority_ce and balanced_ce"
+            )
+        results = results[results[args.metric].notna()]
+        out_dir = Path(args.out or "fit_published")
+        print(f"published curves: {published_source()}")
+    else:
+        results = _read_results(args.results)
+        out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
     exponents = fit_results(
         results, args.metric, args.theory_alpha, args.epsilon, seed_effects=not args.no_seed_levels
     )
@@ -265,23 +315,21 @@ def _fit(args: argparse.Namespace) -> int:
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
     if not gaps.empty:
         export_table(gaps, out_dir, "ratio_gaps")
-    columns = [
-        "dataset",
-        "task",
-        "method",
-        "classifier",
-        "alpha",
-        "alpha_ci_low",
-        "alpha_ci_high",
-        "theory_p_value",
-    ]
+    columns = [c for c in ("dataset", "task", "method", "classifier", "data_access", "law", "alpha", "alpha_ci_low",
+               "alpha_ci_high", "theory_p_value") if c in exponents.columns]  # fmt: skip
     print(markdown_table(exponents[columns]))
-    for row in exponents.loc[exponents["notes"] != ""].itertuples(index=False):
-        print(f"note: {row.dataset}/{row.task}/{row.method}/{row.classifier}: {row.notes}")
+    for row in exponents.to_dict("records"):
+        name = "/".join(
+            str(row[k]) for k in ("dataset", "task", "method", "classifier", "data_access") if row.get(k)
+        )
+        print(f"{name}: {row['verdict']}")
+        if row["notes"]:
+            print(f"  note: {row['notes']}")
     for skipped in exponents.attrs.get("skipped", []):
-        print(f"skipped (need {MIN_DISTINCT_N} distinct N > 0): {skipped}")
+        print(f"skipped: {skipped}")
     print(f"exponents -> {', '.join(str(p) for p in written)}")
-    _log_to_sweep(Path(args.results), exponents, written, folder="fit")
+    if not args.published and not args.no_mlflow:
+        _log_to_sweep(Path(args.results), exponents, written, folder="fit")
     return 0
 
 

@@ -271,6 +271,7 @@ def fit_curve(
     coef, _ = solve_given_alpha(design, alpha_hat, law)
     l_inf, c = float(coef[0]), float(coef[1])
     low, high = profile_interval(design, law, alpha_hat)
+    free_low, free_high = profile_interval(design, "saturating", alphas["saturating"])
     decays = c > 0 and np.ptp(curve.loss) > 0
     row = {
         "law": law,
@@ -279,7 +280,10 @@ def fit_curve(
         "alpha_ci_low": low,
         "alpha_ci_high": high,
         "theory_alpha": theory_alpha,
-        "theory_p_value": extra_sum_of_squares_p(design, law, alpha_hat, theory_alpha),
+        # tested in the saturating family, which holds both laws: valid whatever L_inf is
+        "theory_p_value": extra_sum_of_squares_p(design, "saturating", alphas["saturating"], theory_alpha),
+        "alpha_free_ci_low": free_low,  # the interval with L_inf free in [0, smallest loss]
+        "alpha_free_ci_high": free_high,
         "L_inf": l_inf,
         "L_inf_at_bound": bool(np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)),
         "C": c,
@@ -296,7 +300,8 @@ def fit_curve(
     }
     row.update(linearised_fits(curve, l_inf))
     if not decays:  # no decay: an exponent would be noise
-        row.update(dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "theory_p_value",
+        row.update(dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "alpha_free_ci_low",
+                                  "alpha_free_ci_high", "theory_p_value",
                                   "n_eps", "next_block_gain"), np.nan))  # fmt: skip
         bootstrap_replicates = 0
     notes = fit_notes(curve, c, alpha_hat, (low, high))
@@ -360,14 +365,19 @@ def fit_notes(curve: Curve, c: float, alpha: float, interval: tuple[float, float
         return ["the loss is constant: no decay to fit"]
     if c <= 0:
         return ["loss does not fall with N (C <= 0): no decay to fit"]
-    decades = np.log10(curve.n.max() / curve.n.min())
-    widen = f"N spans {decades:.2f} decades" + ("; widen the N grid" if decades < IDENTIFYING_DECADES else
-                                                "; add seeds or N values")  # fmt: skip
+    widen = identification_hint(float(np.log10(curve.n.max() / curve.n.min())))
+    searched = f"[{ALPHA_BOUNDS[0]:g}, {ALPHA_BOUNDS[1]:g}]"
     if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
-        return [f"alpha at the edge of the searched range {ALPHA_BOUNDS}: not identified ({widen})"]
+        return [f"alpha at the edge of the searched range {searched}: not identified ({widen})"]
     if interval[0] <= ALPHA_BOUNDS[0] or interval[1] >= ALPHA_BOUNDS[1]:
-        return [f"95% interval reaches the searched range {ALPHA_BOUNDS}: not identified ({widen})"]
+        return [f"95% interval reaches the searched range {searched}: not identified ({widen})"]
     return []
+
+
+def identification_hint(decades: float) -> str:
+    """What to change when alpha is not identified."""
+    fix = "widen the N grid" if decades < IDENTIFYING_DECADES else "add seeds or N values"
+    return f"N spans {decades:.2f} decades; {fix}"
 
 
 def verdict(row: dict) -> str:
@@ -376,11 +386,16 @@ def verdict(row: dict) -> str:
         return "does not fall with N: no decay to fit"
     if not row["identified"]:
         interval = f"alpha in [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}]"
-        return f"not identified: {interval}; " + row["notes"].split("(", 1)[1].split(")", 1)[0]
+        return f"not identified: {interval}; {identification_hint(row['decades'])}"
     law = "pure power law, L_inf = 0" if row["law"] == "power" else f"to L_inf = {row['L_inf']:.3g}"
     text = (
         f"decays like N^-{row['alpha']:.2g} [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}] ({law})"
     )
+    if row["law"] == "power":  # the pure law's interval assumes L_inf = 0: say what a free L_inf allows
+        free_high = row["alpha_free_ci_high"]
+        upper = f"{free_high:.2g}]" if free_high < ALPHA_BOUNDS[1] else "no upper bound ("
+        text += f"; with L_inf free in [0, smallest loss] alpha in [{row['alpha_free_ci_low']:.2g}, {upper}"
+        text += "" if free_high < ALPHA_BOUNDS[1] else f"N spans {row['decades']:.2f} decades)"
     p, theory = row["theory_p_value"], f"alpha = {row['theory_alpha']:g}"
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
     text += (

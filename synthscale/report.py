@@ -1,8 +1,9 @@
 """Figures, exported tables and the HTML report, all written atomically.
 
 Figures follow the paper: losses against n_maj/n_min for every method (Figures 1-2), and
-log-log losses against N with the fitted power law, the no-augmentation level and the
-all-real-data line (Figures 3-4). Tables go out as CSV, JSON, Markdown and LaTeX.
+log-log losses against N with the fitted law, the no-augmentation level and the all-real-data
+line (Figures 3-4), with the paper's published curves in grey where it has the dataset. Each
+method keeps one colour in every figure. Tables go out as CSV, JSON, Markdown and LaTeX.
 """
 
 from __future__ import annotations
@@ -11,17 +12,28 @@ import html
 import json
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
+from synthscale.data.published import published_ratio_curves, published_results
+from synthscale.fit import fit_results
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
-    "dataset", "task", "method", "classifier", "metric", "alpha", "alpha_ci_low", "alpha_ci_high",
-    "alpha_boot_low", "alpha_boot_high", "theory_p_value", "L_inf", "C", "r2", "n_eps",
+    "dataset", "task", "method", "classifier", "data_access", "metric", "law", "alpha", "alpha_ci_low",
+    "alpha_ci_high", "alpha_boot_low", "alpha_boot_high", "theory_p_value", "L_inf", "C", "n_ref", "decades",
+    "preferred_model", "verdict",
 ]  # fmt: skip
+LATEX_PREAMBLE = "% needs \\usepackage{booktabs}; C is the excess loss over L_inf at N = n_ref (rows)\n"
+# one colour per method in every figure: a sampler and its +aug variant share a hue (tab20 pairs)
+METHOD_ORDER = ["llm", "smote", "ros", "adasyn", "independent", "gaussian_copula", "independent_unconditional",
+                "be_great", "ctgan", "tvae"]  # fmt: skip
+FIXED_COLORS = {"raw": "black", "all_real": "dimgray"}
+PUBLISHED_COLOR = "darkgray"
+ACCESS_MARKERS = {"": "o", "train": "o", "seed": "s", "none": "o"}
 EXPORT_FORMATS = ("csv", "json", "md", "tex")
 FIGURE_FORMATS = ("png", "svg")
 FIGURE_SIZE, FIGURE_DPI = (6.4, 4.2), 150
@@ -42,7 +54,7 @@ def export_table(
         "csv": lambda handle: table.to_csv(handle, index=False),
         "json": lambda handle: json.dump(json.loads(table.to_json(orient="records")), handle, indent=2),
         "md": lambda handle: handle.write(markdown_table(summary)),
-        "tex": lambda handle: handle.write(summary.to_latex(index=False, float_format="%.3g", na_rep="--")),
+        "tex": lambda handle: handle.write(latex_table(summary)),
     }
     paths = []
     for suffix in formats:
@@ -53,35 +65,98 @@ def export_table(
     return paths
 
 
+def _cell(value: object) -> str:
+    """Numbers to 3 significant digits, missing values as '–'."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating):
+        return "–" if not np.isfinite(value) else f"{value:.3g}"
+    return str(value)
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """A GitHub Markdown table; numbers to 3 significant digits, missing values as '–'."""
-
-    def cell(value: object) -> str:
-        if isinstance(value, float | np.floating):
-            return "–" if not np.isfinite(value) else f"{value:.3g}"
-        return str(value)
-
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |"
+        for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"
+
+
+LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "<": r"\textless{}", ">": r"\textgreater{}", "–": "--"}  # fmt: skip
+
+
+def latex_escape(text: str) -> str:
+    """Text as pdflatex typesets it literally (names like minority_ce, verdicts like N^-0.3)."""
+    return "".join(LATEX_SPECIALS.get(char, char) for char in text)
+
+
+def latex_table(table: pd.DataFrame) -> str:
+    """A booktabs tabular (the preamble comment says so); every name and cell escaped."""
+    align = "".join("r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table.columns)
+    lines = [LATEX_PREAMBLE.rstrip("\n"), f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
+    lines.append(" & ".join(latex_escape(str(c)) for c in table.columns) + r" \\")
+    lines.append("\\midrule")
+    for row in table.itertuples(index=False):
+        lines.append(" & ".join(latex_escape(_cell(v)) for v in row) + r" \\")
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def method_color(method: str) -> str:
+    """The method's colour in every figure: raw black, all_real grey, each sampler a tab20
+    hue (its +aug variant the light shade of the same hue)."""
+    if method in FIXED_COLORS:
+        return FIXED_COLORS[method]
+    base, aug = method.removesuffix("_aug"), method.endswith("_aug")
+    index = METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER) + sum(map(ord, base))
+    return matplotlib.colormaps["tab20"]((2 * index + aug) % 20)
 
 
 def plot_ratio_curves(
     results: pd.DataFrame, task: str, metric: str = "minority_ce", classifier: str | None = None
 ) -> Figure:
-    """Figures 1-2: the loss against n_maj/n_min for every method, mean and sd over seeds."""
+    """Figures 1-2: the loss against n_maj/n_min for every method, mean and sd over seeds;
+    the paper's published llm curve in grey where it has this dataset, task and metric."""
     rows = results[(results["experiment"] == "ratio") & (results["task"] == task)]
     rows = rows if classifier is None else rows[rows["classifier"] == classifier]
     figure = Figure(figsize=FIGURE_SIZE)
     axes = figure.subplots()
-    for method, group in rows.groupby("method", sort=True):
+    for (method, access), group in _method_groups(rows):
         stats = group.groupby("ratio")[metric].agg(["mean", "std"]).fillna(0.0)
-        axes.errorbar(
-            stats.index, stats["mean"], yerr=stats["std"], marker="o", ms=3, capsize=2, label=method
-        )
+        axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker=ACCESS_MARKERS.get(access, "o"),
+                      ms=3, capsize=2, color=method_color(method), label=_label(method, access))  # fmt: skip
+    published = _published_ratio(rows, task, metric)
+    if len(published):
+        axes.plot(published["ratio"], published["mean"], color=PUBLISHED_COLOR, linestyle="--", marker="x",
+                  ms=4, label="published llm (Nakada et al.)")  # fmt: skip
     axes.set(xlabel="n_maj / n_min", ylabel=metric, title=f"{task}: {metric} vs imbalance ratio")
     axes.legend(fontsize="small", ncol=2)
     return figure
+
+
+def _method_groups(rows: pd.DataFrame):
+    """((method, data access), rows) in a stable order; access '' when the results lack it."""
+    access = (
+        rows["data_access"].fillna("").astype(str) if "data_access" in rows else pd.Series("", rows.index)
+    )
+    return rows.assign(_access=access).groupby(["method", "_access"], sort=True)
+
+
+def _label(method: str, access: str, several: bool = True) -> str:
+    return f"{method} ({access})" if access not in ("", "none") and several else method
+
+
+def _published_ratio(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
+    datasets = rows["dataset"].unique() if "dataset" in rows else []
+    if len(datasets) != 1:
+        return pd.DataFrame(columns=["ratio", "mean"])
+    table = published_ratio_curves()
+    keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["metric"] == metric)
+    return table[keep & (table["method"] == "llm")].sort_values("ratio")
 
 
 def plot_augment_curves(
@@ -90,40 +165,89 @@ def plot_augment_curves(
     task: str,
     metric: str = "minority_ce",
     classifier: str | None = None,
+    seed_size: int | None = None,
 ) -> Figure:
-    """Figures 3-4: log-log loss against N with the fitted power law, each method's
-    no-augmentation level (N = 0, dotted), raw and the all-real-data reference."""
+    """Figures 3-4: log-log loss against N (rows) with each method's fitted law (dashed and
+    labelled when alpha is not identified), its no-augmentation level (N = 0, dotted), raw,
+    the all-real-data reference, and the paper's published llm curve in grey."""
     rows = results[(results["experiment"] == "augment") & (results["task"] == task)]
     if classifier is not None:
         rows = rows[rows["classifier"] == classifier]
         exponents = exponents[exponents["classifier"] == classifier]
-    figure = Figure(figsize=FIGURE_SIZE)
+    figure = Figure(figsize=(FIGURE_SIZE[0] * 1.35, FIGURE_SIZE[1]))
     axes = figure.subplots()
     curves = rows[~rows["method"].isin(["raw", "all_real"])]
-    for index, (method, group) in enumerate(curves.groupby("method", sort=True)):
-        color = f"C{index}"
+    groups = list(_method_groups(curves))
+    several = len({access for (_, access), _ in groups}) > 1
+    for (method, access), group in groups:
+        color, label = method_color(method), _label(method, access, several)
         stats = group.groupby("n_aug")[metric].agg(["mean", "std"]).fillna(0.0)
         positive = stats[stats.index > 0]
-        axes.errorbar(positive.index, positive["mean"], yerr=positive["std"], fmt="o", ms=3, capsize=2,
-                      color=color, label=method)  # fmt: skip
+        axes.errorbar(positive.index, positive["mean"], yerr=positive["std"], fmt=ACCESS_MARKERS.get(access, "o"),
+                      ms=3, capsize=2, color=color, label=label)  # fmt: skip
         if 0 in stats.index:
-            axes.axhline(stats.loc[0, "mean"], color=color, linestyle=":", linewidth=1)
-        fitted = exponents[(exponents["task"] == task) & (exponents["method"] == method)]
-        if len(fitted) == 1 and len(positive) > 1:
-            fit = fitted.iloc[0]
-            grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
-            axes.plot(
-                grid, fit["L_inf"] + fit["C"] * (grid / positive.index.max()) ** (-fit["alpha"]), color=color
+            axes.axhline(
+                stats.loc[0, "mean"], color=color, linestyle=":", linewidth=1, label=f"{label}, N = 0"
             )
+        fit = _fit_of(exponents, task, method, access)
+        if fit is not None and len(positive) > 1 and np.isfinite(fit["alpha"]):
+            grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
+            curve = fit["L_inf"] + fit["C"] * (grid / fit.get("n_ref", positive.index.max())) ** (
+                -fit["alpha"]
+            )
+            identified = bool(fit.get("identified", True))
+            text = f"{label} fit: N^-{fit['alpha']:.2g}" if identified else f"{label} fit: not identified"
+            axes.plot(grid, curve, color=color, linestyle="-" if identified else "--", label=text)
     for method, style in (("raw", "--"), ("all_real", "-.")):
         level = rows.loc[rows["method"] == method, metric]
         if len(level):
             label = "raw (no oversampling)" if method == "raw" else "all real training rows"
-            axes.axhline(level.mean(), color="black", linestyle=style, linewidth=1, label=label)
-    axes.set(xscale="log", yscale="log", xlabel="synthetic rows added, N", ylabel=metric,
+            axes.axhline(level.mean(), color=method_color(method), linestyle=style, linewidth=1, label=label)
+    published = _published_augment(rows, task, metric)
+    if len(published):
+        axes.plot(published["n_aug"], published[metric], color=PUBLISHED_COLOR, linestyle="--", marker="x", ms=4,
+                  label="published llm (Nakada et al.)")  # fmt: skip
+    unit = f"; s = {seed_size} rows" if seed_size else ""
+    axes.set(xscale="log", yscale="log", xlabel=f"synthetic rows added, N (rows{unit})", ylabel=metric,
              title=f"{task}: {metric} vs augmentation size")  # fmt: skip
-    axes.legend(fontsize="small", ncol=2)
+    axes.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return figure
+
+
+def _fit_of(exponents: pd.DataFrame, task: str, method: str, access: str):
+    """The exponents row of one curve, or None."""
+    keep = (exponents["task"] == task) & (exponents["method"] == method)
+    if "data_access" in exponents.columns:
+        keep &= exponents["data_access"].fillna("").astype(str) == access
+    fitted = exponents[keep]
+    return fitted.iloc[0] if len(fitted) == 1 else None
+
+
+def _published_augment(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
+    datasets = rows["dataset"].unique() if "dataset" in rows else []
+    table = published_results()
+    if len(datasets) != 1 or metric not in table.columns:
+        return pd.DataFrame(columns=["n_aug", metric])
+    keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["method"] == "llm")
+    return table[keep & (table["n_aug"] > 0) & table[metric].notna()].sort_values("n_aug")
+
+
+def published_comparison(exponents: pd.DataFrame, metric: str, theory_alpha: float = 1.0) -> pd.DataFrame:
+    """This sweep's llm exponents beside the published ones (same dataset, task and metric)."""
+    published = published_results()
+    if metric not in published.columns:
+        return pd.DataFrame()
+    reference = fit_results(published[published[metric].notna()], metric, theory_alpha)
+    ours = exponents[exponents["method"] == "llm"]
+    if ours.empty:
+        return pd.DataFrame()
+    columns = ["law", "alpha", "alpha_ci_low", "alpha_ci_high", "verdict"]
+    keys = [k for k in ("dataset", "task") if k in ours.columns]
+    extra = [k for k in ("classifier", "data_access") if k in ours.columns]
+    merged = ours[[*keys, *extra, *columns]].merge(
+        reference[[*keys, *columns]], on=keys, how="inner", suffixes=("", "_published")
+    )
+    return merged
 
 
 def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:
@@ -136,10 +260,16 @@ def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:
 
 
 def write_report(
-    results: pd.DataFrame, exponents: pd.DataFrame, out_dir: str | Path, metric: str, config_text: str = ""
+    results: pd.DataFrame,
+    exponents: pd.DataFrame,
+    out_dir: str | Path,
+    metric: str,
+    config_text: str = "",
+    seed_size: int | None = None,
+    theory_alpha: float = 1.0,
 ) -> Path:
-    """The paper's figures for every dataset and task, the exponents and the config, in one
-    index.html."""
+    """The paper's figures for every dataset and task, the exponents beside the published
+    ones, and the config, in one index.html."""
     out_dir = Path(out_dir)
     sections = []
     datasets = sorted(results["dataset"].unique())
@@ -147,12 +277,20 @@ def write_report(
         rows = results[results["dataset"] == dataset]
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
-        sections += _dataset_figures(rows, fitted, out_dir, metric, prefix)
+        sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
+    comparison = published_comparison(exponents, metric, theory_alpha)
     page = HTML_PAGE.format(
         metric=html.escape(metric),
+        caption=html.escape(
+            FIGURE_CAPTION.format(s=f"s = {seed_size} rows" if seed_size else "s: the seed size")
+        ),
         figures="\n".join(sections),
         table=summary.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–"),
+        published=comparison.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–")
+        if len(comparison)
+        else "<p>No llm curve of this sweep has a published counterpart (craft, adult, gender).</p>",
+        source=html.escape(PUBLISHED_SOURCE_NOTE),
         config=html.escape(config_text or "(no config.resolved.yaml beside the results)"),
     )
     index = out_dir / "index.html"
@@ -162,7 +300,12 @@ def write_report(
 
 
 def _dataset_figures(
-    results: pd.DataFrame, exponents: pd.DataFrame, out_dir: Path, metric: str, prefix: str
+    results: pd.DataFrame,
+    exponents: pd.DataFrame,
+    out_dir: Path,
+    metric: str,
+    prefix: str,
+    seed_size: int | None = None,
 ) -> list[str]:
     """One dataset's figures, per task and classifier, as HTML <figure> elements."""
     sections = []
@@ -172,7 +315,7 @@ def _dataset_figures(
             suffix = f"{task}" if len(classifiers) == 1 else f"{task}_{classifier}"
             for kind, figure in (
                 ("ratio", plot_ratio_curves(results, task, metric, classifier)),
-                ("augment", plot_augment_curves(results, exponents, task, metric, classifier)),
+                ("augment", plot_augment_curves(results, exponents, task, metric, classifier, seed_size)),
             ):
                 if not figure.axes[0].has_data():
                     continue
@@ -187,6 +330,17 @@ def _dataset_figures(
     return sections
 
 
+FIGURE_CAPTION = (
+    "Points: mean over seeds; error bars: one standard deviation across seeds. N is counted in rows "
+    "({s}). Solid lines: the fitted law of each method (dashed: alpha not identified, do not quote); "
+    "dotted: the method's loss without augmentation (N = 0); black dashed: raw (no oversampling); "
+    "grey dash-dot: all real training rows; grey crosses: the paper's published llm curve (mean of 5 seeds)."
+)
+PUBLISHED_SOURCE_NOTE = (
+    "Published: Nakada, Xu, Li, Zhang, arXiv 2406.03628, from the authors' experiment code (GReaT with "
+    "GPT-2 fine-tuned on every training row, XGBoost, 5 seeds); fitted with the same models."
+)
+
 HTML_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>synthscale report: {metric}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} img{{max-width:100%}}
@@ -194,9 +348,16 @@ table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;pa
 </head><body>
 <h1>synthscale report: {metric}</h1>
 <h2>Figures</h2>
+<p>{caption}</p>
 {figures}
-<h2>Fitted exponents: L(N) = L_inf + C N^-alpha</h2>
+<h2>Fitted laws: L(N) = L_inf + C (N / n_ref)^-alpha</h2>
+<p>law: saturating (L_inf in [0, smallest loss]) or power (L_inf = 0); C is the excess loss at
+N = n_ref rows; decades: log10 of the span of N; preferred_model: lowest AIC among saturating,
+power, theory (alpha fixed) and loglinear.</p>
 {table}
+<h2>This sweep's llm beside the published curves</h2>
+<p>{source}</p>
+{published}
 <h2>Sweep configuration</h2>
 <pre>{config}</pre>
 </body></html>

@@ -8,6 +8,7 @@ import pytest
 
 from synthscale.errors import SynthscaleError
 from synthscale.fit import (
+    ALPHA_BOUNDS,
     Curve,
     curve_design,
     curve_levels,
@@ -223,7 +224,12 @@ def test_cli_fit_writes_every_format(tmp_path, capsys):
     assert "\\begin{tabular}" in (tmp_path / "fit" / "exponents.tex").read_text()
     markdown = (tmp_path / "fit" / "exponents.md").read_text()
     assert markdown.startswith("| dataset | task | method |") and "| craft | imbalance | smote |" in markdown
-    assert "| craft | imbalance | smote | xgboost | 1 " in capsys.readouterr().out
+    assert "| verdict |" in markdown.splitlines()[0] and "decays like N^-1 " in markdown
+    tex = (tmp_path / "fit" / "exponents.tex").read_text()
+    assert "minority\\_ce" in tex and "minority_ce" not in tex and "booktabs" in tex.splitlines()[0]
+    out = capsys.readouterr().out
+    assert "| craft | imbalance | smote | xgboost | saturating | 1 " in out
+    assert "craft/imbalance/smote/xgboost: decays like N^-1 [" in out
 
 
 def test_a_steep_exponent_on_a_wide_grid_is_recovered():
@@ -319,3 +325,102 @@ def test_cli_fit_without_seed_levels_says_so_in_the_table(tmp_path):
     results_table().to_csv(path, index=False)
     assert main(["fit", str(path), "--no-seed-levels", "-o", str(tmp_path / "fit")]) == 0
     assert not pd.read_csv(tmp_path / "fit" / "exponents.csv")["seed_effects"].any()
+
+
+def test_the_published_curves_all_get_a_finite_alpha_off_the_bounds_and_a_verdict_on_alpha_1():
+    from synthscale.data.published import published_results
+
+    published = published_results()
+    for metric in ("minority_ce", "balanced_ce"):
+        table = fit_results(published[published[metric].notna()], metric, bootstrap_replicates=0)
+        assert len(table) == (5 if metric == "minority_ce" else 6)
+        assert np.isfinite(table["alpha"]).all() and (table["L_inf"] >= 0).all()
+        assert (table["alpha_ci_low"] > ALPHA_BOUNDS[0]).all() and (
+            table["alpha_ci_high"] < ALPHA_BOUNDS[1]
+        ).all()
+        assert table["identified"].all()
+        assert table["verdict"].str.contains("alpha = 1 rejected|consistent with alpha = 1").all()
+        assert (table["decades"] < 1).all()  # N = 401 ... 3601: under one decade
+        assert "means over seeds: no bootstrap interval" in table["notes"].iloc[0]
+
+
+def test_cli_fit_published_prints_a_verdict_per_curve(tmp_path, capsys):
+    from synthscale.cli import main
+
+    assert main(["fit", "--published", "--metric", "balanced_ce", "-o", str(tmp_path / "pub")]) == 0
+    out = capsys.readouterr().out
+    assert "arXiv 2406.03628" in out and out.count(": decays like N^-") == 6
+    table = pd.read_csv(tmp_path / "pub" / "exponents.csv")
+    assert set(table["dataset"]) == {"adult", "craft", "gender"}
+    assert main(["fit", "--published", str(tmp_path / "x.csv")]) == 2
+    assert "one of the two" in capsys.readouterr().err
+
+
+def test_a_short_grid_is_not_identified_and_says_to_widen_it():
+    """A shallow decay on the paper's grid (under one decade), buried in noise: the profile
+    interval runs to a search bound, and the verdict says so instead of quoting alpha."""
+    rng = np.random.default_rng(33)
+    row = fit_curve(simulated_curve(0.5, 0.03, rng, l_inf=0.6, c=0.01), bootstrap_replicates=0)
+    assert not row["identified"]
+    assert row["verdict"].startswith("not identified: alpha in [") and "widen the N grid" in row["verdict"]
+
+
+def test_a_pure_power_law_verdict_also_gives_alpha_with_l_inf_free():
+    """The pure law's interval assumes L_inf = 0; the verdict adds the interval with L_inf free
+    in [0, smallest loss], and tests alpha = 1 in that wider family (valid whatever L_inf is)."""
+    from synthscale.data.published import published_results
+
+    published = published_results()
+    craft = published[(published["dataset"] == "craft") & (published["task"] == "imbalance")]
+    row = fit_results(craft, "minority_ce", bootstrap_replicates=0).iloc[0]
+    assert row["law"] == "power"
+    assert row["alpha_free_ci_low"] <= row["alpha"] < row["alpha_free_ci_high"] < 1.0
+    assert (
+        f"with L_inf free in [0, smallest loss] alpha in [{row['alpha_free_ci_low']:.2g}, " in row["verdict"]
+    )
+    assert "alpha = 1 rejected" in row["verdict"]
+
+
+def test_verdict_wording_for_rejected_and_consistent_theory():
+    rng = np.random.default_rng(34)
+    steep = fit_curve(family_curve(FAMILIES["theory"], rng), bootstrap_replicates=0)
+    assert "consistent with alpha = 1, p = " in steep["verdict"] and "(to L_inf = 0.6" in steep["verdict"]
+    slow = fit_curve(family_curve(FAMILIES["power"], rng), bootstrap_replicates=0)
+    assert "decays like N^-0.3 [" in slow["verdict"] and "pure power law, L_inf = 0" in slow["verdict"]
+    assert "alpha = 1 rejected, p < 0.001" in slow["verdict"]
+
+
+def test_curves_are_told_apart_by_data_access():
+    table = results_table(n_units=(2, 4, 6, 8))
+    both = pd.concat(
+        [
+            table.assign(data_access="train"),
+            table.assign(data_access="seed", minority_ce=table["minority_ce"] * 1.1),
+        ]
+    )
+    exponents = fit_results(both, "minority_ce", bootstrap_replicates=0)
+    assert sorted(exponents["data_access"]) == ["seed", "train"]
+    assert len(residual_table(both, exponents)) == 2 * len(
+        table[(table["experiment"] == "augment") & (table["n_aug"] > 0)]
+    )
+    metrics = fit_metrics(exponents)
+    assert any(name.endswith("/xgboost/seed/alpha") for name in metrics)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t[t["experiment"] == "ratio"], "no augment experiment.*protocols including augment"),
+        (lambda t: t.assign(n_aug=t["n_aug"].astype(object).where(t["n_aug"] != 400, "many")),
+         "column n_aug: 2 augment rows are not numbers \\(e.g. 'many'\\)"),
+    ],
+)  # fmt: skip
+def test_results_without_augment_or_with_text_n_are_refused(change, message):
+    with pytest.raises(SynthscaleError, match=message):
+        fit_results(change(results_table()), "minority_ce")
+
+
+def test_one_seed_is_fitted_and_says_it_has_no_bootstrap():
+    table = fit_results(results_table(seeds=1), "minority_ce")
+    assert np.isfinite(table["alpha"].iloc[0])
+    assert "1 seed(s): no bootstrap interval" in table["notes"].iloc[0]

@@ -8,7 +8,9 @@ import pytest
 
 from synthscale.fit import fit_results
 from synthscale.report import (
+    latex_table,
     markdown_table,
+    method_color,
     plot_augment_curves,
     plot_ratio_curves,
     save_figure,
@@ -37,7 +39,13 @@ def results() -> pd.DataFrame:
 
 def test_ratio_figure_has_one_line_per_method(results):
     axes = plot_ratio_curves(results, "imbalance").axes[0]
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["raw", "smote"]
+    assert sorted(t.get_text() for t in axes.get_legend().get_texts()) == [
+        "published llm (Nakada et al.)",  # craft is one of the paper's datasets
+        "raw",
+        "smote",
+    ]
+    mine = plot_ratio_curves(results.assign(dataset="mine"), "imbalance").axes[0]
+    assert [t.get_text() for t in mine.get_legend().get_texts()] == ["raw", "smote"]
     raw = next(container for container in axes.containers if container.get_label() == "raw")
     line = raw.lines[0]
     assert list(line.get_xdata()) == [1, 5, 10] and np.allclose(line.get_ydata(), [1.0, 1.8, 2.8])
@@ -177,3 +185,63 @@ def test_cli_export_residuals_need_the_results_not_the_exponents(results, tmp_pa
     assert code == EXIT_USER_ERROR
     assert "--residuals: pass the results.csv" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_augment_figure_legend_has_fits_levels_published_and_states_n_in_rows(results):
+    exponents = fit_results(results, "minority_ce")
+    axes = plot_augment_curves(results, exponents, "imbalance", seed_size=200).axes[0]
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert "smote fit: N^-1" in legend and "smote, N = 0" in legend
+    assert "published llm (Nakada et al.)" in legend
+    assert axes.get_xlabel() == "synthetic rows added, N (rows; s = 200 rows)"
+    published = next(line for line in axes.get_lines() if line.get_label().startswith("published"))
+    assert min(published.get_xdata()) == 401 and max(published.get_xdata()) == 3601
+
+
+def test_an_unidentified_fit_is_dashed_and_labelled_so(results):
+    exponents = fit_results(results, "minority_ce").assign(identified=False)
+    axes = plot_augment_curves(results, exponents, "imbalance").axes[0]
+    fitted = next(line for line in axes.get_lines() if line.get_label().startswith("smote fit"))
+    assert fitted.get_label() == "smote fit: not identified" and fitted.get_linestyle() == "--"
+
+
+def test_a_method_keeps_its_colour_in_every_figure(results):
+    exponents = fit_results(results, "minority_ce")
+    ratio = plot_ratio_curves(results, "imbalance").axes[0]
+    augment = plot_augment_curves(results, exponents, "spurious").axes[0]
+    in_ratio = next(c for c in ratio.containers if c.get_label() == "smote").lines[0].get_color()
+    in_augment = next(c for c in augment.containers if c.get_label() == "smote").lines[0].get_color()
+    assert in_ratio == in_augment == method_color("smote")
+    assert method_color("smote") != method_color("llm") and method_color("raw") == "black"
+
+
+def test_report_puts_this_sweeps_llm_alpha_beside_the_published_one(results, tmp_path):
+    llm = results[results["method"] == "smote"].assign(method="llm")
+    both = pd.concat([results, llm], ignore_index=True)
+    write_report(both, fit_results(both, "minority_ce"), tmp_path, "minority_ce", seed_size=200)
+    page = (tmp_path / "index.html").read_text()
+    assert "alpha_published" in page and "arXiv 2406.03628" in page
+    assert "error bars: one standard deviation across seeds" in page and "s = 200 rows" in page
+
+
+def test_latex_table_escapes_names_and_compiles():
+    import shutil
+    import subprocess
+
+    table = pd.DataFrame({"method": ["gaussian_copula"], "metric": ["minority_ce"], "alpha": [0.31],
+                          "verdict": ["decays like N^-0.31 [0.22, 0.4]; alpha = 1 rejected, p < 0.001"]})  # fmt: skip
+    tex = latex_table(table)
+    assert "gaussian\\_copula" in tex and "N\\textasciicircum{}-0.31" in tex and "p \\textless{} 0.001" in tex
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed: escaping checked, compilation not")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        document = (
+            "\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n" + tex + "\\end{document}\n"
+        )
+        (Path(folder) / "t.tex").write_text(document)
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=folder,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:]
