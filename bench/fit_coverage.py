@@ -1,12 +1,14 @@
 """Recovery and coverage of the scaling-law fitter on simulated sweeps with known alpha.
 
-For alpha in {0.5, 1, 2}: one noise-free curve (the estimate must be within +-0.05), then
+For alpha in {0.5, 1, 2} and two laws, the saturating one (L_inf = 0.8 > 0) and the pure
+power law (L_inf = 0): one noise-free curve (the estimate must be within +-0.05), then
 `--sweeps` noisy sweeps (the default augment grid N = 2s..18s, s = 200, 5 seeds, Gaussian
 noise of sd `--noise` per point) in two settings: independent noise only, and a level per
 seed (sd `--seed-sd`) shared by all of the seed's points, as one split and one nested pool
 per seed produce in a real sweep. Each sweep is fitted with the default model (a level per
-seed) and, for comparison, without seed levels. Prints the share of 95 % intervals (profile,
-and the cluster bootstrap over seeds) that cover the true alpha; target >= 0.90.
+seed) and, for comparison, without seed levels. Prints the share of 95 % intervals of the
+reported law (profile, and the cluster bootstrap over seeds) that cover the true alpha, and
+how often the generating law was the one chosen; target >= 0.90.
 
 usage: python bench/fit_coverage.py [--sweeps 200] [--noise 0.03] [--seed-sd 0.05] [--replicates 100]
 """
@@ -24,19 +26,22 @@ N_GRID = np.arange(2, 20, 2) * 200.0
 SEEDS, L_INF, C = 5, 0.8, 0.5
 
 
-def simulate(alpha: float, noise: float, seed_sd: float, rng: np.random.Generator) -> Curve:
+def simulate(
+    alpha: float, noise: float, seed_sd: float, rng: np.random.Generator, l_inf: float = L_INF
+) -> Curve:
     n = np.repeat(N_GRID, SEEDS)
     seed = np.tile(np.arange(SEEDS), len(N_GRID))
     level = rng.normal(0.0, seed_sd, SEEDS)[seed]
-    loss = L_INF + level + C * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
+    loss = l_inf + level + C * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
     return Curve(n, loss, seed)
 
 
-def coverage(rows: list[dict], alpha: float) -> tuple[float, float, float]:
-    """(profile cover, bootstrap cover, mean estimate)."""
+def coverage(rows: list[dict], alpha: float, law: str) -> tuple[float, float, float, float]:
+    """(profile cover, bootstrap cover, mean estimate, share of fits that chose `law`)."""
     profile = np.mean([r["alpha_ci_low"] <= alpha <= r["alpha_ci_high"] for r in rows])
     boot = np.mean([r["alpha_boot_low"] <= alpha <= r["alpha_boot_high"] for r in rows])
-    return float(profile), float(boot), float(np.mean([r["alpha"] for r in rows]))
+    chosen = np.mean([r["law"] == law for r in rows])
+    return float(profile), float(boot), float(np.mean([r["alpha"] for r in rows])), float(chosen)
 
 
 def main() -> None:
@@ -53,23 +58,24 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"{args.sweeps} sweeps per row; noise sd {args.noise}; coverage of the 95 % intervals")
     print(
-        f"{'alpha':>5s} {'seed sd':>7s} {'model':>12s} {'noise-free':>10s} {'profile cover':>13s} "
-        f"{'bootstrap cover':>15s} {'mean alpha':>10s} {'s':>5s}"
+        f"{'law':>10s} {'alpha':>5s} {'seed sd':>7s} {'model':>12s} {'noise-free':>10s} {'profile cover':>13s} "
+        f"{'bootstrap cover':>15s} {'mean alpha':>10s} {'law chosen':>10s} {'s':>5s}"
     )
-    for alpha in (0.5, 1.0, 2.0):
-        for seed_sd in (0.0, args.seed_sd):
-            started = time.perf_counter()
-            exact = fit_curve(simulate(alpha, 0.0, 0.0, rng), bootstrap_replicates=0)["alpha"]
-            curves = [simulate(alpha, args.noise, seed_sd, rng) for _ in range(args.sweeps)]
-            for seed_effects, model in ((True, "seed levels"), (False, "independent")):
-                rows = [fit_curve(curve, bootstrap_replicates=args.replicates, bootstrap_seed=i,
-                                  seed_effects=seed_effects) for i, curve in enumerate(curves)]  # fmt: skip
-                profile, boot, mean = coverage(rows, alpha)
-                print(
-                    f"{alpha:5.1f} {seed_sd:7.2f} {model:>12s} {exact:10.4f} {profile:13.3f} {boot:15.3f} "
-                    f"{mean:10.3f} {time.perf_counter() - started:5.0f}",
-                    flush=True,
-                )
+    for law, l_inf in (("saturating", L_INF), ("power", 0.0)):
+        for alpha in (0.5, 1.0, 2.0):
+            for seed_sd in (0.0, args.seed_sd):
+                started = time.perf_counter()
+                exact = fit_curve(simulate(alpha, 0.0, 0.0, rng, l_inf), bootstrap_replicates=0)["alpha"]
+                curves = [simulate(alpha, args.noise, seed_sd, rng, l_inf) for _ in range(args.sweeps)]
+                for seed_effects, model in ((True, "seed levels"), (False, "independent")):
+                    rows = [fit_curve(curve, bootstrap_replicates=args.replicates, bootstrap_seed=i,
+                                      seed_effects=seed_effects) for i, curve in enumerate(curves)]  # fmt: skip
+                    profile, boot, mean, chosen = coverage(rows, alpha, law)
+                    print(
+                        f"{law:>10s} {alpha:5.1f} {seed_sd:7.2f} {model:>12s} {exact:10.4f} {profile:13.3f} "
+                        f"{boot:15.3f} {mean:10.3f} {chosen:10.2f} {time.perf_counter() - started:5.0f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthscale._io import atomic_write, hash_json
 from synthscale.errors import SynthscaleError, did_you_mean
@@ -18,6 +18,12 @@ from synthscale.errors import SynthscaleError, did_you_mean
 Task = Literal["imbalance", "spurious"]
 Protocol = Literal["ratio", "augment"]
 Classifier = Literal["xgboost", "random_forest", "logistic_regression"]
+DataAccess = Literal["seed", "train"]
+DATA_ACCESSES = ("seed", "train")
+# N rows are split half per class and, in the spurious task, half again per group: a multiple
+# of 4 gives every class and group the same count (split.seed_size is one too)
+N_ROW_STEP = 4
+N_AUG_KEY = "experiment.augment.n_aug"
 
 
 class _Section(BaseModel):
@@ -84,11 +90,26 @@ class RatioConfig(_Section):
 
 class AugmentConfig(_Section):
     majority_size: int = Field(4, gt=0, description="real majority rows added to the seed set, in units of s")
-    n_aug: list[int] = Field(
-        list(range(0, 20, 2)), description="augmentation sizes N in units of s (Figures 3-4)"
+    n_aug: list[int | Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        list(range(0, 20, 2)),
+        description="augmentation sizes N in units of s (Figures 3-4): a list (N*s a multiple of 4 rows), "
+        "or {geometric: {start, stop, points, include_zero: true}}, resolved to a sorted list",
     )
     aug_weight: float = Field(0.5, gt=0, description="sample weight of the N augmentation rows")
     reference: bool = Field(True, description="also fit on all real training rows (all_real)")
+
+    @field_validator("n_aug", mode="before")
+    @classmethod
+    def _resolved_list(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # SweepConfig resolves it; here only when split is invalid
+            raise ValueError("a {geometric: ...} grid needs a valid split.seed_size; fix split first")
+        return value
+
+    @field_validator("n_aug", mode="after")
+    @classmethod
+    def _whole_numbers_as_int(cls, value: list[int | float]) -> list[int | float]:
+        """2.0 is 2: grid keys read N=2s, as they did when N was a list of integers."""
+        return [int(n) if float(n).is_integer() else n for n in value]
 
 
 class ExperimentConfig(_Section):
@@ -149,15 +170,52 @@ class LLMConfig(_Section):
         return self
 
 
+class GeometricGrid(_Section):
+    start: float = Field(gt=0, description="first N, in units of s")
+    stop: float = Field(gt=0, description="last N, in units of s")
+    points: int = Field(ge=2, description="values spaced evenly in log N")
+    include_zero: bool = Field(True, description="also N = 0, the no-augmentation level")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> GeometricGrid:
+        if self.start >= self.stop:
+            raise ValueError(f"start={self.start:g} must be below stop={self.stop:g}")
+        return self
+
+
+class _GeometricSpec(_Section):
+    geometric: GeometricGrid
+
+
 class GeneratorConfig(_Section):
-    data_access: Literal["seed", "train"] = Field(
-        "seed", description="rows a generator may see: the seed set or all training rows"
+    data_access: DataAccess | list[DataAccess] = Field(
+        "seed",
+        description="rows a generator may see: seed (the seed set), train (all training rows), "
+        "or a list of both (one more grid axis)",
     )
     k_neighbors: int = Field(5, gt=0, description="neighbours for smote and adasyn")
     diagnostics: bool = Field(
         True, description="score every pool against the real rows (detection AUC, distances)"
     )
     llm: LLMConfig = LLMConfig()
+
+    @field_validator("data_access", mode="before")
+    @classmethod
+    def _known_accesses(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise ValueError("list at least one of seed, train")
+        for access in values:
+            if access not in DATA_ACCESSES:
+                hint = did_you_mean(str(access), DATA_ACCESSES)
+                raise ValueError(f"unknown data access {access!r}{hint}; use seed, train or [train, seed]")
+        if len(set(values)) < len(values):
+            raise ValueError(f"{values} lists an access twice; list each once")
+        return value
+
+    def data_accesses(self) -> list[str]:
+        """The accesses the grid runs over, in the order given."""
+        return list(self.data_access) if isinstance(self.data_access, list) else [self.data_access]
 
 
 class XGBoostConfig(_Section):
@@ -224,6 +282,38 @@ class SweepConfig(_Section):
     resources: ResourcesConfig = ResourcesConfig()
     tracking: TrackingConfig = TrackingConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_geometric_n_aug(cls, data: Any) -> Any:
+        """A geometric N grid becomes the list of N it stands for; the rounding needs s."""
+        experiment = data.get("experiment") if isinstance(data, dict) else None
+        augment = experiment.get("augment") if isinstance(experiment, dict) else None
+        if not isinstance(augment, dict) or not isinstance(augment.get("n_aug"), dict):
+            return data
+        try:
+            split = data.get("split", {})
+            seed_size = (
+                split if isinstance(split, SplitConfig) else SplitConfig.model_validate(split)
+            ).seed_size
+        except ValidationError:
+            return data  # reported by the split section
+        n_aug = resolve_geometric_n_aug(augment["n_aug"], seed_size)
+        return {**data, "experiment": {**experiment, "augment": {**augment, "n_aug": n_aug}}}
+
+    @model_validator(mode="after")
+    def _whole_n_aug_rows(self) -> SweepConfig:
+        seed_size = self.split.seed_size
+        for n in self.experiment.augment.n_aug:
+            rows = n * seed_size
+            if abs(rows - round(rows)) > 1e-6 or round(rows) % N_ROW_STEP:
+                nearest = max(N_ROW_STEP, round(rows / N_ROW_STEP) * N_ROW_STEP)
+                raise SynthscaleError(
+                    f"invalid sweep config: {N_AUG_KEY}: N={n} is {rows:g} rows at split.seed_size="
+                    f"{seed_size}; N*s must be a multiple of {N_ROW_STEP} rows (half per class, a quarter "
+                    f"per group): use {_units(nearest, seed_size)}"
+                )
+        return self
+
     @model_validator(mode="after")
     def _dataset_or_datasets(self) -> SweepConfig:
         if self.datasets and "dataset" in self.model_fields_set and self.dataset != DatasetConfig():
@@ -240,6 +330,37 @@ class SweepConfig(_Section):
     def config_hash(self) -> str:
         """Hash of everything that ran; feeds cache keys."""
         return hash_json(self.model_dump(mode="json"))
+
+
+def resolve_geometric_n_aug(spec: dict[str, Any], seed_size: int) -> list[int | float]:
+    """`{geometric: {start, stop, points}}` (units of s) -> sorted distinct N, each N*s rounded
+    to a multiple of N_ROW_STEP rows, led by N = 0 unless `include_zero: false`."""
+    _reject_unknown_keys(spec, _GeometricSpec, f"{N_AUG_KEY}.")
+    try:
+        grid = _GeometricSpec.model_validate(spec).geometric
+    except ValidationError as exc:
+        raise SynthscaleError(_describe_validation_error(exc, f"{N_AUG_KEY}.")) from None
+    step = N_ROW_STEP / seed_size  # units of s
+    ratio = grid.stop / grid.start
+    rows = {round(grid.start * ratio ** (i / (grid.points - 1)) / step) for i in range(grid.points)}
+    where = f"invalid sweep config: {N_AUG_KEY}: geometric start={grid.start:g}"
+    if 0 in rows:
+        smallest = _units(N_ROW_STEP, seed_size)
+        raise SynthscaleError(
+            f"{where} is under 2 rows at split.seed_size={seed_size}; use start >= {smallest}"
+        )
+    if len(rows) < 2:
+        raise SynthscaleError(
+            f"{where}, stop={grid.stop:g} give a single N ({next(iter(rows)) * N_ROW_STEP} rows; N*s is "
+            f"rounded to a multiple of {N_ROW_STEP} rows at split.seed_size={seed_size}); widen start..stop"
+        )
+    return [0] * grid.include_zero + [_units(n * N_ROW_STEP, seed_size) for n in sorted(rows)]
+
+
+def _units(rows: int, seed_size: int) -> int | float:
+    """Rows in units of s: an int when whole (N=2s), else the float."""
+    units = rows / seed_size
+    return int(units) if units.is_integer() else units
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> SweepConfig:
@@ -334,10 +455,10 @@ def _section_list_item(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _describe_validation_error(exc: ValidationError) -> str:
+def _describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     lines = []
     for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"]) or "config"
+        where = prefix + ".".join(str(part) for part in err["loc"]) or "config"
         message = err["msg"].removeprefix("Value error, ")
         got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
         lines.append(f"{where}: {message}{got}")

@@ -21,6 +21,8 @@ from synthscale.risks import compute_risks
 from synthscale.splits import TASK_TARGETS, Split, Task, row_targets
 
 RAW, ALL_REAL, AUG_SUFFIX = "raw", "all_real", "_aug"
+# data_access of a point without a generator (raw, all_real): a string, so a groupby keeps it
+NO_DATA_ACCESS = "none"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class Point:
     experiment: Protocol
     method: str
     k: int = 0  # ratio: real n_maj/n_min = 1 + k
-    n_aug_units: int = 0  # augment: N in units of s
+    n_aug_units: int | float = 0  # augment: N in units of s (N*s is whole: config checks it)
+    data_access: str = NO_DATA_ACCESS  # rows the generator saw: seed, train; none without one
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def synthetic_segments(point: Point, seed_size: int, config: ExperimentConfig) -
         aug_weight = config.ratio.aug_weight
     else:
         balance_rows = config.augment.majority_size * seed_size
-        aug_rows = point.n_aug_units * seed_size
+        aug_rows = round(point.n_aug_units * seed_size)
         aug_weight = config.augment.aug_weight
     segments, used = [], dict.fromkeys((*targets.minority, *targets.majority), 0)
     for target, n in split_even(balance_rows, targets.minority).items():

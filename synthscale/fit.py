@@ -538,7 +538,7 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def check_results(results: pd.DataFrame, metric: str) -> None:
+def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True) -> None:
     """Refuse what a fit cannot use, naming the column or the rows and the fix."""
     needed = [*CURVE_KEYS, "experiment", "n_aug", "seed"]
     missing = [c for c in needed if c not in results.columns]
@@ -553,7 +553,7 @@ def check_results(results: pd.DataFrame, metric: str) -> None:
         numeric = ", ".join(results.select_dtypes("number").columns)
         raise SynthscaleError(f"--metric {metric}: not a numeric column; choose one of {numeric}")
     augment = results[results["experiment"] == "augment"]
-    if augment.empty:
+    if augment.empty and need_augment:
         raise SynthscaleError(
             "the results hold no augment experiment (only "
             f"{', '.join(sorted(map(str, results['experiment'].unique()))) or 'no rows'}); a scaling law needs "
@@ -592,26 +592,30 @@ def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:
             "r2",
             "decades",
         ):
-            if np.isfinite(row[name]):
+            if np.isfinite(row.get(name, np.nan)):
                 metrics[f"{prefix}/{name}"] = float(row[name])
     return metrics
 
 
 def ratio_gaps(results: pd.DataFrame, metric: str = "minority_ce") -> pd.DataFrame:
-    """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio."""
-    check_results(results, metric)
+    """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio.
+    RAW uses no generator, so it is the baseline of every data access."""
+    check_results(results, metric, need_augment=False)
     ratio = results[results["experiment"] == "ratio"]
     keys = ["dataset", "task", "classifier"]
-    mean = ratio.groupby([*keys, "method", "ratio"])[metric].mean().reset_index()
-    raw = mean[mean["method"] == "raw"].rename(columns={metric: "raw"}).drop(columns="method")
+    access = [ACCESS_KEY] if ACCESS_KEY in ratio.columns else []
+    if access:
+        ratio = ratio.assign(**{ACCESS_KEY: ratio[ACCESS_KEY].fillna("").astype(str)})
+    mean = ratio.groupby([*keys, *access, "method", "ratio"])[metric].mean().reset_index()
+    raw = mean[mean["method"] == "raw"].rename(columns={metric: "raw"}).drop(columns=["method", *access])
     merged = mean[mean["method"] != "raw"].merge(raw, on=[*keys, "ratio"])
     merged["gap"] = merged["raw"] - merged[metric]
     rows = []
-    for group_keys, group in merged.groupby([*keys, "method"]):
+    for group_keys, group in merged.groupby([*keys, *access, "method"]):
         slope = sm.OLS(group["gap"], sm.add_constant(group["ratio"])).fit() if len(group) > 2 else None
         rows.append(
             {
-                **dict(zip([*keys, "method"], group_keys, strict=True)),
+                **dict(zip([*keys, *access, "method"], group_keys, strict=True)),
                 "metric": metric,
                 "gap_at_max_ratio": float(group.loc[group["ratio"].idxmax(), "gap"]),
                 "gap_slope_per_ratio": float(slope.params.iloc[1]) if slope is not None else np.nan,

@@ -247,3 +247,147 @@ def test_saved_config_with_datasets_loads_again(tmp_path):
     config = validate_config({"datasets": [{"name": "craft"}, {"name": "craft", "alias": "craft_b"}]})
     save_config(config, tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml") == config
+
+
+def geometric(**grid) -> dict:
+    return {"experiment": {"augment": {"n_aug": {"geometric": grid}}}}
+
+
+def test_geometric_n_aug_resolves_to_sorted_units_with_n_zero():
+    # 1 .. 256 in 12 points: ratio 256^(1/11) = 1.6563; N*s rounded to multiples of 4 rows
+    n_aug = validate_config(geometric(start=1, stop=256, points=12)).experiment.augment.n_aug
+    rows = [round(n * 200) for n in n_aug]
+    assert rows[:4] == [0, 200, 332, 548]  # 331.3 -> 332, 548.7 -> 548
+    assert rows[-1] == 51200
+    assert len(rows) == 13 and rows == sorted(set(rows))
+    assert all(r % 4 == 0 for r in rows)
+    exact = [200 * 256 ** (i / 11) for i in range(12)]
+    assert all(abs(r - e) <= 2 for r, e in zip(rows[1:], exact, strict=True))
+    assert [type(n) for n in n_aug[:3]] == [int, int, float]  # 0, 1 (N=1s), 1.66
+
+
+def test_geometric_n_aug_without_zero_and_rounding_with_a_small_seed_set():
+    config = validate_config(
+        {"split": {"seed_size": 40}, **geometric(start=0.5, stop=8, points=5, include_zero=False)}
+    )
+    # 0.5, 1, 2, 4, 8 units of s = 20, 40, 80, 160, 320 rows (all multiples of 4 already)
+    assert config.experiment.augment.n_aug == [0.5, 1, 2, 4, 8]
+    # 0.3 s = 12 rows exactly at s = 40, but 0.47 s = 18.8 rows rounds to 20 (0.5)
+    config = validate_config({"split": {"seed_size": 40}, **geometric(start=0.3, stop=0.47, points=2)})
+    assert config.experiment.augment.n_aug == [0, 0.3, 0.5]
+
+
+def test_geometric_points_that_collapse_after_rounding_are_kept_once():
+    # 1, 1.19, 1.41, 1.68, 2 units at s = 8: 8, 9.5, 11.3, 13.5, 16 rows -> 8, 8, 12, 12, 16
+    config = validate_config({"split": {"seed_size": 8}, **geometric(start=1, stop=2, points=5)})
+    assert config.experiment.augment.n_aug == [0, 1, 1.5, 2]
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"start": 0, "stop": 256, "points": 12}, r"\.geometric\.start: .*greater than 0"),
+        ({"start": 8, "stop": 2, "points": 12}, r"\.geometric: start=8 must be below stop=2"),
+        ({"start": 1, "stop": 256, "points": 1}, r"\.geometric\.points: .*greater than or equal to 2"),
+        ({"start": 1, "stop": 256}, r"\.geometric\.points: Field required"),
+        ({"start": 1, "stop": 1.01, "points": 3}, r": geometric start=1, stop=1\.01 give a single N"),
+        (
+            {"start": 0.005, "stop": 1, "points": 3},
+            r": geometric start=0\.005 is under 2 rows .* start >= 0\.02",
+        ),
+        ({"start": 1, "stop": 4, "points": 3, "include_zero": "maybe"}, r"\.geometric\.include_zero: "),
+    ],
+    ids=[
+        "start-zero",
+        "start-above-stop",
+        "one-point",
+        "no-points",
+        "collapses",
+        "under-2-rows",
+        "zero-flag",
+    ],
+)
+def test_bad_geometric_grids_name_the_key(grid, message):
+    with pytest.raises(SynthscaleError, match=r"^invalid sweep config: experiment\.augment\.n_aug" + message):
+        validate_config(geometric(**grid))
+
+
+def test_unknown_key_inside_geometric_suggests_the_close_match():
+    with pytest.raises(
+        SynthscaleError,
+        match=re.escape(
+            "unknown key 'experiment.augment.n_aug.geometric.pionts'; "
+            "did you mean 'experiment.augment.n_aug.geometric.points'?"
+        ),
+    ):
+        validate_config(geometric(start=1, stop=4, pionts=3))
+    with pytest.raises(
+        SynthscaleError, match=re.escape("did you mean 'experiment.augment.n_aug.geometric'?")
+    ):
+        validate_config({"experiment": {"augment": {"n_aug": {"geometrik": {}}}}})
+
+
+def test_geometric_grid_with_an_invalid_seed_size_reports_the_seed_size():
+    with pytest.raises(
+        SynthscaleError, match=r"split\.seed_size=201 must be divisible by 4.*fix split first"
+    ):
+        validate_config({"split": {"seed_size": 201}, **geometric(start=1, stop=4, points=3)})
+
+
+def test_geometric_grid_can_be_set_from_the_command_line():
+    config = load_config(None, ["experiment.augment.n_aug={geometric: {start: 1, stop: 4, points: 3}}"])
+    assert config.experiment.augment.n_aug == [0, 1, 2, 4]
+
+
+def test_saved_geometric_config_loads_as_the_same_list(tmp_path):
+    config = validate_config(geometric(start=0.25, stop=256, points=16))
+    save_config(config, tmp_path / "config.resolved.yaml")
+    loaded = load_config(tmp_path / "config.resolved.yaml")
+    assert loaded == config and loaded.config_hash() == config.config_hash()
+
+
+def test_explicit_n_aug_lists_keep_integers_and_accept_whole_row_fractions():
+    assert load_config(None, ["experiment.augment.n_aug=[0, 2.0, 4]"]).experiment.augment.n_aug == [0, 2, 4]
+    assert [type(n) for n in load_config(None).experiment.augment.n_aug] == [int] * 10
+    assert load_config(None, ["experiment.augment.n_aug=[0.5, 1.66]"]).experiment.augment.n_aug == [0.5, 1.66]
+    # explicit integer lists stay in the order given (their grid keys and batches do too)
+    assert load_config(None, ["experiment.augment.n_aug=[4, 0, 2]"]).experiment.augment.n_aug == [4, 0, 2]
+
+
+@pytest.mark.parametrize(
+    ("n_aug", "message"),
+    [
+        ("[0, 0.33]", r"N=0\.33 is 66 rows at split\.seed_size=200; .*multiple of 4 rows.*use 0\.32"),
+        ("[0, 0.001]", r"N=0\.001 is 0\.2 rows .* use 0\.02"),
+        ("[0, -2]", r"must be >= 0"),
+        ("[0, .inf]", r"n_aug\.1\.float: Input should be a finite number"),
+    ],
+)
+def test_explicit_n_aug_needs_whole_rows_in_multiples_of_four(n_aug, message):
+    with pytest.raises(SynthscaleError, match=message):
+        load_config(None, [f"experiment.augment.n_aug={n_aug}"])
+
+
+def test_data_access_is_a_string_or_a_list():
+    assert load_config(None).generator.data_accesses() == ["seed"]
+    assert load_config(None).model_dump()["generator"]["data_access"] == "seed"  # dump unchanged
+    config = load_config(None, ["generator.data_access=[train, seed]"])
+    assert config.generator.data_accesses() == ["train", "seed"]
+    assert load_config(None, ["generator.data_access=train"]).generator.data_accesses() == ["train"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("trian", r"generator\.data_access: unknown data access 'trian'; did you mean 'train'\?"),
+        (
+            "[train, sed]",
+            r"unknown data access 'sed'; did you mean 'seed'\?; use seed, train or \[train, seed\]",
+        ),
+        ("[train, train]", r"generator\.data_access: \['train', 'train'\] lists an access twice"),
+        ("[]", r"generator\.data_access: list at least one of seed, train"),
+    ],
+)
+def test_bad_data_access_names_the_key_and_the_fix(value, message):
+    with pytest.raises(SynthscaleError, match=message):
+        load_config(None, [f"generator.data_access={value}"])

@@ -310,3 +310,17 @@ def test_evaluate_point_returns_finite_risks(big_craft, split, smote_pools, task
         assert row["balanced_ce"] == pytest.approx(np.mean(group_risks))
         assert row["worst_group_ce"] == max(group_risks)
         assert 0.5 < row["balanced_accuracy"] <= 1.0  # craft is learnable: better than chance
+
+
+def test_a_fractional_n_adds_its_whole_rows_evenly_per_class_and_group():
+    # N = 1.16 s = 232 rows at s = 200 (1.16 * 200 is 231.99999999999997 in floating point)
+    aug = {
+        task: {
+            seg.target: seg.stop - seg.start
+            for seg in synthetic_segments(Point(task, "augment", "smote", n_aug_units=1.16), S, EXPERIMENT)
+            if seg.augmentation
+        }
+        for task in TASKS
+    }
+    assert aug["imbalance"] == {"y1": 116, "y0": 116}
+    assert aug["spurious"] == {"a1_y1": 58, "a0_y0": 58, "a1_y0": 58, "a0_y1": 58}

@@ -424,3 +424,17 @@ def test_one_seed_is_fitted_and_says_it_has_no_bootstrap():
     table = fit_results(results_table(seeds=1), "minority_ce")
     assert np.isfinite(table["alpha"].iloc[0])
     assert "1 seed(s): no bootstrap interval" in table["notes"].iloc[0]
+
+
+def test_ratio_gaps_keep_data_accesses_apart_against_the_one_raw():
+    table = results_table()
+    ratio = table[table["experiment"] == "ratio"]
+    raw = ratio[ratio["method"] == "raw"].assign(data_access="none")
+    smote = ratio[ratio["method"] == "smote"]
+    both = pd.concat(
+        [raw, smote.assign(data_access="train"), smote.assign(data_access="seed", minority_ce=1.2)]
+    )
+    gaps = ratio_gaps(both, "minority_ce").set_index("data_access")
+    assert sorted(gaps.index) == ["seed", "train"]
+    assert gaps.loc["train", "gap_at_max_ratio"] == pytest.approx(0.9)
+    assert gaps.loc["seed", "gap_at_max_ratio"] == pytest.approx(0.7)

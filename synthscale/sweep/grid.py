@@ -1,7 +1,8 @@
 """Expand the sweep YAML into keyed grid points and batch them into Ray Tune trials.
 
-Grid: dataset x task x experiment x method x (k or N) x seed x classifier. A trial gets a
-batch of points that share (dataset, task, seed), so it reads one split and one set of pools.
+Grid: dataset x task x experiment x method x data access x (k or N) x seed x classifier. raw
+and all_real see no generator, so they run once whatever the accesses. A trial gets a batch of
+points that share (dataset, task, seed), so it reads one split and one set of pools.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from synthscale.config import SweepConfig
 from synthscale.errors import SynthscaleError, did_you_mean
-from synthscale.experiments import ALL_REAL, AUG_SUFFIX, RAW, Point, sampler_of
+from synthscale.experiments import ALL_REAL, AUG_SUFFIX, NO_DATA_ACCESS, RAW, Point, sampler_of
 from synthscale.samplers import sampler_names
 
 
@@ -20,13 +21,16 @@ class GridPoint:
     point: Point
     seed: int
     classifier: str
+    access_in_key: bool = False  # the sweep lists several generator.data_access values
 
     @property
     def key(self) -> str:
-        """Stable id of the fit: MLflow tag, results.csv column, resume lookup."""
+        """Stable id of the fit: MLflow tag, results.csv column, resume lookup. A sweep with
+        one data access keeps the keys it had before accesses became a grid axis."""
         p = self.point
         size = f"k={p.k}" if p.experiment == "ratio" else f"N={p.n_aug_units}s"
-        return f"{self.dataset}/{p.task}/{p.experiment}/{p.method}/{size}/seed={self.seed}/{self.classifier}"
+        method = f"{p.method}/access={p.data_access}" if self.access_in_key else p.method
+        return f"{self.dataset}/{p.task}/{p.experiment}/{method}/{size}/seed={self.seed}/{self.classifier}"
 
 
 @dataclass(frozen=True)
@@ -60,23 +64,27 @@ def protocol_points(config: SweepConfig) -> list[Point]:
     """Every training set the config asks for, before seeds and classifiers multiply it."""
     check_methods(config.methods)
     experiment = config.experiment
+    accesses = config.generator.data_accesses()
     points: list[Point] = []
     for task in experiment.tasks:
         if "ratio" in experiment.protocols:
             for method in config.methods:
-                points += [Point(task, "ratio", method, k=k) for k in experiment.ratio.ks]
+                for access in accesses if sampler_of(method) else [NO_DATA_ACCESS]:
+                    points += [
+                        Point(task, "ratio", method, k=k, data_access=access) for k in experiment.ratio.ks
+                    ]
         if "augment" in experiment.protocols:
-            points += _augment_points(task, config)
+            points += _augment_points(task, config, accesses)
     return points
 
 
-def _augment_points(task: str, config: SweepConfig) -> list[Point]:
+def _augment_points(task: str, config: SweepConfig, accesses: list[str]) -> list[Point]:
     """'+aug' is what this protocol varies, so smote and smote_aug give the same curve."""
     augment = config.experiment.augment
     points = [Point(task, "augment", RAW)] if RAW in config.methods else []
     samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
-    for sampler in samplers:
-        points += [Point(task, "augment", sampler, n_aug_units=n) for n in augment.n_aug]
+    for sampler, access in ((sampler, access) for sampler in samplers for access in accesses):
+        points += [Point(task, "augment", sampler, n_aug_units=n, data_access=access) for n in augment.n_aug]
     if augment.reference:
         points.append(Point(task, "augment", ALL_REAL))
     return points
@@ -84,8 +92,9 @@ def _augment_points(task: str, config: SweepConfig) -> list[Point]:
 
 def expand_grid(config: SweepConfig, dataset_name: str) -> list[GridPoint]:
     """All fits in a stable order; keys are unique."""
+    access_in_key = len(config.generator.data_accesses()) > 1
     grid = [
-        GridPoint(dataset_name, point, seed, classifier)
+        GridPoint(dataset_name, point, seed, classifier, access_in_key)
         for point in protocol_points(config)
         for seed in config.experiment.seeds
         for classifier in config.downstream.classifiers

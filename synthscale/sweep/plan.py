@@ -108,17 +108,18 @@ def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
 
 
 def pool_specs(points: list[Point], config: SweepConfig, dataset: str) -> list[PoolSpec]:
-    """One pool per (task, sampler, seed) of a dataset, sized for the most demanding point."""
-    segments: dict[tuple[str, str], list] = {}
+    """One pool per (task, sampler, data access, seed) of a dataset, sized for the most
+    demanding point."""
+    segments: dict[tuple[str, str, str], list] = {}
     for point in points:
         sampler = sampler_of(point.method)
         if sampler is not None:
-            segments.setdefault((point.task, sampler), []).extend(
+            segments.setdefault((point.task, sampler, point.data_access), []).extend(
                 synthetic_segments(point, config.split.seed_size, config.experiment)
             )
     return [
-        PoolSpec(dataset, task, sampler, seed, tuple(sorted(synthetic_demand(found).items())))
-        for (task, sampler), found in segments.items()
+        PoolSpec(dataset, task, sampler, seed, access, tuple(sorted(synthetic_demand(found).items())))
+        for (task, sampler, access), found in segments.items()
         for seed in config.experiment.seeds
     ]
 
@@ -127,8 +128,9 @@ def build_pools(plan: SweepPlan, cache_dir: Path, show_progress: bool) -> dict:
     """Phase 1: every synthetic pool once, read from the cache or built. A classic sampler's
     pool takes milliseconds, less than starting a Ray worker, so the driver builds it; a
     generator that trains a model gets a Ray task (a GPU where there is one). A trained
-    generator serves both tasks of a replicate, so the first pool of each (sampler, seed) is
-    built before the others, which then load its model instead of training it again."""
+    generator serves both tasks of a replicate, so the first pool of each (sampler, seed,
+    data access) is built before the others, which then load its model instead of training
+    it again (a model learns the rows its data access shows, so each access trains its own)."""
     generator = plan.config.generator
     pools, missing = {}, []
     for spec in plan.pool_specs:
@@ -166,11 +168,11 @@ def pool_trains_model(spec: PoolSpec) -> bool:
 
 
 def _model_waves(missing: list[tuple[str, PoolSpec]]) -> tuple[list, list]:
-    """First wave: one pool per (dataset, sampler, seed); second wave: the others, which
-    load the model the first wave trained."""
+    """First wave: one pool per (dataset, sampler, seed, data access); second wave: the
+    others, which load the model the first wave trained."""
     first, later, leaders = [], [], set()
     for key, spec in missing:
-        group = (spec.dataset, spec.sampler, spec.seed)
+        group = (spec.dataset, spec.sampler, spec.seed, spec.data_access)
         if group in leaders:
             later.append((key, spec))
         else:
@@ -208,11 +210,13 @@ def diagnose_pools(plan: SweepPlan, pools: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parent_pool_metrics(diagnostics: pd.DataFrame) -> dict[str, float]:
-    """Each pool's diagnostics per target, as metrics of the sweep's parent run."""
+def parent_pool_metrics(diagnostics: pd.DataFrame, access_in_name: bool = False) -> dict[str, float]:
+    """Each pool's diagnostics per target, as metrics of the sweep's parent run; the data
+    access is part of the name when the sweep lists several, as in the grid keys."""
     metrics = {}
     for row in diagnostics.to_dict("records"):
-        prefix = f"pool/{row['dataset']}/{row['task']}/{row['sampler']}/seed{row['seed']}/{row['target']}"
+        sampler = f"{row['sampler']}/access_{row['data_access']}" if access_in_name else row["sampler"]
+        prefix = f"pool/{row['dataset']}/{row['task']}/{sampler}/seed{row['seed']}/{row['target']}"
         names = [m for m in row if m in POOL_METRICS or str(m).startswith(PER_COLUMN_PREFIX)]
         metrics.update({f"{prefix}/{m}": row[m] for m in names if pd.notna(row[m])})
     return metrics

@@ -1,4 +1,5 @@
-"""Content-addressed synthetic pools: built once per (data, split, task, sampler, seed, size).
+"""Content-addressed synthetic pools: built once per (data, split, task, sampler, data access,
+seed, size).
 
 A pool holds, per target, rows sampled once at the largest size any grid point reads; every
 trial takes slices of it and never regenerates. Entries are built in a `.partial-<uuid>`
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synthscale._io import atomic_write, file_sha256, hash_json, publish_directory
-from synthscale.config import GeneratorConfig
+from synthscale.config import DATA_ACCESSES, GeneratorConfig
 from synthscale.data.loaders import Dataset
 from synthscale.diagnostics import diagnose, tstr_balanced_accuracy
 from synthscale.samplers import make_sampler
@@ -34,32 +35,36 @@ POOL_KEY_CHARS = 32  # of the sha256 hex digest: short directory names, no reali
 
 @dataclass(frozen=True)
 class PoolSpec:
-    """Which pool: the sampler for one dataset, task and replicate, and rows needed per target."""
+    """Which pool: the sampler for one dataset, task, data access and replicate, and rows
+    needed per target."""
 
     dataset: str
     task: Task
     sampler: str
     seed: int
+    data_access: str  # rows the sampler sees: seed or train
     demand: tuple[tuple[str, int], ...]  # (target, rows), sorted
 
     @property
-    def slot(self) -> tuple[str, str, str, int]:
-        """Where trials look the pool up: (dataset, task, sampler, seed)."""
-        return (self.dataset, self.task, self.sampler, self.seed)
+    def slot(self) -> tuple[str, str, str, int, str]:
+        """Where trials look the pool up: (dataset, task, sampler, seed, data access)."""
+        return (self.dataset, self.task, self.sampler, self.seed, self.data_access)
 
 
 def visible_rows(
     dataset: Dataset, split: Split, task: Task, data_access: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows a generator may see (seed set or all training rows) and their target keys."""
+    assert data_access in DATA_ACCESSES, f"a generator needs seed or train rows, not {data_access!r}"
     visible = split.seed_index if data_access == "seed" else split.train_index
     return visible, row_targets(dataset, task, visible)
 
 
 def pool_key(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> str:
     """Everything that changes the rows, hashed: the data, which rows the sampler sees and
-    their targets (so the split and the label/attribute encoding), settings, seed, sizes."""
-    visible, targets = visible_rows(dataset, split, spec.task, generator.data_access)
+    their targets (so the split, the data access and the label/attribute encoding), settings,
+    seed, sizes."""
+    visible, targets = visible_rows(dataset, split, spec.task, spec.data_access)
     sampler = make_sampler(spec.sampler, generator)
     return hash_json(
         {
@@ -76,7 +81,7 @@ def pool_key(spec: PoolSpec, dataset: Dataset, split: Split, generator: Generato
 
 def check_pool_feasible(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> None:
     """Fail at plan time, before anything is written, when a target has too few visible rows."""
-    _, targets = visible_rows(dataset, split, spec.task, generator.data_access)
+    _, targets = visible_rows(dataset, split, spec.task, spec.data_access)
     sampler = make_sampler(spec.sampler, generator)
     for target, n in spec.demand:
         if n > 0:
@@ -92,7 +97,7 @@ def build_pool(
     spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig
 ) -> tuple[dict[str, pd.DataFrame], PoolReports]:
     """Fit the sampler on the rows it may see and sample every target once."""
-    visible, targets = visible_rows(dataset, split, spec.task, generator.data_access)
+    visible, targets = visible_rows(dataset, split, spec.task, spec.data_access)
     sampler = make_sampler(spec.sampler, generator)
     sampler.fit(dataset.features.iloc[visible], targets, dataset.schema)
     pools = {target: sampler.sample(n, target, spec.seed) for target, n in spec.demand}
@@ -122,6 +127,7 @@ def diagnose_pool(
             "dataset": spec.dataset,
             "task": spec.task,
             "sampler": spec.sampler,
+            "data_access": spec.data_access,
             "seed": spec.seed,
         }
         metrics = diagnose(real, synthetic, dataset.schema, spec.seed) if len(synthetic) else {}
@@ -216,6 +222,7 @@ def _write_entry(
         "key": key,
         "task": spec.task,
         "sampler": spec.sampler,
+        "data_access": spec.data_access,
         "seed": spec.seed,
         "demand": dict(spec.demand),
         "sha256": file_sha256(partial / POOL_FILE),

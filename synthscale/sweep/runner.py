@@ -76,7 +76,7 @@ class SweepInputs:
     config: SweepConfig
     datasets: dict[str, Dataset]
     splits: dict[tuple[str, int], Split]  # (dataset, seed)
-    pools: dict[tuple[str, str, str, int], tuple[str, dict[str, pd.DataFrame], dict]]  # PoolSpec.slot
+    pools: dict[tuple[str, str, str, int, str], tuple[str, dict[str, pd.DataFrame], dict]]  # PoolSpec.slot
     batches: dict[str, Batch]
     diagnoses: dict[str, PoolSpec] = field(default_factory=dict)  # trial id -> pool to diagnose
 
@@ -99,7 +99,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     records = []
     for point, members in by_point.items():
         sampler = sampler_of(point.method)
-        slot = (batch.dataset, point.task, sampler, batch.seed)
+        slot = (batch.dataset, point.task, sampler, batch.seed, point.data_access)
         pool_key, pools, _ = inputs.pools[slot] if sampler else ("", {}, {})
         rows = evaluate_point(
             dataset,
@@ -120,7 +120,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
                 "method": point.method,
                 "classifier": member.classifier,
                 "seed": member.seed,
-                "data_access": config.generator.data_access,
+                "data_access": point.data_access,
                 "pool": pool_key,
                 "grid_key": member.key,
             }
@@ -279,7 +279,7 @@ def check_child_runs(tracker: SweepTracker, grid: list[GridPoint]) -> None:
 
 
 def diagnosis_id(spec: PoolSpec) -> str:
-    return f"diagnose-{spec.dataset}-{spec.task}-{spec.sampler}-seed{spec.seed}"
+    return f"diagnose-{spec.dataset}-{spec.task}-{spec.sampler}-{spec.data_access}-seed{spec.seed}"
 
 
 def run_trials(
@@ -380,6 +380,7 @@ class _TrialCollector(tune.Callback):
     ) -> None:
         self.bar, self.n_trials, self.out_dir = bar, n_trials, out_dir
         self.tracker, self.grid, self.unreported = tracker, grid, set(batch_ids)
+        self.access_in_name = any(g.access_in_key for g in grid)  # as in the grid keys
         self.records: list[dict[str, Any]] = []
         self.diagnostics: list[dict[str, Any]] = []
         self.trials_done = 0
@@ -392,7 +393,7 @@ class _TrialCollector(tune.Callback):
         if "diagnostics" in result:
             rows = json.loads(result["diagnostics"])
             self.diagnostics.extend(rows)
-            self.tracker.log_parent_metrics(parent_pool_metrics(pd.DataFrame(rows)))
+            self.tracker.log_parent_metrics(parent_pool_metrics(pd.DataFrame(rows), self.access_in_name))
             return
         batch_id = trial.config["batch_id"]
         records = json.loads(result["records"])

@@ -22,9 +22,11 @@ def sweep_config(
     seeds=(0, 1),
     classifiers=("xgboost",),
     reference=True,
+    data_access="seed",
 ):
     return validate_config(
         {
+            "generator": {"data_access": data_access},
             "experiment": {
                 "tasks": list(tasks),
                 "protocols": list(protocols),
@@ -142,3 +144,61 @@ def test_batches_of_one_group_are_equal_up_to_one_fit(n_points, fits_per_trial, 
     assert len(grid) == n_points
     batches = make_batches(grid, fits_per_trial)
     assert sorted((len(b.points) for b in batches), reverse=True) == sizes
+
+
+def test_one_data_access_keeps_the_keys_of_sweeps_before_accesses_were_an_axis():
+    """--resume of an out dir from before finds its fits under the same keys."""
+    grid = expand_grid(sweep_config(protocols=("ratio", "augment")), "craft")
+    keys = [g.key for g in grid]
+    assert keys[:3] == [
+        "craft/imbalance/ratio/raw/k=0/seed=0/xgboost",
+        "craft/imbalance/ratio/raw/k=0/seed=1/xgboost",
+        "craft/imbalance/ratio/raw/k=1/seed=0/xgboost",
+    ]
+    assert "craft/imbalance/augment/smote/N=2s/seed=1/xgboost" in keys
+    assert "craft/imbalance/augment/all_real/N=0s/seed=0/xgboost" in keys
+    for access in ("train", ["train"]):
+        other = expand_grid(sweep_config(protocols=("ratio", "augment"), data_access=access), "craft")
+        assert [g.key for g in other] == keys
+        assert {g.point.data_access for g in other if g.point.method == "smote"} == {"train"}
+    assert {g.point.data_access for g in grid if g.point.method in ("raw", "all_real")} == {"none"}
+
+
+def test_two_data_accesses_double_the_sampler_points_but_not_raw_or_all_real():
+    one = expand_grid(sweep_config(protocols=("ratio", "augment")), "craft")
+    two = expand_grid(sweep_config(protocols=("ratio", "augment"), data_access=["train", "seed"]), "craft")
+    per_method = Counter((g.point.experiment, g.point.method) for g in one)
+    doubled = Counter((g.point.experiment, g.point.method) for g in two)
+    for (experiment, method), n in per_method.items():
+        assert doubled[(experiment, method)] == n * (1 if method in ("raw", "all_real") else 2)
+    accesses = Counter((g.point.method, g.point.data_access) for g in two)
+    assert {a for m, a in accesses if m == "smote"} == {"train", "seed"}
+    assert accesses[("smote", "train")] == accesses[("smote", "seed")]
+    assert {a for m, a in accesses if m in ("raw", "all_real")} == {"none"}
+    keys = [g.key for g in two]
+    assert len(set(keys)) == len(keys)
+    assert "craft/imbalance/augment/smote/access=train/N=2s/seed=1/xgboost" in keys
+    assert "craft/imbalance/ratio/smote_aug/access=seed/k=2/seed=0/xgboost" in keys
+    assert "craft/imbalance/augment/raw/access=none/N=0s/seed=0/xgboost" in keys
+
+
+def test_geometric_n_values_give_fractional_keys():
+    config = validate_config(
+        {
+            "experiment": {
+                "tasks": ["imbalance"],
+                "protocols": ["augment"],
+                "seeds": [0],
+                "augment": {"n_aug": {"geometric": {"start": 1, "stop": 256, "points": 12}}},
+            },
+            "methods": ["smote"],
+        }
+    )
+    keys = [g.key for g in expand_grid(config, "craft") if g.point.method == "smote"]
+    assert keys[:3] == [
+        "craft/imbalance/augment/smote/N=0s/seed=0/xgboost",
+        "craft/imbalance/augment/smote/N=1s/seed=0/xgboost",
+        "craft/imbalance/augment/smote/N=1.66s/seed=0/xgboost",
+    ]
+    assert keys[-1] == "craft/imbalance/augment/smote/N=256s/seed=0/xgboost"
+    assert len(set(keys)) == len(keys) == 13

@@ -23,13 +23,19 @@ from synthscale.sweep.pools import (
 SPLIT_CONFIG = SplitConfig(seed_size=80)
 GENERATOR = GeneratorConfig()
 IMBALANCE_SPEC = PoolSpec(
-    dataset="craft", task="imbalance", sampler="smote", seed=0, demand=(("y0", 20), ("y1", 50))
+    dataset="craft",
+    task="imbalance",
+    sampler="smote",
+    seed=0,
+    data_access="seed",
+    demand=(("y0", 20), ("y1", 50)),
 )
 SPURIOUS_SPEC = PoolSpec(
     dataset="craft",
     task="spurious",
     sampler="smote",
     seed=1,
+    data_access="seed",
     demand=(("a0_y0", 15), ("a0_y1", 0), ("a1_y0", 5), ("a1_y1", 15)),
 )
 
@@ -107,7 +113,9 @@ def test_no_partial_directory_is_left_behind(craft, split, tmp_path):
 
 
 def test_failed_build_writes_no_entry(craft, split, tmp_path):
-    spec = PoolSpec(dataset="craft", task="imbalance", sampler="smote", seed=0, demand=(("a1_y1", 5),))
+    spec = PoolSpec(
+        dataset="craft", task="imbalance", sampler="smote", seed=0, data_access="seed", demand=(("a1_y1", 5),)
+    )
     with pytest.raises(SynthscaleError, match=r"\(X6=1, Target=1\) has 0 rows"):
         load(spec, craft, split, tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -119,7 +127,7 @@ def key_of(craft, spec=IMBALANCE_SPEC, split_config=SPLIT_CONFIG, generator=GENE
 
 def test_key_is_stable_for_the_same_settings(craft):
     assert key_of(craft) == key_of(
-        craft, spec=PoolSpec("craft", "imbalance", "smote", 0, (("y0", 20), ("y1", 50)))
+        craft, spec=PoolSpec("craft", "imbalance", "smote", 0, "seed", (("y0", 20), ("y1", 50)))
     )
     assert len(key_of(craft)) == 32
 
@@ -127,12 +135,12 @@ def test_key_is_stable_for_the_same_settings(craft):
 @pytest.mark.parametrize(
     "change",
     [
-        {"spec": PoolSpec("craft", "imbalance", "smote", 1, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("craft", "imbalance", "ros", 0, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("craft", "spurious", "smote", 0, IMBALANCE_SPEC.demand)},
-        {"spec": PoolSpec("craft", "imbalance", "smote", 0, (("y0", 20), ("y1", 51)))},
+        {"spec": PoolSpec("craft", "imbalance", "smote", 1, "seed", IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "imbalance", "ros", 0, "seed", IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "spurious", "smote", 0, "seed", IMBALANCE_SPEC.demand)},
+        {"spec": PoolSpec("craft", "imbalance", "smote", 0, "seed", (("y0", 20), ("y1", 51)))},
         {"generator": GeneratorConfig(k_neighbors=3)},
-        {"generator": GeneratorConfig(data_access="train")},
+        {"spec": PoolSpec("craft", "imbalance", "smote", 0, "train", IMBALANCE_SPEC.demand)},
         {"split_config": SplitConfig(seed_size=80, test_fraction=0.25)},
     ],
     ids=["seed", "sampler", "task", "demand", "k_neighbors", "data_access", "split"],
@@ -155,6 +163,6 @@ def test_key_changes_with_the_label_or_attribute_encoding(craft_table):
 
     as_before = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=1)
     flipped = prepare_dataset(craft_table, label="Target", spurious="X6", minority=1, spurious_positive=-1)
-    spec = PoolSpec("craft", "spurious", "smote", 0, (("a1_y1", 10),))
+    spec = PoolSpec("craft", "spurious", "smote", 0, "seed", (("a1_y1", 10),))
     keys = [pool_key(spec, d, make_split(d, SPLIT_CONFIG, 0), GENERATOR) for d in (as_before, flipped)]
     assert keys[0] != keys[1]

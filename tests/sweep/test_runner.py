@@ -212,3 +212,53 @@ def test_two_datasets_with_one_name_are_refused_with_the_alias_fix():
     )
     with pytest.raises(SynthscaleError, match=r"datasets\.1: a second dataset named 'craft'.*alias"):
         plan_sweep(config)
+
+
+TWO_ACCESSES = {
+    "name": "two-accesses",
+    "dataset": {"name": "craft", "craft_rows": 1500},
+    "split": {"seed_size": 40},
+    "experiment": {
+        "tasks": ["imbalance"],
+        "protocols": ["augment"],
+        "seeds": [0],
+        "augment": {"n_aug": [0, 2]},
+    },
+    "methods": ["raw", "smote", "independent"],
+    "generator": {"data_access": ["train", "seed"]},
+    "resources": {"fits_per_trial": 10},
+}
+
+
+def test_a_sweep_over_two_data_accesses_fits_each_sampler_per_access_and_raw_once(ray_local, tmp_path):
+    from mlflow import MlflowClient
+
+    config = validate_config(TWO_ACCESSES)
+    result = run_sweep(config, tmp_path / "out", show_progress=False)
+    table = pd.read_csv(result.out_dir / "results.csv")
+    assert table["grid_key"].tolist() == [g.key for g in expand_grid(config, "craft")]
+    # "none" survives the CSV round trip, so a groupby keeps raw and all_real
+    assert table.groupby(["method", "data_access"]).size().to_dict() == {
+        ("all_real", "none"): 1,
+        ("independent", "seed"): 2,
+        ("independent", "train"): 2,
+        ("raw", "none"): 1,
+        ("smote", "seed"): 2,
+        ("smote", "train"): 2,
+    }
+    pools_used = table.dropna(subset=["pool"]).groupby(["method", "data_access"])["pool"].unique()
+    assert all(len(keys) == 1 for keys in pools_used)  # one pool per sampler and access...
+    assert len({keys[0] for keys in pools_used}) == 4  # ...and no two share one
+    diagnostics = pd.read_csv(result.out_dir / "pools.csv")
+    assert diagnostics.groupby(["sampler", "data_access"]).size().to_dict() == {
+        (sampler, access): 2 for sampler in ("independent", "smote") for access in ("seed", "train")
+    }
+    client = MlflowClient(tracking_uri=result.tracking_uri)
+    children = client.search_runs(
+        [client.get_experiment_by_name("synthscale").experiment_id],
+        f"tags.mlflow.parentRunId = '{result.parent_run_id}'",
+    )
+    logged = {c.data.tags[GRID_KEY_TAG]: c.data.params["data_access"] for c in children}
+    assert logged == dict(zip(table["grid_key"], table["data_access"], strict=True))
+    parent_metrics = client.get_run(result.parent_run_id).data.metrics
+    assert "pool/craft/imbalance/smote/access_seed/seed0/y1/detection_auc" in parent_metrics

@@ -1,0 +1,75 @@
+"""Planning with data access as a grid axis: one pool and one trained generator per access."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from synthscale.config import GeneratorConfig, SplitConfig, validate_config
+from synthscale.splits import make_split
+from synthscale.sweep.grid import expand_grid
+from synthscale.sweep.plan import _model_waves, parent_pool_metrics, pool_specs
+from synthscale.sweep.pools import PoolSpec, visible_rows
+
+
+def specs_for(data_access) -> list[PoolSpec]:
+    config = validate_config(
+        {
+            "experiment": {"protocols": ["ratio", "augment"], "seeds": [0, 1], "ratio": {"ks": [0, 2]}},
+            "methods": ["raw", "smote", "ros_aug"],
+            "generator": {"data_access": data_access},
+        }
+    )
+    points = list(dict.fromkeys(g.point for g in expand_grid(config, "craft")))
+    return pool_specs(points, config, "craft")
+
+
+def test_each_access_gets_its_own_pool_of_the_same_size():
+    one, two = specs_for("train"), specs_for(["train", "seed"])
+    assert len({s.slot for s in two}) == len(two) == 2 * len(one)
+    assert Counter(s.data_access for s in two) == {"train": len(one), "seed": len(one)}
+    demand = {(s.task, s.sampler, s.seed): s.demand for s in one}
+    assert all(s.demand == demand[(s.task, s.sampler, s.seed)] for s in two)
+    # a single access plans exactly the pools it planned before, in the same order
+    assert [(s.task, s.sampler, s.seed, s.demand) for s in one] == [
+        (s.task, s.sampler, s.seed, s.demand) for s in two if s.data_access == "train"
+    ]
+
+
+def test_the_first_wave_trains_one_model_per_access():
+    specs = [
+        PoolSpec("craft", task, "llm", 0, access, (("y1", 10),))
+        for task in ("imbalance", "spurious")
+        for access in ("train", "seed")
+    ]
+    first, later = _model_waves([(f"key{i}", spec) for i, spec in enumerate(specs)])
+    assert sorted(spec.data_access for _, spec in first) == ["seed", "train"]
+    assert [spec.task for _, spec in first] == ["imbalance", "imbalance"]
+    assert len(later) == 2
+
+
+def test_parent_pool_metrics_name_the_access_only_when_the_sweep_lists_several():
+    row = {"dataset": "craft", "task": "imbalance", "sampler": "smote", "data_access": "train", "seed": 0}
+    diagnostics = pd.DataFrame([{**row, "target": "y1", "detection_auc": 0.75}])
+    assert parent_pool_metrics(diagnostics) == {"pool/craft/imbalance/smote/seed0/y1/detection_auc": 0.75}
+    assert parent_pool_metrics(diagnostics, access_in_name=True) == {
+        "pool/craft/imbalance/smote/access_train/seed0/y1/detection_auc": 0.75
+    }
+
+
+def test_the_llm_model_cache_key_differs_between_train_and_seed(craft, monkeypatch):
+    from synthscale.samplers.llm import sampler as llm_sampler
+
+    keys = []
+
+    def record_key(key, *args):
+        keys.append(key)
+        return None, None, "trained"
+
+    monkeypatch.setattr(llm_sampler, "load_or_train", record_key)
+    split = make_split(craft, SplitConfig(seed_size=80), split_seed=0)
+    for access in ("seed", "train", "seed"):
+        visible, targets = visible_rows(craft, split, "imbalance", access)
+        llm_sampler.LLMSampler(GeneratorConfig()).fit(craft.features.iloc[visible], targets, craft.schema)
+    assert keys[0] == keys[2] != keys[1]
