@@ -40,6 +40,15 @@ settings: --set generator.llm.<key>=<value> (`synthscale config --keys` lists th
 """
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in --help, except flags and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="synthscale",
@@ -76,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "of one seed share a split and a nested pool) with four models and compare them by AIC/BIC: "
         "saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest loss], the pure power "
         "law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and log-linear "
-        "a + b log N. Reports the law, alpha with profile and seed-bootstrap 95%% intervals, the F "
+        "a + b log N. Reports the law, alpha with profile and seed-bootstrap 95% intervals, the F "
         "test of alpha = --theory-alpha, the decades of N spanned and a verdict in words; and the "
         "RAW - method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, "
         "md, tex; the md/tex tables carry the verdict, the tex needs \\usepackage{booktabs}) and "
         "residuals.csv/.json. When the results come from a sweep, logs the exponents as metrics and "
         "the tables as artifacts of its MLflow parent run (--no-mlflow: do not).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     fit.add_argument("results", nargs="?", help="a results.csv written by `synthscale run`")
     fit.add_argument(
@@ -113,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the figures, the exponents beside the published ones, and the sweep's configuration. "
         "When the results come from a sweep, logs the files as artifacts of its MLflow parent run "
         "(--no-mlflow: do not).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     report.add_argument("results", help="a results.csv written by `synthscale run`")
     _add_fit_options(report)

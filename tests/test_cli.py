@@ -131,3 +131,12 @@ def test_a_malformed_csv_is_named_not_a_traceback(tmp_path, capsys):
     overrides = ["dataset.name=null", f"dataset.path={path}", "dataset.label=label"]
     code, err = run_cli(["run", str(sweep), *[a for o in overrides for a in ("--set", o)]], capsys)
     assert code == EXIT_USER_ERROR and "cannot read broken.csv" in err
+
+
+@pytest.mark.parametrize("command", ["fit", "report"])
+def test_fit_and_report_help_show_defaults_and_the_mlflow_logging(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: minority_ce)" in text and "(default: 1.0)" in text
+    assert "MLflow parent run (--no-mlflow: do not)" in text and "--no-mlflow" in text
