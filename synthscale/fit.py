@@ -10,8 +10,12 @@ pool), four models and compare them by AIC/BIC:
   cannot lie above a loss already reached);
 - `power`: the pure power law, L_inf = 0 (the straight line of a log-log figure);
 - `theory`: alpha fixed at the theory's value, L_inf bounded (L_inf + C/N: the paper's fit);
-- `loglinear`: a + b log N, no asymptote at all.
-The exponent is that of the better of the two free-alpha laws (by AIC). Given alpha every
+- `loglinear`: a + b log N, no asymptote at all;
+- `shifted`: L_inf + C ((N0 + N) / (N0 + N_ref))^-alpha, N0 >= 0 free: the loss falls with the
+  total training size, of which N0 is what the base (real and balancing rows) is worth in
+  augmentation rows, so the curve stays flat while N << N0 (the theory's risk bounds are in
+  the total sample size). N0 = 0 is the saturating law.
+The exponent is that of the best of the free-alpha laws (by AIC). Given alpha every
 model is linear, so alpha comes from the exact profile; its interval and the test of
 H0: alpha = alpha_theory from the extra-sum-of-squares F statistic (calibrated with a
 parameter per seed), a second interval from a cluster bootstrap over seeds, and standard
@@ -24,7 +28,7 @@ N_ref is the largest N of the curve, so C is the excess loss over L_inf there.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -46,14 +50,20 @@ N_EPS_MAX_EXTRAPOLATION = 1000  # N_eps further than this many times the largest
 BOOTSTRAP_MIN_SEEDS = 5  # fewer seeds give too few distinct resamples for a percentile interval
 PROFILE_GRID = 120  # log-spaced starting grid for alpha before the bounded refinement
 IDENTIFYING_DECADES = 2.0  # below this span of N a saturating law is hard to tell from log-linear
-MODELS = ("saturating", "power", "theory", "loglinear")
+MODELS = ("shifted", "saturating", "power", "theory", "loglinear")
+LAWS = ("shifted", "saturating", "power")  # free-alpha laws, most general first
+SHIFT_GRID = 32  # log-spaced values of N0 in [N_min / 10, SHIFT_MAX_FACTOR * N_ref], plus 0
+SHIFT_MAX_FACTOR = 30.0
+SHIFTED_PROFILE_GRID = 40  # alpha grid of the shifted law, whose every point solves a grid of N0
+BOOTSTRAP_GRID = 30  # coarser alpha grid inside the bootstrap
 # regression coefficients of each model besides the seed levels (the error variance adds one to all)
-MODEL_COEFFICIENTS = {"saturating": 3, "power": 2, "theory": 2, "loglinear": 2}
+MODEL_COEFFICIENTS = {"shifted": 4, "saturating": 3, "power": 2, "theory": 2, "loglinear": 2}
 MODEL_FORMULAS = {
     "saturating": "L_inf + C (N/N_ref)^-alpha",
     "power": "C (N/N_ref)^-alpha",
     "theory": "L_inf + C (N/N_ref)^-alpha_theory",
     "loglinear": "a + b log N",
+    "shifted": "L_inf + C ((N0 + N)/(N0 + N_ref))^-alpha",
 }
 
 
@@ -70,21 +80,31 @@ class Curve:
 
 @dataclass(frozen=True)
 class Design:
-    """What every model of one curve is fitted on: x = N / N_ref, the loss, the weights, the
-    seed-level columns and the upper bound on L_inf."""
+    """What every model of one curve is fitted on: N (rows) and N_ref, the loss, the weights,
+    the seed-level columns, the upper bound on L_inf, and the shift N0 (0 but for `shifted`)."""
 
-    x: np.ndarray
+    n: np.ndarray
+    n_ref: float
     loss: np.ndarray
     weights: np.ndarray
     levels: np.ndarray
     l_inf_max: float
+    shift: float = 0.0
+
+    @property
+    def x(self) -> np.ndarray:
+        """(N0 + N) / (N0 + N_ref): 1 at the largest N."""
+        return (self.n + self.shift) / (self.n_ref + self.shift)
 
     @property
     def seed_columns(self) -> int:
         return self.levels.shape[1]
 
     def residual_df(self, model: str) -> int:
-        return max(len(self.x) - MODEL_COEFFICIENTS[model] - self.seed_columns, 1)
+        return max(len(self.n) - MODEL_COEFFICIENTS[model] - self.seed_columns, 1)
+
+    def shifted(self, shift: float) -> Design:
+        return replace(self, shift=float(shift))
 
 
 def curve_design(curve: Curve, seed_effects: bool = True) -> Design:
@@ -93,7 +113,7 @@ def curve_design(curve: Curve, seed_effects: bool = True) -> Design:
         weights = shrunk_inverse_variance(pd.Series(np.asarray(curve.sd, float) ** 2, index=curve.n), curve.n)
     else:
         weights = seed_spread_weights(curve, within_seeds=levels.shape[1] > 0)
-    return Design(curve.n / curve.n.max(), curve.loss, weights, levels, float(curve.loss.min()))
+    return Design(curve.n, float(curve.n.max()), curve.loss, weights, levels, float(curve.loss.min()))
 
 
 class _PowerLaw(GenericLikelihoodModel):
@@ -105,7 +125,7 @@ class _PowerLaw(GenericLikelihoodModel):
         self.design, self.fixed_l_inf = design, l_inf
         names = [*(["L_inf"] if l_inf is None else []), "C", "log_alpha", "log_sigma"]
         names += [f"seed_level_{j}" for j in range(design.seed_columns)]
-        super().__init__(design.loss, np.ones((len(design.x), 0)), extra_params_names=names)
+        super().__init__(design.loss, np.ones((len(design.n), 0)), extra_params_names=names)
 
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
         if self.fixed_l_inf is not None:
@@ -160,7 +180,8 @@ def shrunk_inverse_variance(variance: pd.Series, n: np.ndarray) -> np.ndarray:
 
 def solve_given_alpha(design: Design, alpha: float, law: str) -> tuple[np.ndarray, float]:
     """Weighted least squares of the loss on (1, x^-alpha, seed levels) with L_inf bounded to
-    [0, l_inf_max] (`saturating`, `theory`) or fixed at 0 (`power`): (L_inf, C, levels...), RSS.
+    [0, l_inf_max] (`saturating`, `theory`, `shifted` at the design's N0) or fixed at 0
+    (`power`): (L_inf, C, levels...), RSS.
 
     One bounded coefficient in a convex quadratic: its constrained optimum is the unconstrained
     one clipped to the bounds, with the other coefficients solved again at the clipped value.
@@ -174,7 +195,11 @@ def solve_given_alpha(design: Design, alpha: float, law: str) -> tuple[np.ndarra
         l_inf = 0.0
     else:
         full = np.column_stack([root_w, free])
-        l_inf = float(np.clip(np.linalg.lstsq(full, target, rcond=None)[0][0], 0.0, design.l_inf_max))
+        unconstrained = np.linalg.lstsq(full, target, rcond=None)[0]
+        l_inf = float(np.clip(unconstrained[0], 0.0, design.l_inf_max))
+        if l_inf == unconstrained[0]:  # inside its bounds: already the constrained optimum
+            rss = float(np.sum((target - full @ unconstrained) ** 2))
+            return np.concatenate([[l_inf, unconstrained[1] / scale], unconstrained[2:]]), rss
     rest = np.linalg.lstsq(free, target - l_inf * root_w, rcond=None)[0]
     rss = float(np.sum((target - l_inf * root_w - free @ rest) ** 2))
     return np.concatenate([[l_inf, rest[0] / scale], rest[1:]]), rss
@@ -184,22 +209,58 @@ def fitted_values(design: Design, alpha: float, coef: np.ndarray) -> np.ndarray:
     return coef[0] + coef[1] * design.x ** (-alpha) + design.levels @ coef[2:]
 
 
-def best_alpha(design: Design, law: str) -> float:
-    """The alpha minimizing the RSS: a log-spaced grid, then a bounded refinement."""
+def law_fit(
+    design: Design, alpha: float, law: str, shift_points: int = SHIFT_GRID, refine: bool = True
+) -> tuple[np.ndarray, float, Design]:
+    """(coefficients, RSS, design) of a law at this alpha; for `shifted` the design carries the
+    best N0 (a log grid, then a bounded refinement of log N0), i.e. the profile over N0 too."""
+    if law != "shifted":
+        return (*solve_given_alpha(design, alpha, law), design)
+    shifts = np.concatenate(
+        [[0.0], np.geomspace(design.n.min() / 10, SHIFT_MAX_FACTOR * design.n_ref, shift_points)]
+    )
+    rss = [solve_given_alpha(design.shifted(n0), alpha, "saturating")[1] for n0 in shifts]
+    best = int(np.argmin(rss))
+    if refine and 0 < best < len(shifts) - 1:
+        refined = optimize.minimize_scalar(
+            lambda log_n0: solve_given_alpha(design.shifted(np.exp(log_n0)), alpha, "saturating")[1],
+            bounds=(
+                np.log(shifts[best - 1]) if best > 1 else np.log(shifts[1]) - 1,
+                np.log(shifts[best + 1]),
+            ),
+            method="bounded",
+        )
+        if refined.fun < rss[best]:
+            shifted = design.shifted(np.exp(refined.x))
+            return (*solve_given_alpha(shifted, alpha, "saturating"), shifted)
+    shifted = design.shifted(shifts[best])
+    return (*solve_given_alpha(shifted, alpha, "saturating"), shifted)
 
-    def rss(alpha: float) -> float:
-        return solve_given_alpha(design, alpha, law)[1]
 
-    grid = np.geomspace(*ALPHA_BOUNDS, PROFILE_GRID)
-    best = grid[int(np.argmin([rss(a) for a in grid]))]
-    bracket = (max(best / 1.1, ALPHA_BOUNDS[0]), min(best * 1.1, ALPHA_BOUNDS[1]))
+def best_alpha(
+    design: Design, law: str, grid_points: int = PROFILE_GRID, shift_points: int = SHIFT_GRID
+) -> float:
+    """The alpha minimizing the RSS: a log-spaced grid (N0 on its grid only, for `shifted`),
+    then a bounded refinement."""
+
+    def rss(alpha: float, refine: bool = True) -> float:
+        return law_fit(design, alpha, law, shift_points, refine)[1]
+
+    if law == "shifted":
+        grid_points = min(grid_points, SHIFTED_PROFILE_GRID)
+    grid = np.geomspace(*ALPHA_BOUNDS, grid_points)
+    best = grid[int(np.argmin([rss(a, refine=False) for a in grid]))]
+    step = (ALPHA_BOUNDS[1] / ALPHA_BOUNDS[0]) ** (1 / (grid_points - 1))
+    bracket = (max(best / step, ALPHA_BOUNDS[0]), min(best * step, ALPHA_BOUNDS[1]))
     return float(optimize.minimize_scalar(rss, bounds=bracket, method="bounded").x)
 
 
-def extra_sum_of_squares(design: Design, law: str, alpha_hat: float, alpha: float) -> float:
+def extra_sum_of_squares(
+    design: Design, law: str, alpha_hat: float, alpha: float, rss_min: float | None = None
+) -> float:
     """F statistic of fixing alpha: (RSS(alpha) - RSS_min) / (RSS_min / residual df)."""
-    rss_min = solve_given_alpha(design, alpha_hat, law)[1]
-    excess = solve_given_alpha(design, alpha, law)[1] - rss_min
+    rss_min = law_fit(design, alpha_hat, law)[1] if rss_min is None else rss_min
+    excess = law_fit(design, alpha, law)[1] - rss_min
     return excess / max(rss_min / design.residual_df(law), 1e-300)
 
 
@@ -213,9 +274,10 @@ def profile_interval(design: Design, law: str, alpha_hat: float) -> tuple[float,
     """{alpha : F(alpha) <= F_(1, df)(0.95)} (Bates and Watts' profile interval for a
     nonlinear regression); a bound of the search range means the interval is open there."""
     threshold = stats.f.ppf(CONFIDENCE, 1, design.residual_df(law))
+    rss_min = law_fit(design, alpha_hat, law)[1]
 
     def below(alpha: float) -> float:
-        return threshold - extra_sum_of_squares(design, law, alpha_hat, alpha)
+        return threshold - extra_sum_of_squares(design, law, alpha_hat, alpha, rss_min)
 
     low, high = ALPHA_BOUNDS
     if below(low) <= 0:
@@ -227,25 +289,55 @@ def profile_interval(design: Design, law: str, alpha_hat: float) -> tuple[float,
 
 def gaussian_loglike(rss: float, design: Design) -> float:
     """Maximized weighted Gaussian log-likelihood (sigma at its MLE), comparable across models."""
-    n = len(design.x)
-    return float(
-        -0.5 * n * (np.log(2 * np.pi * max(rss, 1e-300) / n) + 1) + 0.5 * np.log(design.weights).sum()
-    )
+    n = len(design.n)
+    # an exact fit (simulated, noise-free) has RSS at rounding level: floor it, so that such
+    # fits tie and the simpler model wins instead of the one with the smaller rounding error
+    total = np.sum(design.weights * (design.loss - np.average(design.loss, weights=design.weights)) ** 2)
+    rss = max(rss, 1e-12 * total, 1e-300)
+    return float(-0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * np.log(design.weights).sum())
 
 
 def compare_models(design: Design, theory_alpha: float, alphas: dict[str, float]) -> dict[str, dict]:
-    """RSS, AIC and BIC of the four models, each with the same seed levels and weights."""
-    rss = {law: solve_given_alpha(design, alphas[law], law)[1] for law in ("saturating", "power")}
+    """RSS, AIC and BIC of the five models, each with the same seed levels and weights."""
+    rss = {law: law_fit(design, alphas[law], law)[1] for law in LAWS}
     rss["theory"] = solve_given_alpha(design, theory_alpha, "theory")[1]
     log_design = np.column_stack([np.ones_like(design.x), np.log(design.x), design.levels])
     rss["loglinear"] = float(sm.WLS(design.loss, log_design, weights=design.weights).fit().ssr)
-    n = len(design.x)
+    n = len(design.n)
     table = {}
     for model in MODELS:
         k = MODEL_COEFFICIENTS[model] + design.seed_columns + 1  # + the error variance
         loglike = gaussian_loglike(rss[model], design)
         table[model] = {"rss": rss[model], "aic": -2 * loglike + 2 * k, "bic": -2 * loglike + np.log(n) * k}
     return table
+
+
+def shift_needed(design: Design, models: dict[str, dict], alphas: dict[str, float]) -> bool:
+    """Whether the data need N0 > 0: the (N0 + N) law improves on the saturating law (N0 = 0)
+    by the extra-sum-of-squares F test at 5 %, with N0 above a tenth of the smallest N."""
+    shift = law_fit(design, alphas["shifted"], "shifted")[2].shift
+    rss_shifted, rss_saturating = models["shifted"]["rss"], models["saturating"]["rss"]
+    statistic = (rss_saturating - rss_shifted) / max(rss_shifted / design.residual_df("shifted"), 1e-300)
+    p_value = stats.f.sf(max(statistic, 0.0), 1, design.residual_df("shifted"))
+    return bool(shift > design.n.min() / 10 and p_value < 1 - CONFIDENCE)
+
+
+def choose_law(
+    models: dict[str, dict], alphas: dict[str, float], intervals: dict[str, tuple], shifted_apart: bool
+) -> str:
+    """The best law by AIC among those whose alpha the data identify (interval inside the
+    searched range); the best law overall when none is identified. `shifted` counts only when
+    the data need its N0 (`shift_needed`): near N0 = 0 it is the saturating law with a
+    parameter on its boundary, where its profile interval is not valid."""
+    candidates = LAWS if shifted_apart else tuple(law for law in LAWS if law != "shifted")
+    identified = tuple(
+        law
+        for law in candidates
+        if ALPHA_BOUNDS[0] < intervals[law][0]
+        and intervals[law][1] < ALPHA_BOUNDS[1]
+        and not np.isclose(alphas[law], ALPHA_BOUNDS, rtol=0.02).any()
+    )
+    return preferred(models, identified or candidates)
 
 
 def preferred(models: dict[str, dict], among: tuple[str, ...] = MODELS) -> str:
@@ -264,35 +356,38 @@ def fit_curve(
     """Every estimate for one curve, as a flat dict (one row of the exponents table)."""
     design = curve_design(curve, seed_effects)
     n_ref = float(curve.n.max())
-    alphas = {law: best_alpha(design, law) for law in ("saturating", "power")}
+    alphas = {law: best_alpha(design, law) for law in LAWS}
+    intervals = {law: profile_interval(design, law, alphas[law]) for law in LAWS}
     models = compare_models(design, theory_alpha, alphas)
-    law = preferred(models, ("saturating", "power"))
+    law = choose_law(models, alphas, intervals, shift_needed(design, models, alphas))
     alpha_hat = alphas[law]
-    coef, _ = solve_given_alpha(design, alpha_hat, law)
-    l_inf, c = float(coef[0]), float(coef[1])
-    low, high = profile_interval(design, law, alpha_hat)
-    free_low, free_high = profile_interval(design, "saturating", alphas["saturating"])
+    coef, _, fitted_design = law_fit(design, alpha_hat, law)
+    l_inf, c, shift = float(coef[0]), float(coef[1]), fitted_design.shift
+    low, high = intervals[law]
+    free_low, free_high = intervals["shifted"]
     decays = c > 0 and np.ptp(curve.loss) > 0
     row = {
         "law": law,
         "alpha": alpha_hat,
-        **standard_errors(design, law, alpha_hat, coef),
+        **standard_errors(fitted_design, law, alpha_hat, coef),
         "alpha_ci_low": low,
         "alpha_ci_high": high,
         "theory_alpha": theory_alpha,
-        # tested in the saturating family, which holds both laws: valid whatever L_inf is
-        "theory_p_value": extra_sum_of_squares_p(design, "saturating", alphas["saturating"], theory_alpha),
-        "alpha_free_ci_low": free_low,  # the interval with L_inf free in [0, smallest loss]
+        "theory_p_value": extra_sum_of_squares_p(design, law, alpha_hat, theory_alpha),
+        # the same test in the most general law, which holds the others: whatever L_inf and N0 are
+        "theory_p_value_free": extra_sum_of_squares_p(design, "shifted", alphas["shifted"], theory_alpha),
+        "alpha_free_ci_low": free_low,  # the interval with L_inf and N0 free
         "alpha_free_ci_high": free_high,
         "L_inf": l_inf,
         "L_inf_at_bound": bool(np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)),
         "C": c,
+        "N0": shift,
         "n_ref": n_ref,
-        "r2": weighted_r2(design, fitted_values(design, alpha_hat, coef)),
+        "r2": weighted_r2(design, fitted_values(fitted_design, alpha_hat, coef)),
         "preferred_model": preferred(models),
         **{f"{stat}_{model}": models[model][stat] for model in MODELS for stat in ("aic", "bic")},
-        "n_eps": n_eps(c, alpha_hat, n_ref, epsilon),
-        "next_block_gain": next_block_gain(curve, c, alpha_hat),
+        "n_eps": n_eps(c, alpha_hat, n_ref, epsilon, shift),
+        "next_block_gain": next_block_gain(curve, c, alpha_hat, shift),
         "decades": float(np.log10(curve.n.max() / curve.n.min())),
         "n_points": len(curve.n),
         "n_seeds": len(np.unique(curve.seed)),
@@ -301,7 +396,7 @@ def fit_curve(
     row.update(linearised_fits(curve, l_inf))
     if not decays:  # no decay: an exponent would be noise
         row.update(dict.fromkeys(("alpha", "alpha_se", "alpha_ci_low", "alpha_ci_high", "alpha_free_ci_low",
-                                  "alpha_free_ci_high", "theory_p_value",
+                                  "alpha_free_ci_high", "theory_p_value", "theory_p_value_free",
                                   "n_eps", "next_block_gain"), np.nan))  # fmt: skip
         bootstrap_replicates = 0
     notes = fit_notes(curve, c, alpha_hat, (low, high))
@@ -317,13 +412,14 @@ def fit_curve(
 
 
 def standard_errors(design: Design, law: str, alpha: float, coef: np.ndarray) -> dict[str, float]:
-    """SEs of alpha, L_inf and C from the statsmodels MLE started at the profile optimum; L_inf
-    is held where it sits on its bound (0, or the smallest loss), and then has no SE."""
+    """SEs of alpha, L_inf and C from the statsmodels MLE started at the profile optimum (given
+    the design's N0); L_inf is held where it sits on its bound (0, or the smallest loss), and
+    then has no SE."""
     l_inf = float(coef[0])
     on_bound = law == "power" or np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)
     model = _PowerLaw(design, l_inf if on_bound else None)
-    rss = solve_given_alpha(design, alpha, law)[1]
-    sigma = np.sqrt(max(rss, 1e-24) / len(design.x))
+    rss = solve_given_alpha(design, alpha, "power" if law == "power" else "saturating")[1]
+    sigma = np.sqrt(max(rss, 1e-24) / len(design.n))
     start = [*([] if on_bound else [l_inf]), coef[1], np.log(alpha), np.log(sigma), *coef[2:]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numerical-Hessian warnings surface as NaN SEs
@@ -334,21 +430,22 @@ def standard_errors(design: Design, law: str, alpha: float, coef: np.ndarray) ->
     return {"alpha_se": alpha_se, "L_inf_se": float(bse[0]), "C_se": float(bse[1])}
 
 
-def n_eps(c: float, alpha: float, n_ref: float, epsilon: float) -> float:
-    """N at which C (N/N_ref)^-alpha falls to epsilon; NaN when beyond any meaningful range."""
+def n_eps(c: float, alpha: float, n_ref: float, epsilon: float, shift: float = 0.0) -> float:
+    """N at which C ((N0 + N)/(N0 + N_ref))^-alpha falls to epsilon; NaN when beyond any
+    meaningful range."""
     if c <= 0:
         return np.nan
     with np.errstate(over="ignore", divide="ignore"):
-        value = n_ref * np.power(np.float64(c / epsilon), 1 / alpha)
+        value = (n_ref + shift) * np.power(np.float64(c / epsilon), 1 / alpha) - shift
     return float(value) if value <= N_EPS_MAX_EXTRAPOLATION * n_ref else np.nan
 
 
-def next_block_gain(curve: Curve, c: float, alpha: float) -> float:
+def next_block_gain(curve: Curve, c: float, alpha: float, shift: float = 0.0) -> float:
     """Loss the next block of rows (the grid's last step) would remove, by the fitted law."""
     distinct = np.unique(curve.n)
     n_max = float(distinct[-1])
     step = float(distinct[-1] - distinct[-2]) if len(distinct) > 1 else n_max
-    return float(c * (1 - ((n_max + step) / n_max) ** (-alpha)))
+    return float(c * (1 - ((shift + n_max + step) / (shift + n_max)) ** (-alpha)))
 
 
 def weighted_r2(design: Design, predicted: np.ndarray) -> float:
@@ -387,26 +484,34 @@ def verdict(row: dict) -> str:
     if not row["identified"]:
         interval = f"alpha in [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}]"
         return f"not identified: {interval}; {identification_hint(row['decades'])}"
-    law = "pure power law, L_inf = 0" if row["law"] == "power" else f"to L_inf = {row['L_inf']:.3g}"
-    text = (
-        f"decays like N^-{row['alpha']:.2g} [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}] ({law})"
-    )
-    if row["law"] == "power":  # the pure law's interval assumes L_inf = 0: say what a free L_inf allows
+    interval = f"{row['alpha']:.2g} [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}]"
+    if row["law"] == "shifted":
+        text = (
+            f"decays like (N0 + N)^-{interval} with N0 = {row['N0']:.3g} rows (to L_inf = {row['L_inf']:.3g})"
+        )
+    else:
+        law = "pure power law, L_inf = 0" if row["law"] == "power" else f"to L_inf = {row['L_inf']:.3g}"
+        text = f"decays like N^-{interval} ({law})"
+    theory = f"alpha = {row['theory_alpha']:g}"
+    text += "; " + theory_clause(theory, row["theory_p_value"])
+    if row["law"] != "shifted":  # the law assumes N0 = 0 (and L_inf = 0): say what free ones allow
         free_high = row["alpha_free_ci_high"]
-        upper = f"{free_high:.2g}]" if free_high < ALPHA_BOUNDS[1] else "no upper bound ("
-        text += f"; with L_inf free in [0, smallest loss] alpha in [{row['alpha_free_ci_low']:.2g}, {upper}"
-        text += "" if free_high < ALPHA_BOUNDS[1] else f"N spans {row['decades']:.2f} decades)"
-    p, theory = row["theory_p_value"], f"alpha = {row['theory_alpha']:g}"
-    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
-    text += (
-        f"; {theory} rejected, {p_text}" if p < 1 - CONFIDENCE else f"; consistent with {theory}, {p_text}"
-    )
-    if row["preferred_model"] not in ("saturating", "power"):
-        other = "log-linear decay" if row["preferred_model"] == "loglinear" else f"the {theory} law"
+        upper = f"{free_high:.2g}]" if free_high < ALPHA_BOUNDS[1] else "no upper bound]"
+        text += f"; with L_inf and N0 free: alpha in [{row['alpha_free_ci_low']:.2g}, {upper}, "
+        text += theory_clause(theory, row["theory_p_value_free"])
+    if row["preferred_model"] != row["law"]:
+        names = {"loglinear": "log-linear decay", "theory": f"the {theory} law", "shifted": "the (N0 + N) law",
+                 "saturating": "the saturating law", "power": "the pure power law"}  # fmt: skip
         gap = row[f"aic_{row['law']}"] - row[f"aic_{row['preferred_model']}"]
-        span = f"; N spans {row['decades']:.2f} decades" if row["decades"] < IDENTIFYING_DECADES else ""
-        text += f"; {other} fits better (AIC lower by {gap:.1f}{span})"
+        text += f"; {names[row['preferred_model']]} fits better (AIC lower by {gap:.1f})"
+        if row["preferred_model"] in LAWS:
+            text += f" but its alpha is not identified ({identification_hint(row['decades'])})"
     return text
+
+
+def theory_clause(theory: str, p: float) -> str:
+    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+    return f"{theory} rejected, {p_text}" if p < 1 - CONFIDENCE else f"consistent with {theory}, {p_text}"
 
 
 def linearised_fits(curve: Curve, l_inf: float) -> dict[str, float]:
@@ -429,6 +534,11 @@ def bootstrap_interval(
     """Percentile interval for alpha from resampling whole seeds (cluster bootstrap) and
     refitting the same law; a seed drawn twice counts as two seeds, each with its own level."""
     seeds = np.unique(curve.seed)
+    if law == "shifted" and replicates:  # each refit profiles N0 too: minutes per curve
+        note = (
+            "no bootstrap interval for the (N0 + N) law (each refit profiles N0 too); profile interval only"
+        )
+        return {"alpha_boot_low": np.nan, "alpha_boot_high": np.nan, "note": note}
     if len(seeds) < BOOTSTRAP_MIN_SEEDS or replicates == 0:
         note = ""
         if len(seeds) < BOOTSTRAP_MIN_SEEDS:
@@ -443,7 +553,7 @@ def bootstrap_interval(
         rows = np.concatenate(members)
         relabelled = np.concatenate([np.full(len(m), draw) for draw, m in enumerate(members)])
         resampled = Curve(curve.n[rows], curve.loss[rows], relabelled)
-        alphas.append(best_alpha(curve_design(resampled, seed_effects), law))
+        alphas.append(best_alpha(curve_design(resampled, seed_effects), law, BOOTSTRAP_GRID))
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
     return {"alpha_boot_low": float(low), "alpha_boot_high": float(high)}
@@ -517,7 +627,10 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
         curves = {tuple(k.values()): c for k, c in augment_curves(results, fit["metric"])}
         curve = curves[tuple(keys.values())]
         design = curve_design(curve, bool(fit.get("seed_effects", True)))
-        coef, rss = solve_given_alpha(design, fit["alpha"], fit["law"])
+        design = design.shifted(fit.get("N0", 0.0) if np.isfinite(fit.get("N0", 0.0)) else 0.0)
+        coef, rss = solve_given_alpha(
+            design, fit["alpha"], "power" if fit["law"] == "power" else "saturating"
+        )
         fitted = fitted_values(design, fit["alpha"], coef)
         sigma = np.sqrt(rss / design.residual_df(fit["law"]))
         frames.append(

@@ -24,8 +24,8 @@ from synthscale.fit import fit_results
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "classifier", "data_access", "metric", "law", "alpha", "alpha_ci_low",
-    "alpha_ci_high", "alpha_boot_low", "alpha_boot_high", "theory_p_value", "L_inf", "C", "n_ref", "decades",
-    "preferred_model", "verdict",
+    "alpha_ci_high", "alpha_boot_low", "alpha_boot_high", "theory_p_value", "theory_p_value_free", "L_inf", "C",
+    "N0", "n_ref", "decades", "preferred_model", "verdict",
 ]  # fmt: skip
 LATEX_PREAMBLE = "% needs \\usepackage{booktabs}; C is the excess loss over L_inf at N = n_ref (rows)\n"
 # one colour per method in every figure: a sampler and its +aug variant share a hue (tab20 pairs)
@@ -134,7 +134,8 @@ def plot_ratio_curves(
         axes.plot(published["ratio"], published["mean"], color=PUBLISHED_COLOR, linestyle="--", marker="x",
                   ms=4, label="published llm (Nakada et al.)")  # fmt: skip
     axes.set(xlabel="n_maj / n_min", ylabel=metric, title=f"{task}: {metric} vs imbalance ratio")
-    axes.legend(fontsize="small", ncol=2)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize="small", ncol=2)
     return figure
 
 
@@ -192,11 +193,14 @@ def plot_augment_curves(
         fit = _fit_of(exponents, task, method, access)
         if fit is not None and len(positive) > 1 and np.isfinite(fit["alpha"]):
             grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
-            curve = fit["L_inf"] + fit["C"] * (grid / fit.get("n_ref", positive.index.max())) ** (
-                -fit["alpha"]
-            )
+            shift = float(fit.get("N0", 0.0)) if np.isfinite(fit.get("N0", 0.0)) else 0.0
+            n_ref = fit.get("n_ref", positive.index.max())
+            curve = fit["L_inf"] + fit["C"] * ((grid + shift) / (n_ref + shift)) ** (-fit["alpha"])
             identified = bool(fit.get("identified", True))
-            text = f"{label} fit: N^-{fit['alpha']:.2g}" if identified else f"{label} fit: not identified"
+            power = (
+                f"(N0 + N)^-{fit['alpha']:.2g}, N0 = {shift:.3g}" if shift > 0 else f"N^-{fit['alpha']:.2g}"
+            )
+            text = f"{label} fit: {power}" if identified else f"{label} fit: not identified"
             axes.plot(grid, curve, color=color, linestyle="-" if identified else "--", label=text)
     for method, style in (("raw", "--"), ("all_real", "-.")):
         level = rows.loc[rows["method"] == method, metric]
@@ -350,10 +354,12 @@ table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;pa
 <h2>Figures</h2>
 <p>{caption}</p>
 {figures}
-<h2>Fitted laws: L(N) = L_inf + C (N / n_ref)^-alpha</h2>
-<p>law: saturating (L_inf in [0, smallest loss]) or power (L_inf = 0); C is the excess loss at
-N = n_ref rows; decades: log10 of the span of N; preferred_model: lowest AIC among saturating,
-power, theory (alpha fixed) and loglinear.</p>
+<h2>Fitted laws: L(N) = L_inf + C ((N0 + N) / (N0 + n_ref))^-alpha</h2>
+<p>law: shifted (N0 free), saturating (N0 = 0, L_inf in [0, smallest loss]) or power (N0 = 0,
+L_inf = 0): the best by AIC whose alpha is identified; C is the excess loss at N = n_ref rows;
+theory_p_value tests alpha = alpha_theory in that law, theory_p_value_free with L_inf and N0
+free; decades: log10 of the span of N; preferred_model: lowest AIC of all five models (with
+theory, alpha fixed, and loglinear).</p>
 {table}
 <h2>This sweep's llm beside the published curves</h2>
 <p>{source}</p>

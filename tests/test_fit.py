@@ -67,6 +67,7 @@ FAMILIES = {  # generating law of each model, as a function of N in rows
     "power": lambda n: 0.5 * (n / 51_200) ** -0.3,
     "theory": lambda n: 0.6 + 0.4 * (n / 51_200) ** -1.0,
     "loglinear": lambda n: 1.2 - 0.08 * np.log(n / 200),
+    "shifted": lambda n: 0.5 + 0.6 * ((3_000 + n) / (3_000 + 51_200)) ** -1.0,
 }
 
 
@@ -359,26 +360,40 @@ def test_cli_fit_published_prints_a_verdict_per_curve(tmp_path, capsys):
 def test_a_short_grid_is_not_identified_and_says_to_widen_it():
     """A shallow decay on the paper's grid (under one decade), buried in noise: the profile
     interval runs to a search bound, and the verdict says so instead of quoting alpha."""
-    rng = np.random.default_rng(33)
+    rng = np.random.default_rng(34)
     row = fit_curve(simulated_curve(0.5, 0.03, rng, l_inf=0.6, c=0.01), bootstrap_replicates=0)
     assert not row["identified"]
     assert row["verdict"].startswith("not identified: alpha in [") and "widen the N grid" in row["verdict"]
 
 
-def test_a_pure_power_law_verdict_also_gives_alpha_with_l_inf_free():
-    """The pure law's interval assumes L_inf = 0; the verdict adds the interval with L_inf free
-    in [0, smallest loss], and tests alpha = 1 in that wider family (valid whatever L_inf is)."""
+def test_the_published_craft_curve_is_a_pure_law_rejecting_1_over_n_unless_n0_is_free():
+    """On under one decade the pure law is the best law whose alpha is identified; the verdict
+    tests alpha = 1 in it and again with L_inf and N0 free, where 1/(N0 + N) cannot be
+    rejected, and says that the (N0 + N) law fits better but is not identified there."""
     from synthscale.data.published import published_results
 
     published = published_results()
     craft = published[(published["dataset"] == "craft") & (published["task"] == "imbalance")]
     row = fit_results(craft, "minority_ce", bootstrap_replicates=0).iloc[0]
-    assert row["law"] == "power"
-    assert row["alpha_free_ci_low"] <= row["alpha"] < row["alpha_free_ci_high"] < 1.0
-    assert (
-        f"with L_inf free in [0, smallest loss] alpha in [{row['alpha_free_ci_low']:.2g}, " in row["verdict"]
+    assert row["law"] == "power" and row["identified"] and row["preferred_model"] == "shifted"
+    assert row["theory_p_value"] < 0.001 and row["theory_p_value_free"] > 0.05
+    assert row["alpha_free_ci_high"] == ALPHA_BOUNDS[1]
+    assert "alpha = 1 rejected, p < 0.001; with L_inf and N0 free: alpha in [" in row["verdict"]
+    assert "no upper bound], consistent with alpha = 1" in row["verdict"]
+    assert "the (N0 + N) law fits better" in row["verdict"] and "widen the N grid" in row["verdict"]
+
+
+def test_a_curve_flat_until_n_passes_the_base_is_the_shifted_law():
+    """L = L_inf + C ((N0 + N)/(N0 + N_ref))^-1: flat while N << N0 = 3,000 rows, as the
+    scaling sweep's curves are (the base's rows dominate the training set)."""
+    rng = np.random.default_rng(36)
+    row = fit_curve(
+        family_curve(FAMILIES["shifted"], rng, noise=0.005, seed_sd=0.02), bootstrap_replicates=50
     )
-    assert "alpha = 1 rejected" in row["verdict"]
+    assert row["law"] == row["preferred_model"] == "shifted" and row["identified"]
+    assert row["alpha_ci_low"] < 1.0 < row["alpha_ci_high"] < 3
+    assert 1_000 < row["N0"] < 9_000
+    assert row["verdict"].startswith("decays like (N0 + N)^-") and "no bootstrap interval" in row["notes"]
 
 
 def test_verdict_wording_for_rejected_and_consistent_theory():
