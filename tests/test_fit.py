@@ -376,9 +376,10 @@ def test_the_published_craft_curve_is_a_pure_law_rejecting_1_over_n_unless_n0_is
     craft = published[(published["dataset"] == "craft") & (published["task"] == "imbalance")]
     row = fit_results(craft, "minority_ce", bootstrap_replicates=0).iloc[0]
     assert row["law"] == "power" and row["identified"] and row["preferred_model"] == "shifted"
-    assert row["theory_p_value"] < 0.001 and row["theory_p_value_free"] > 0.05
+    assert row["theory_p_value"] < 0.01 and row["theory_p_value_free"] > 0.05
+    assert row["alpha_ci_low"] < row["alpha"] < row["alpha_ci_high"] < 1  # L_inf free in its bounds
     assert row["alpha_free_ci_high"] == ALPHA_BOUNDS[1]
-    assert "alpha = 1 rejected, p < 0.001; with L_inf and N0 free: alpha in [" in row["verdict"]
+    assert "alpha = 1 rejected, p = 0.0017; with L_inf and N0 free: alpha in [" in row["verdict"]
     assert "no upper bound], consistent with alpha = 1" in row["verdict"]
     assert "the (N0 + N) law fits better" in row["verdict"] and "widen the N grid" in row["verdict"]
 
