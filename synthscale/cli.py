@@ -21,7 +21,7 @@ examples:
   synthscale run sweeps/quickstart.yaml --out runs/quickstart
   synthscale run --resume runs/quickstart          # after an interruption
   synthscale run sweeps/quickstart.yaml --set dataset.name=null \\
-      --set dataset.path=../shared/data/adult.csv --set dataset.label=income \\
+      --set dataset.path=adult.csv --set dataset.label=income \\
       --set dataset.spurious=sex --set experiment.seeds=[0,1]
   mlflow ui --backend-store-uri sqlite:///runs/quickstart/mlflow.db
 
@@ -31,8 +31,8 @@ every YAML key (--set takes the dotted name; `synthscale config --keys` lists th
 
 GENERATE_EPILOG = """\
 examples:
-  synthscale generate --data ../shared/data/adult.csv --label income --n 1000 -o adult_minority.csv
-  synthscale generate --data ../shared/data/adult.csv --label income --spurious sex \\
+  synthscale generate --data adult.csv --label income --n 1000 -o adult_minority.csv
+  synthscale generate --data adult.csv --label income --spurious sex \\
       --label-value '>50K' --spurious-value Female --n 500 -o women_high_income.csv \\
       --set generator.llm.max_steps=3000 --set generator.llm.temperature=1.1
 
