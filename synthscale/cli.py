@@ -82,11 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         "fit",
         help="fit the scaling law of every augment curve: which law, alpha with intervals, a verdict",
         description="Fit each augment curve (per-seed points, N > 0, a level per seed: the points "
-        "of one seed share a split and a nested pool) with four models and compare them by AIC/BIC: "
-        "saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest loss], the pure power "
-        "law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and log-linear "
-        "a + b log N. Reports the law, alpha with profile and seed-bootstrap 95% intervals, the F "
-        "test of alpha = --theory-alpha, the decades of N spanned and a verdict in words; and the "
+        "of one seed share a split and a nested pool) with five models and compare them by AIC/BIC: "
+        "shifted L_inf + C ((N0 + N)/(N0 + n_ref))^-alpha (the loss in the total training size, N0 "
+        "free), saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest loss], the pure "
+        "power law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and "
+        "log-linear a + b log N. Reports the best law whose alpha is identified, alpha with profile "
+        "and seed-bootstrap 95% intervals, the F test of alpha = --theory-alpha (in that law and with "
+        "L_inf and N0 free), the decades of N spanned and a verdict in words; and the "
         "RAW - method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, "
         "md, tex; the md/tex tables carry the verdict, the tex needs \\usepackage{booktabs}) and "
         "residuals.csv/.json. When the results come from a sweep, logs the exponents as metrics and "

@@ -4,7 +4,7 @@ The theory (Nakada et al.) predicts polynomial decay of the loss in the number N
 rows; the paper's own analysis regresses the loss on 1/N (alpha = 1). For each curve (dataset,
 task, method, classifier, data access, metric) we fit, on the per-seed points with N > 0 and
 with the same level per seed in every model (the points of one seed share a split and a nested
-pool), four models and compare them by AIC/BIC:
+pool), five models and compare them by AIC/BIC:
 - `saturating`: L(N) = L_inf + C (N / N_ref)^-alpha with alpha free and L_inf bounded to
   [0, the smallest observed loss] (a cross-entropy cannot fall below 0, and the asymptote
   cannot lie above a loss already reached);
@@ -59,13 +59,6 @@ SHIFTED_PROFILE_GRID = 40  # alpha grid of the shifted law, whose every point so
 BOOTSTRAP_GRID = 30  # coarser alpha grid inside the bootstrap
 # regression coefficients of each model besides the seed levels (the error variance adds one to all)
 MODEL_COEFFICIENTS = {"shifted": 4, "saturating": 3, "power": 2, "theory": 2, "loglinear": 2}
-MODEL_FORMULAS = {
-    "saturating": "L_inf + C (N/N_ref)^-alpha",
-    "power": "C (N/N_ref)^-alpha",
-    "theory": "L_inf + C (N/N_ref)^-alpha_theory",
-    "loglinear": "a + b log N",
-    "shifted": "L_inf + C ((N0 + N)/(N0 + N_ref))^-alpha",
-}
 
 
 @dataclass(frozen=True)
@@ -626,12 +619,16 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
     fit's sigma. Curves without an exponent (no decay) have no fitted values and are left out."""
     frames = []
     keys_of = curve_keys(exponents)
+    curves = {  # grouped once per metric, not once per fitted curve
+        (metric, *keys.values()): curve
+        for metric in exponents["metric"].unique()
+        for keys, curve in augment_curves(results, metric)
+    }
     for fit in exponents.to_dict("records"):
         if not np.isfinite(fit["alpha"]):
             continue
         keys = {k: fit[k] for k in keys_of}
-        curves = {tuple(k.values()): c for k, c in augment_curves(results, fit["metric"])}
-        curve = curves[tuple(keys.values())]
+        curve = curves[(fit["metric"], *keys.values())]
         design = curve_design(curve, bool(fit.get("seed_effects", True)))
         design = design.shifted(fit.get("N0", 0.0) if np.isfinite(fit.get("N0", 0.0)) else 0.0)
         coef, rss = solve_given_alpha(

@@ -18,7 +18,6 @@ import pandas as pd
 
 PUBLISHED_FILE = "paper_published.json"
 PUBLISHED_CLASSIFIER = "xgboost"
-PUBLISHED_SEEDS = 5
 NO_AUGMENTATION_N = 1  # the authors' N = 1 point is the balanced base with no synthetic rows (N = 0 here)
 
 
