@@ -1,7 +1,9 @@
 """Recovery and coverage of the scaling-law fitter on simulated sweeps with known alpha.
 
-For alpha in {0.5, 1, 2} and two laws, the saturating one (L_inf = 0.8 > 0) and the pure
-power law (L_inf = 0): one noise-free curve (the estimate must be within +-0.05), then
+For alpha in {0.5, 1, 2} and three laws, the saturating one (L_inf = 0.8 > 0), the pure
+power law (L_inf = 0) and the shifted law in (N0 + N) (`--laws shifted`: N0 = 3,000 rows,
+L_inf = 0.5, a fall of 0.6 across the scaling sweep's geometric grid of 16 N from 48 to 51,200
+rows, as the scaling sweep's curves fall): one noise-free curve (the estimate must be within +-0.05), then
 `--sweeps` noisy sweeps (the default augment grid N = 2s..18s, s = 200, 5 seeds, Gaussian
 noise of sd `--noise` per point) in two settings: independent noise only, and a level per
 seed (sd `--seed-sd`) shared by all of the seed's points, as one split and one nested pool
@@ -26,6 +28,8 @@ from synthscale.fit import Curve, fit_curve
 
 N_GRID = np.arange(2, 20, 2) * 200.0
 SEEDS, L_INF, C = 5, 0.8, 0.5
+WIDE_GRID = np.round(np.geomspace(48, 51_200, 16))  # the scaling sweep's N
+SHIFT, SHIFTED_L_INF, SHIFTED_FALL = 3_000.0, 0.5, 0.6
 
 
 def simulate(
@@ -37,6 +41,18 @@ def simulate(
     if l_inf == 0.0:  # the pure law: the average seed's asymptote is 0 (a loss cannot go below it)
         level -= level.mean()
     loss = l_inf + level[seed] + C * (n / N_GRID.max()) ** (-alpha) + rng.normal(0.0, noise, len(n))
+    return Curve(n, loss, seed)
+
+
+def simulate_shifted(alpha: float, noise: float, seed_sd: float, rng: np.random.Generator) -> Curve:
+    """L_inf + C ((N0 + N) / (N0 + N_max))^-alpha on the wide grid, C set so the curve falls by
+    SHIFTED_FALL from its smallest to its largest N whatever alpha is."""
+    n = np.repeat(WIDE_GRID, SEEDS)
+    seed = np.tile(np.arange(SEEDS), len(WIDE_GRID))
+    x = (SHIFT + n) / (SHIFT + WIDE_GRID.max())
+    c = SHIFTED_FALL / (x.min() ** (-alpha) - 1)
+    level = rng.normal(0.0, seed_sd, SEEDS)
+    loss = SHIFTED_L_INF + level[seed] + c * x ** (-alpha) + rng.normal(0.0, noise, len(n))
     return Curve(n, loss, seed)
 
 
@@ -58,7 +74,9 @@ def main() -> None:
         "--seed-sd", type=float, default=0.05, help="sd of the level shared by a seed's points"
     )
     parser.add_argument("--replicates", type=int, default=100, help="bootstrap replicates per fit")
-    parser.add_argument("--laws", default="saturating,power", help="generating laws to run, comma-separated")
+    parser.add_argument(
+        "--laws", default="saturating,power,shifted", help="generating laws to run, comma-separated"
+    )
     parser.add_argument(
         "--no-comparison", action="store_true", help="fit the default model only (no independent-points fit)"
     )
@@ -69,13 +87,18 @@ def main() -> None:
         f"{'law':>10s} {'alpha':>5s} {'seed sd':>7s} {'model':>12s} {'noise-free':>10s} {'profile cover':>13s} "
         f"{'bootstrap cover':>15s} {'mean alpha':>10s} {'law chosen':>10s} {'s':>5s}"
     )
-    laws = {"saturating": L_INF, "power": 0.0}
-    for law, l_inf in ((name, laws[name]) for name in args.laws.split(",")):
+    simulators = {
+        "saturating": lambda alpha, noise, seed_sd: simulate(alpha, noise, seed_sd, rng, L_INF),
+        "power": lambda alpha, noise, seed_sd: simulate(alpha, noise, seed_sd, rng, 0.0),
+        "shifted": lambda alpha, noise, seed_sd: simulate_shifted(alpha, noise, seed_sd, rng),
+    }
+    for law in args.laws.split(","):
+        simulator = simulators[law]
         for alpha in (0.5, 1.0, 2.0):
             for seed_sd in (0.0, args.seed_sd):
                 started = time.perf_counter()
-                exact = fit_curve(simulate(alpha, 0.0, 0.0, rng, l_inf), bootstrap_replicates=0)["alpha"]
-                curves = [simulate(alpha, args.noise, seed_sd, rng, l_inf) for _ in range(args.sweeps)]
+                exact = fit_curve(simulator(alpha, 0.0, 0.0), bootstrap_replicates=0)["alpha"]
+                curves = [simulator(alpha, args.noise, seed_sd) for _ in range(args.sweeps)]
                 models = ((True, "seed levels"),) + (() if args.no_comparison else ((False, "independent"),))
                 for seed_effects, model in models:
                     rows = [fit_curve(curve, bootstrap_replicates=args.replicates, bootstrap_seed=i,

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit each augment curve (per-seed points, N > 0, a level per seed: the points "
         "of one seed share a split and a nested pool) with five models and compare them by AIC/BIC: "
         "shifted L_inf + C ((N0 + N)/(N0 + n_ref))^-alpha (the loss in the total training size, N0 "
-        "free), saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest loss], the pure "
+        "free), saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest mean loss + 2 se], the pure "
         "power law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and "
         "log-linear a + b log N. Reports the best law whose alpha is identified, alpha with profile "
         "and seed-bootstrap 95% intervals, the F test of alpha = --theory-alpha (in that law and with "

@@ -6,8 +6,8 @@ task, method, classifier, data access, metric) we fit, on the per-seed points wi
 with the same level per seed in every model (the points of one seed share a split and a nested
 pool), five models and compare them by AIC/BIC:
 - `saturating`: L(N) = L_inf + C (N / N_ref)^-alpha with alpha free and L_inf bounded to
-  [0, the smallest observed loss] (a cross-entropy cannot fall below 0, and the asymptote
-  cannot lie above a loss already reached);
+  [0, the smallest loss reached] (a cross-entropy cannot fall below 0, and the asymptote
+  cannot lie above a mean loss already reached, beyond two standard errors);
 - `power`: the pure power law, L_inf = 0 (the straight line of a log-log figure);
 - `theory`: alpha fixed at the theory's value, L_inf bounded (L_inf + C/N: the paper's fit);
 - `loglinear`: a + b log N, no asymptote at all;
@@ -57,6 +57,8 @@ SHIFT_MAX_FACTOR = 30.0
 SHIFT_TEST_LEVEL = 0.01
 SHIFTED_PROFILE_GRID = 40  # alpha grid of the shifted law, whose every point solves a grid of N0
 BOOTSTRAP_GRID = 30  # coarser alpha grid inside the bootstrap
+BOOTSTRAP_SHIFT_GRID = 16  # and a coarser N0 grid
+CEILING_SE = 2.0  # L_inf may not exceed any N's mean loss by more than this many standard errors
 # regression coefficients of each model besides the seed levels (the error variance adds one to all)
 MODEL_COEFFICIENTS = {"shifted": 4, "saturating": 3, "power": 2, "theory": 2, "loglinear": 2}
 
@@ -107,7 +109,22 @@ def curve_design(curve: Curve, seed_effects: bool = True) -> Design:
         weights = shrunk_inverse_variance(pd.Series(np.asarray(curve.sd, float) ** 2, index=curve.n), curve.n)
     else:
         weights = seed_spread_weights(curve, within_seeds=levels.shape[1] > 0)
-    return Design(curve.n, float(curve.n.max()), curve.loss, weights, levels, float(curve.loss.min()))
+    return Design(curve.n, float(curve.n.max()), curve.loss, weights, levels, l_inf_ceiling(curve))
+
+
+def l_inf_ceiling(curve: Curve) -> float:
+    """The upper bound on L_inf: the smallest loss the curve reaches, allowing for its noise:
+    min over N of (mean over seeds + CEILING_SE standard errors). A bound at the smallest single
+    point sits noise below a curve that has levelled off, and pulls L_inf, then alpha, down
+    with it (coverage of alpha = 2 fell to 0 in bench/fit_coverage.py). For points that are
+    means with a known sd over seeds (published curves) the seed count is unknown: the sd
+    itself stands in for the standard error, a looser ceiling."""
+    by_n = pd.Series(curve.loss).groupby(curve.n)
+    if curve.sd is not None:
+        error = pd.Series(np.asarray(curve.sd, float)).groupby(curve.n).mean()
+    else:
+        error = (by_n.std(ddof=1) / np.sqrt(by_n.count())).fillna(0.0)
+    return float((by_n.mean() + CEILING_SE * error).min())
 
 
 class _PowerLaw(GenericLikelihoodModel):
@@ -203,19 +220,17 @@ def fitted_values(design: Design, alpha: float, coef: np.ndarray) -> np.ndarray:
     return coef[0] + coef[1] * design.x ** (-alpha) + design.levels @ coef[2:]
 
 
-def law_fit(
-    design: Design, alpha: float, law: str, shift_points: int = SHIFT_GRID, refine: bool = True
-) -> tuple[np.ndarray, float, Design]:
+def law_fit(design: Design, alpha: float, law: str) -> tuple[np.ndarray, float, Design]:
     """(coefficients, RSS, design) of a law at this alpha; for `shifted` the design carries the
     best N0 (a log grid, then a bounded refinement of log N0), i.e. the profile over N0 too."""
     if law != "shifted":
         return (*solve_given_alpha(design, alpha, law), design)
     shifts = np.concatenate(
-        [[0.0], np.geomspace(design.n.min() / 10, SHIFT_MAX_FACTOR * design.n_ref, shift_points)]
+        [[0.0], np.geomspace(design.n.min() / 10, SHIFT_MAX_FACTOR * design.n_ref, SHIFT_GRID)]
     )
     rss = [solve_given_alpha(design.shifted(n0), alpha, "saturating")[1] for n0 in shifts]
     best = int(np.argmin(rss))
-    if refine and 0 < best < len(shifts) - 1:
+    if 0 < best < len(shifts) - 1:
         refined = optimize.minimize_scalar(
             lambda log_n0: solve_given_alpha(design.shifted(np.exp(log_n0)), alpha, "saturating")[1],
             bounds=(
@@ -234,19 +249,71 @@ def law_fit(
 def best_alpha(
     design: Design, law: str, grid_points: int = PROFILE_GRID, shift_points: int = SHIFT_GRID
 ) -> float:
-    """The alpha minimizing the RSS: a log-spaced grid (N0 on its grid only, for `shifted`),
-    then a bounded refinement."""
-
-    def rss(alpha: float, refine: bool = True) -> float:
-        return law_fit(design, alpha, law, shift_points, refine)[1]
-
+    """The alpha minimizing the RSS: a log-spaced grid, then a bounded refinement (for
+    `shifted`, a joint grid of alpha and N0, then a joint refinement: `shifted_optimum`)."""
     if law == "shifted":
-        grid_points = min(grid_points, SHIFTED_PROFILE_GRID)
+        return shifted_optimum(design, min(grid_points, SHIFTED_PROFILE_GRID), shift_points)[0]
+
+    def rss(alpha: float) -> float:
+        return law_fit(design, alpha, law)[1]
+
     grid = np.geomspace(*ALPHA_BOUNDS, grid_points)
-    best = grid[int(np.argmin([rss(a, refine=False) for a in grid]))]
+    best = grid[int(np.argmin([rss(a) for a in grid]))]
     step = (ALPHA_BOUNDS[1] / ALPHA_BOUNDS[0]) ** (1 / (grid_points - 1))
     bracket = (max(best / step, ALPHA_BOUNDS[0]), min(best * step, ALPHA_BOUNDS[1]))
     return float(optimize.minimize_scalar(rss, bounds=bracket, method="bounded").x)
+
+
+def shift_bounds(design: Design) -> tuple[float, float]:
+    """Searched range of N0 in the joint fit: from a thousandth of the smallest N (there the
+    law is the saturating one to 0.1 %) to SHIFT_MAX_FACTOR times N_ref."""
+    return design.n.min() / 1000, SHIFT_MAX_FACTOR * design.n_ref
+
+
+def shifted_optimum(design: Design, alpha_points: int, shift_points: int) -> tuple[float, float]:
+    """(alpha, N0) minimizing the RSS of the shifted law: the best point of a log grid of both
+    (every point solved at once, `shifted_rss_grid`), then Nelder-Mead in (log alpha, log N0).
+    A joint search: profiling N0 inside a scalar search of alpha gives a jagged profile that
+    stops short of the optimum. Fast enough for the bootstrap's refits."""
+    alphas = np.geomspace(*ALPHA_BOUNDS, alpha_points)
+    shifts = np.geomspace(*shift_bounds(design), shift_points)
+    i, j = np.unravel_index(np.argmin(shifted_rss_grid(design, alphas, shifts)), (alpha_points, shift_points))
+
+    def rss(log_params: np.ndarray) -> float:
+        alpha, shift = np.exp(log_params)
+        return solve_given_alpha(design.shifted(shift), alpha, "saturating")[1]
+
+    refined = optimize.minimize(
+        rss,
+        np.log([alphas[i], shifts[j]]),
+        method="Nelder-Mead",
+        bounds=[np.log(ALPHA_BOUNDS), np.log(shift_bounds(design))],
+        options={"xatol": 1e-4, "fatol": 1e-12},
+    )
+    return float(np.exp(refined.x[0])), float(np.exp(refined.x[1]))
+
+
+def shifted_rss_grid(design: Design, alphas: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """RSS of the shifted law at every (alpha, N0) of a grid, (alphas, shifts): the same bounded
+    least squares as `solve_given_alpha`, batched through numpy's stacked pseudo-inverse."""
+    x = (design.n[None, :] + shifts[:, None]) / (design.n_ref + shifts[:, None])
+    power = x[None] ** (-alphas[:, None, None])
+    power = power / power.max(axis=-1, keepdims=True)
+    root_w = np.sqrt(design.weights)
+    levels = np.broadcast_to(design.levels, (*power.shape, design.seed_columns))
+    free = np.concatenate([power[..., None], levels], axis=-1) * root_w[:, None]
+    full = np.concatenate([np.broadcast_to(root_w[:, None], (*power.shape, 1)), free], axis=-1)
+    target = design.loss * root_w
+    coef = np.einsum("...pn,n->...p", np.linalg.pinv(full), target)
+    rss = np.sum((target - np.einsum("...np,...p->...n", full, coef)) ** 2, axis=-1)
+    l_inf = np.clip(coef[..., 0], 0.0, design.l_inf_max)
+    clipped = l_inf != coef[..., 0]
+    if clipped.any():  # L_inf at its bound: the other coefficients solved again, as in solve_given_alpha
+        rest_target = target - l_inf[clipped][:, None] * root_w
+        rest = np.einsum("...pn,...n->...p", np.linalg.pinv(free[clipped]), rest_target)
+        residual = rest_target - np.einsum("...np,...p->...n", free[clipped], rest)
+        rss[clipped] = np.sum(residual**2, axis=-1)
+    return rss
 
 
 def extra_sum_of_squares(
@@ -358,7 +425,7 @@ def fit_curve(
     alpha_hat = alphas[law]
     coef, _, fitted_design = law_fit(design, alpha_hat, law)
     l_inf, c, shift = float(coef[0]), float(coef[1]), fitted_design.shift
-    # L_inf = 0 is the bound of [0, smallest loss], not a model choice: a pure law's interval and
+    # L_inf = 0 is the bound of [0, its ceiling], not a model choice: a pure law's interval and
     # test let L_inf move inside its bounds (the saturating profile), else they would be
     # conditional on the bound binding and too narrow (bench/fit_coverage.py)
     family = "saturating" if law == "power" else law
@@ -412,7 +479,7 @@ def fit_curve(
 
 def standard_errors(design: Design, law: str, alpha: float, coef: np.ndarray) -> dict[str, float]:
     """SEs of alpha, L_inf and C from the statsmodels MLE started at the profile optimum (given
-    the design's N0); L_inf is held where it sits on its bound (0, or the smallest loss), and
+    the design's N0); L_inf is held where it sits on its bound (0, or its ceiling), and
     then has no SE."""
     l_inf = float(coef[0])
     on_bound = law == "power" or np.isclose(l_inf, 0.0) or np.isclose(l_inf, design.l_inf_max)
@@ -533,11 +600,6 @@ def bootstrap_interval(
     """Percentile interval for alpha from resampling whole seeds (cluster bootstrap) and
     refitting the same law; a seed drawn twice counts as two seeds, each with its own level."""
     seeds = np.unique(curve.seed)
-    if law == "shifted" and replicates:  # each refit profiles N0 too: minutes per curve
-        note = (
-            "no bootstrap interval for the (N0 + N) law (each refit profiles N0 too); profile interval only"
-        )
-        return {"alpha_boot_low": np.nan, "alpha_boot_high": np.nan, "note": note}
     if len(seeds) < BOOTSTRAP_MIN_SEEDS or replicates == 0:
         note = ""
         if len(seeds) < BOOTSTRAP_MIN_SEEDS:
@@ -552,7 +614,8 @@ def bootstrap_interval(
         rows = np.concatenate(members)
         relabelled = np.concatenate([np.full(len(m), draw) for draw, m in enumerate(members)])
         resampled = Curve(curve.n[rows], curve.loss[rows], relabelled)
-        alphas.append(best_alpha(curve_design(resampled, seed_effects), law, BOOTSTRAP_GRID))
+        design = curve_design(resampled, seed_effects)
+        alphas.append(best_alpha(design, law, BOOTSTRAP_GRID, BOOTSTRAP_SHIFT_GRID))
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
     return {"alpha_boot_low": float(low), "alpha_boot_high": float(high)}
