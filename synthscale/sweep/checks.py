@@ -1,10 +1,9 @@
-"""Checks that run before a sweep writes anything: the output directory, the Ray address,
-the tracking store's reach across nodes, and GPU requests against the cluster."""
+"""Checks that run before a sweep writes anything: the output directory, the tracking
+store's reach across nodes, and GPU requests against the cluster (the Ray address: connect.py)."""
 
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import ray
@@ -13,7 +12,6 @@ from synthscale.errors import SynthscaleError
 from synthscale.sweep.plan import SweepPlan, pool_trains_model
 
 RESULTS_FILE = "results.csv"
-RAY_PROBE_SECONDS = 5  # an address that does not answer fails within this, not after Ray's retries
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -28,32 +26,17 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:
-    """Workers log their own fits: on a multi-node cluster a local sqlite file would split
-    the record across nodes, so a shared tracking server is required there."""
+    """Workers log their own fits: on nodes of more than one machine a local sqlite file would
+    split the record across them, so a shared tracking server is required there. Nodes that
+    all run on one machine (one address) share its files."""
     if address is None or (tracking_uri or "").startswith(("http://", "https://", "databricks")):
         return
-    nodes = [node for node in ray.nodes() if node["Alive"]]
-    if len(nodes) > 1:
+    hosts = {node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]}
+    if len(hosts) > 1:
         raise SynthscaleError(
-            f"--address {address}: the cluster has {len(nodes)} nodes and workers log to MLflow "
-            "themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
+            f"--address {address}: the cluster's nodes run on {len(hosts)} machines and workers log to "
+            "MLflow themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
         )
-
-
-def check_ray_address(address: str) -> None:
-    """A host:port address must accept a connection within seconds; ray.init would retry for
-    a minute or more. `auto` is left to Ray, which fails at once when no cluster runs here."""
-    target = address.removeprefix("ray://")
-    host, _, port = target.rpartition(":")
-    if address == "auto" or not host or not port.isdigit():
-        return
-    try:
-        socket.create_connection((host, int(port)), timeout=RAY_PROBE_SECONDS).close()
-    except OSError as exc:
-        raise SynthscaleError(
-            f"--address {address}: nothing answers at {host}:{port} within {RAY_PROBE_SECONDS} s ({exc}); "
-            "start the cluster (ray start --head) or check the address"
-        ) from exc
 
 
 def check_gpu_request(plan: SweepPlan) -> None:

@@ -26,7 +26,6 @@ from tqdm.auto import tqdm
 from synthscale._io import write_csv_atomic
 from synthscale.config import SweepConfig, load_config, save_config
 from synthscale.data.loaders import Dataset
-from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
     Point,
     evaluate_point,
@@ -37,9 +36,9 @@ from synthscale.sweep.checks import (
     RESULTS_FILE,
     check_gpu_request,
     check_out_dir,
-    check_ray_address,
     check_tracking_reaches_workers,
 )
+from synthscale.sweep.connect import connect_ray
 from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.plan import (
     POOL_METRICS,
@@ -343,24 +342,6 @@ def _quiet_missing_trial_logs() -> None:
     tune_logger = logging.getLogger("ray.tune.analysis.experiment_analysis")
     if not any(isinstance(f, _MissingTrialLogs) for f in tune_logger.filters):
         tune_logger.addFilter(_MissingTrialLogs())
-
-
-def connect_ray(address: str | None, num_cpus: int | None) -> bool:
-    """Join `address` or start an embedded local Ray; False when Ray was already running."""
-    if address:
-        check_ray_address(address)
-    if ray.is_initialized():
-        return False
-    try:
-        if address:
-            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-        else:
-            ray.init(
-                num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
-            )
-    except ConnectionError as exc:
-        raise SynthscaleError(f"--address {address}: cannot reach a Ray cluster ({exc})") from exc
-    return True
 
 
 class _TrialCollector(tune.Callback):
