@@ -25,3 +25,18 @@ def test_kuberay_manifest_has_a_gpu_group_and_the_tested_ray():
     gpu_limits = groups["gpu"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert gpu_limits["nvidia.com/gpu"] == "1"
     assert "nvidia.com/gpu" not in groups["cpu"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+
+
+def test_every_ray_start_of_the_ray_up_config_uses_the_mounted_token():
+    """Ray sends a token only with RAY_AUTH_MODE=token; a node started without it cannot join."""
+    config = yaml.safe_load((CLUSTER / "ray-cluster.yaml").read_text())
+    token_path = next(path for path, source in config["file_mounts"].items() if source == "~/.ray/auth_token")
+    starts = [
+        c for c in config["head_start_ray_commands"] + config["worker_start_ray_commands"] if "ray start" in c
+    ]
+    assert len(starts) == 2
+    assert all(f"RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH={token_path} ray start" in c for c in starts)
+
+
+def test_kuberay_turns_token_authentication_on():
+    assert yaml.safe_load((CLUSTER / "kuberay.yaml").read_text())["spec"]["authOptions"] == {"mode": "token"}
