@@ -385,21 +385,48 @@ def shift_needed(design: Design, models: dict[str, dict], alphas: dict[str, floa
 
 
 def choose_law(
-    models: dict[str, dict], alphas: dict[str, float], intervals: dict[str, tuple], shifted_apart: bool
+    models: dict[str, dict],
+    alphas: dict[str, float],
+    intervals: dict[str, tuple],
+    shifted_apart: bool,
+    decades: float,
 ) -> str:
-    """The best law by AIC among those whose alpha the data identify (interval inside the
-    searched range); the best law overall when none is identified. `shifted` counts only when
-    the data need its N0 (`shift_needed`): near N0 = 0 it is the saturating law with a
-    parameter on its boundary, where its profile interval is not valid."""
+    """The best law by AIC. `shifted` counts only when the data need its N0 (`shift_needed`):
+    near N0 = 0 it is the saturating law with a parameter on its boundary, where its profile
+    interval is not valid. When the best law's alpha is not identified: on a grid of at least
+    IDENTIFYING_DECADES, a law bounded below (`one_sided`) is kept, since the data do tell it
+    apart and only its upper end is open; on a narrower grid, the best law whose alpha is
+    identified describes the curve instead (the verdict says the other fits better)."""
     candidates = LAWS if shifted_apart else tuple(law for law in LAWS if law != "shifted")
-    identified = tuple(
-        law
-        for law in candidates
-        if ALPHA_BOUNDS[0] < intervals[law][0]
-        and intervals[law][1] < ALPHA_BOUNDS[1]
-        and not np.isclose(alphas[law], ALPHA_BOUNDS, rtol=0.02).any()
-    )
+    best = preferred(models, candidates)
+    if two_sided(alphas[best], intervals[best]):
+        return best
+    if decades >= IDENTIFYING_DECADES and one_sided(alphas[best], intervals[best]):
+        return best
+    identified = tuple(law for law in candidates if two_sided(alphas[law], intervals[law]))
     return preferred(models, identified or candidates)
+
+
+def two_sided(alpha: float, interval: tuple[float, float]) -> bool:
+    """alpha identified: its interval inside the searched range, the estimate off its edges."""
+    low, high = interval
+    return ALPHA_BOUNDS[0] < low and high < ALPHA_BOUNDS[1] and not at_edge(alpha)
+
+
+def one_sided(alpha: float, interval: tuple[float, float]) -> bool:
+    """alpha bounded below only: the interval starts inside the range and reaches its top (the
+    curve levels off faster than a power of N0 + N resolves: alpha and N0 grow together, toward
+    an exponential decay in N)."""
+    low, high = interval
+    return (
+        ALPHA_BOUNDS[0] < low
+        and high >= ALPHA_BOUNDS[1]
+        and not np.isclose(alpha, ALPHA_BOUNDS[0], rtol=0.02)
+    )
+
+
+def at_edge(alpha: float) -> bool:
+    return bool(np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any())
 
 
 def preferred(models: dict[str, dict], among: tuple[str, ...] = MODELS) -> str:
@@ -421,7 +448,8 @@ def fit_curve(
     alphas = {law: best_alpha(design, law) for law in LAWS}
     intervals = {law: profile_interval(design, law, alphas[law]) for law in LAWS}
     models = compare_models(design, theory_alpha, alphas)
-    law = choose_law(models, alphas, intervals, shift_needed(design, models, alphas))
+    decades = float(np.log10(curve.n.max() / curve.n.min()))
+    law = choose_law(models, alphas, intervals, shift_needed(design, models, alphas), decades)
     alpha_hat = alphas[law]
     coef, _, fitted_design = law_fit(design, alpha_hat, law)
     l_inf, c, shift = float(coef[0]), float(coef[1]), fitted_design.shift
@@ -454,7 +482,7 @@ def fit_curve(
         **{f"{stat}_{model}": models[model][stat] for model in MODELS for stat in ("aic", "bic")},
         "n_eps": n_eps(c, alpha_hat, n_ref, epsilon, shift),
         "next_block_gain": next_block_gain(curve, c, alpha_hat, shift),
-        "decades": float(np.log10(curve.n.max() / curve.n.min())),
+        "decades": decades,
         "n_points": len(curve.n),
         "n_seeds": len(np.unique(curve.seed)),
         "seed_effects": design.seed_columns > 0,
@@ -467,6 +495,9 @@ def fit_curve(
         bootstrap_replicates = 0
     notes = fit_notes(curve, c, alpha_hat, (low, high))
     row["identified"] = not notes
+    row["bounded_below"] = bool(
+        decays and decades >= IDENTIFYING_DECADES and one_sided(alpha_hat, (low, high))
+    )
     if notes:
         row["n_eps"] = np.nan  # a far extrapolation of an unidentified law means nothing
     boot = bootstrap_interval(curve, law, bootstrap_replicates, bootstrap_seed, seed_effects)
@@ -528,10 +559,16 @@ def fit_notes(curve: Curve, c: float, alpha: float, interval: tuple[float, float
         return ["the loss is constant: no decay to fit"]
     if c <= 0:
         return ["loss does not fall with N (C <= 0): no decay to fit"]
-    widen = identification_hint(float(np.log10(curve.n.max() / curve.n.min())))
+    decades = float(np.log10(curve.n.max() / curve.n.min()))
+    widen = identification_hint(decades)
     searched = f"[{ALPHA_BOUNDS[0]:g}, {ALPHA_BOUNDS[1]:g}]"
-    if np.isclose(alpha, ALPHA_BOUNDS, rtol=0.02).any():
+    if at_edge(alpha):
         return [f"alpha at the edge of the searched range {searched}: not identified ({widen})"]
+    if interval[0] > ALPHA_BOUNDS[0] and interval[1] >= ALPHA_BOUNDS[1] and decades >= IDENTIFYING_DECADES:
+        return [
+            f"95% interval has no upper end in the searched range {searched}: alpha >= {interval[0]:.2g} "
+            "(the curve levels off faster than a power of N0 + N resolves; alpha and N0 grow together)"
+        ]
     if interval[0] <= ALPHA_BOUNDS[0] or interval[1] >= ALPHA_BOUNDS[1]:
         return [f"95% interval reaches the searched range {searched}: not identified ({widen})"]
     return []
@@ -547,6 +584,8 @@ def verdict(row: dict) -> str:
     """What a reader may quote, in words (ASCII, so it survives LaTeX and any terminal)."""
     if "no decay" in row["notes"]:
         return "does not fall with N: no decay to fit"
+    if is_true(row.get("bounded_below", False)):
+        return bounded_below_verdict(row)
     if not row["identified"]:
         interval = f"alpha in [{row['alpha_ci_low']:.2g}, {row['alpha_ci_high']:.2g}]"
         return f"not identified: {interval}; {identification_hint(row['decades'])}"
@@ -573,6 +612,21 @@ def verdict(row: dict) -> str:
         if row["preferred_model"] in LAWS:
             text += f" but its alpha is not identified ({identification_hint(row['decades'])})"
     return text
+
+
+def is_true(flag: object) -> bool:
+    """A boolean column's value, also when read back from CSV (absent or NaN: False)."""
+    return isinstance(flag, (bool, np.bool_)) and bool(flag) or flag in ("True", "true")
+
+
+def bounded_below_verdict(row: dict) -> str:
+    """A law whose alpha has a lower bound only: quote the bound, not the estimate."""
+    shape = "(N0 + N)" if row["law"] == "shifted" else "N"
+    text = f"decays at least like {shape}^-{row['alpha_ci_low']:.2g} (alpha >= {row['alpha_ci_low']:.2g}, "
+    text += f"estimate {row['alpha']:.2g}, no upper bound"
+    text += f"; N0 = {row['N0']:.3g} rows" if row["law"] == "shifted" else ""
+    text += f"; to L_inf = {row['L_inf']:.3g}): levels off faster than a power law resolves"
+    return text + "; " + theory_clause(f"alpha = {row['theory_alpha']:g}", row["theory_p_value"])
 
 
 def theory_clause(theory: str, p: float) -> str:

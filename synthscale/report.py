@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
-from synthscale.fit import fit_results
+from synthscale.fit import fit_results, is_true
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
@@ -196,10 +196,10 @@ def plot_augment_curves(
             shift = float(fit.get("N0", 0.0)) if np.isfinite(fit.get("N0", 0.0)) else 0.0
             n_ref = fit.get("n_ref", positive.index.max())
             curve = fit["L_inf"] + fit["C"] * ((grid + shift) / (n_ref + shift)) ** (-fit["alpha"])
-            identified = bool(fit.get("identified", True))
-            power = (
-                f"(N0 + N)^-{fit['alpha']:.2g}, N0 = {shift:.3g}" if shift > 0 else f"N^-{fit['alpha']:.2g}"
-            )
+            bounded_below = is_true(fit.get("bounded_below", False))
+            identified = bool(fit.get("identified", True)) or bounded_below
+            exponent = f"{fit['alpha_ci_low']:.2g} or more" if bounded_below else f"{fit['alpha']:.2g}"
+            power = f"(N0 + N)^-{exponent}, N0 = {shift:.3g}" if shift > 0 else f"N^-{exponent}"
             text = f"{label} fit: {power}" if identified else f"{label} fit: not identified"
             axes.plot(grid, curve, color=color, linestyle="-" if identified else "--", label=text)
     for method, style in (("raw", "--"), ("all_real", "-.")):

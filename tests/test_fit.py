@@ -497,3 +497,17 @@ def test_ratio_gaps_keep_data_accesses_apart_against_the_one_raw():
     assert sorted(gaps.index) == ["seed", "train"]
     assert gaps.loc["train", "gap_at_max_ratio"] == pytest.approx(0.9)
     assert gaps.loc["seed", "gap_at_max_ratio"] == pytest.approx(0.7)
+
+
+def test_a_curve_levelling_off_exponentially_quotes_a_lower_bound_on_alpha():
+    """0.5 + 0.6 exp(-N / 5,000) on 2.4 decades: (N0 + N)^-alpha approaches it as alpha and N0
+    grow together, so alpha has a lower bound only. The law stays the best one (not a worse
+    law whose alpha happens to be identified), the verdict quotes the bound, and the figure
+    draws it as a fit."""
+    rng = np.random.default_rng(3)
+    row = fit_curve(family_curve(lambda n: 0.5 + 0.6 * np.exp(-n / 5_000), rng), bootstrap_replicates=0)
+    assert row["law"] == row["preferred_model"] == "shifted"
+    assert row["bounded_below"] and not row["identified"]
+    assert ALPHA_BOUNDS[0] < row["alpha_ci_low"] < row["alpha"] and row["alpha_ci_high"] == ALPHA_BOUNDS[1]
+    assert row["verdict"].startswith(f"decays at least like (N0 + N)^-{row['alpha_ci_low']:.2g} (alpha >= ")
+    assert "levels off faster than a power law resolves" in row["verdict"]
