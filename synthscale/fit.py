@@ -623,7 +623,8 @@ def bounded_below_verdict(row: dict) -> str:
     """A law whose alpha has a lower bound only: quote the bound, not the estimate."""
     shape = "(N0 + N)" if row["law"] == "shifted" else "N"
     text = f"decays at least like {shape}^-{row['alpha_ci_low']:.2g} (alpha >= {row['alpha_ci_low']:.2g}, "
-    text += f"estimate {row['alpha']:.2g}, no upper bound"
+    estimate = f"{row['alpha']:.2g}" if row["alpha"] < ALPHA_BOUNDS[1] * 0.98 else "at the search bound"
+    text += f"estimate {estimate}, no upper bound"
     text += f"; N0 = {row['N0']:.3g} rows" if row["law"] == "shifted" else ""
     text += f"; to L_inf = {row['L_inf']:.3g}): levels off faster than a power law resolves"
     return text + "; " + theory_clause(f"alpha = {row['theory_alpha']:g}", row["theory_p_value"])

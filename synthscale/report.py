@@ -356,7 +356,8 @@ table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;pa
 {figures}
 <h2>Fitted laws: L(N) = L_inf + C ((N0 + N) / (N0 + n_ref))^-alpha</h2>
 <p>law: shifted (N0 free), saturating (N0 = 0, L_inf in [0, smallest mean loss + 2 se]) or power (N0 = 0,
-L_inf = 0): the best by AIC whose alpha is identified; C is the excess loss at N = n_ref rows;
+L_inf = 0): the best by AIC (on under two decades of N, the best whose alpha is identified; a
+verdict "at least like" quotes a lower bound on alpha); C is the excess loss at N = n_ref rows;
 theory_p_value tests alpha = alpha_theory in that law, theory_p_value_free with L_inf and N0
 free; decades: log10 of the span of N; preferred_model: lowest AIC of all five models (with
 theory, alpha fixed, and loglinear).</p>
