@@ -29,9 +29,10 @@ from common import CLASSIC_METHODS
 
 from synthscale._io import write_csv_atomic
 from synthscale.config import load_config
+from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import build_pools, diagnose_pools, plan_sweep
-from synthscale.sweep.runner import RESULTS_FILE, SweepInputs, fit_batch, results_table, run_sweep
-from synthscale.sweep.tracking import SweepTracker, default_tracking_uri
+from synthscale.sweep.runner import SweepInputs, fit_batch, results_table, run_sweep
+from synthscale.sweep.tracking import SweepTracker
 
 
 def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
@@ -39,9 +40,9 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
     out_dir.mkdir(parents=True)
     tracker = None
     if with_mlflow:
-        tracker = SweepTracker(default_tracking_uri(out_dir), config.tracking.experiment)
+        tracker = SweepTracker(OutDir(out_dir).default_tracking_uri, config.tracking.experiment)
         tracker.start_parent(config.name, {}, [])
-    pools = build_pools(plan, out_dir / "pools", show_progress=False)
+    pools = build_pools(plan, OutDir(out_dir).pool_cache, show_progress=False)
     diagnostics = diagnose_pools(plan, pools)
     inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in plan.batches})
     records = []
@@ -50,7 +51,7 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
         if tracker is not None:
             tracker.log_fits(batch.batch_id, batch_records)
         records += batch_records
-    write_csv_atomic(results_table(records, plan.grid, diagnostics), out_dir / RESULTS_FILE)
+    write_csv_atomic(results_table(records, plan.grid, diagnostics), OutDir(out_dir).results)
     if tracker is not None:
         tracker.finish_parent("FINISHED", [])
     return len(records)

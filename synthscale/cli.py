@@ -239,11 +239,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.tracking_uri:
         overrides.append(f"tracking.uri={args.tracking_uri}")
     config = load_config(args.sweep, overrides)
+    from synthscale.sweep.layout import OutDir
     from synthscale.sweep.runner import run_sweep  # ray and mlflow load only when needed
 
     out_dir = Path(args.out or Path("runs") / config.name)
     result = run_sweep(config, out_dir, address=args.address, show_progress=not args.no_progress)
-    print(f"{len(result.results)} fits -> {out_dir / 'results.csv'}")
+    print(f"{len(result.results)} fits -> {OutDir(out_dir).results}")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     print(f"browse: mlflow ui --backend-store-uri {result.tracking_uri}")
     return 0

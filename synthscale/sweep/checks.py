@@ -1,28 +1,12 @@
-"""Checks that run before a sweep writes anything: the output directory, the tracking
-store's reach across nodes, and GPU requests against the cluster (the Ray address: connect.py)."""
+"""Checks that run before a sweep writes anything: the tracking store's reach across nodes
+and GPU requests against the cluster (the Ray address: connect.py; the out dir: layout.py)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import ray
 
 from synthscale.errors import SynthscaleError
 from synthscale.sweep.plan import SweepPlan, pool_trains_model
-
-RESULTS_FILE = "results.csv"
-
-
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse a finished sweep's directory or one we cannot create or write, writing nothing."""
-    if (out_dir / RESULTS_FILE).exists():
-        raise SynthscaleError(
-            f"--out {out_dir}: already holds a finished sweep ({RESULTS_FILE}); pass another --out"
-        )
-    existing = next((p for p in [out_dir, *out_dir.parents] if p.exists()), Path("."))
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise SynthscaleError(f"--out {out_dir}: {existing} is not a writable directory; pass another --out")
 
 
 def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:

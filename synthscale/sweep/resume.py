@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from synthscale._io import atomic_write
-from synthscale.errors import SynthscaleError
+from synthscale.sweep.layout import OutDir
 
 log = logging.getLogger(__name__)
 
-FITS_DIR = "fits"
 
-
-def write_batch_records(out_dir: Path, batch_id: str, records: list[dict[str, Any]]) -> None:
-    with atomic_write(out_dir / FITS_DIR / f"{batch_id}.json") as handle:
+def write_batch_records(out: OutDir, batch_id: str, records: list[dict[str, Any]]) -> None:
+    with atomic_write(out.fit_record(batch_id)) as handle:
         json.dump(records, handle)
 
 
-def read_finished_batches(out_dir: Path, batch_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def read_finished_batches(out: OutDir, batch_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Records of every batch of this sweep that finished before; unreadable files run again."""
     finished = {}
     for batch_id in batch_ids:
-        path = out_dir / FITS_DIR / f"{batch_id}.json"
+        path = out.fit_record(batch_id)
         if not path.is_file():
             continue
         try:
@@ -39,14 +36,3 @@ def read_finished_batches(out_dir: Path, batch_ids: list[str]) -> dict[str, list
         except (OSError, ValueError):
             log.warning("fits file %s is unreadable; its batch runs again", path)
     return finished
-
-
-def check_resumable(out_dir: Path, config_file: str, results_file: str) -> None:
-    """--resume needs the directory of a started, unfinished sweep."""
-    if not (out_dir / config_file).is_file():
-        raise SynthscaleError(
-            f"--resume {out_dir}: no {config_file} there, so no sweep was started in it; "
-            "pass the --out directory of the interrupted run"
-        )
-    if (out_dir / results_file).exists():
-        raise SynthscaleError(f"--resume {out_dir}: the sweep already finished ({results_file} exists)")

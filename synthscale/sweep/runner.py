@@ -32,14 +32,10 @@ from synthscale.experiments import (
     sampler_of,
 )
 from synthscale.splits import Split
-from synthscale.sweep.checks import (
-    RESULTS_FILE,
-    check_gpu_request,
-    check_out_dir,
-    check_tracking_reaches_workers,
-)
+from synthscale.sweep.checks import check_gpu_request, check_tracking_reaches_workers
 from synthscale.sweep.connect import connect_ray
 from synthscale.sweep.grid import Batch, GridPoint
+from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import (
     POOL_METRICS,
     SweepPlan,
@@ -48,19 +44,17 @@ from synthscale.sweep.plan import (
     plan_sweep,
 )
 from synthscale.sweep.pools import PoolSpec, diagnose_pool
-from synthscale.sweep.resume import check_resumable, read_finished_batches, write_batch_records
+from synthscale.sweep.resume import read_finished_batches, write_batch_records
 from synthscale.sweep.tracking import (
     SweepTracker,
     TrackingRef,
     check_tracking_server,
-    default_tracking_uri,
     tracker_for,
     use_write_ahead_log,
 )
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE, POOLS_FILE, ARTIFACTS_DIR = "config.resolved.yaml", "pools.csv", "mlartifacts"
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
     "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "auc", "brier",
@@ -167,18 +161,18 @@ def run_sweep(
     address, tracking server) is checked before the first file is written. With `resume`,
     `out_dir` holds an interrupted sweep of this config: only its unfinished batches run.
     """
-    out_dir = Path(out_dir)
+    out = OutDir(Path(out_dir))
     plan = plan_sweep(config)
     if resume:
-        check_resumable(out_dir, CONFIG_FILE, RESULTS_FILE)
+        out.check_resumable()
     else:
-        check_out_dir(out_dir)
+        out.check_new()
     check_tracking_server(config.tracking.uri)
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
         check_gpu_request(plan)
-        return _run_planned(plan, out_dir, show_progress, resume)
+        return _run_planned(plan, out, show_progress, resume)
     finally:
         if started_ray:
             ray.shutdown()
@@ -186,31 +180,31 @@ def run_sweep(
 
 def resume_sweep(out_dir: str | Path, address: str | None = None, show_progress: bool = True) -> SweepResult:
     """Finish the sweep interrupted in `out_dir`, with the config that started it."""
-    out_dir = Path(out_dir)
-    check_resumable(out_dir, CONFIG_FILE, RESULTS_FILE)
-    return run_sweep(load_config(out_dir / CONFIG_FILE), out_dir, address, show_progress, resume=True)
+    out = OutDir(Path(out_dir))
+    out.check_resumable()
+    return run_sweep(load_config(out.config), out.root, address, show_progress, resume=True)
 
 
-def _open_tracker(config: SweepConfig, out_dir: Path) -> SweepTracker:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _open_tracker(config: SweepConfig, out: OutDir) -> SweepTracker:
+    out.root.mkdir(parents=True, exist_ok=True)
     if config.tracking.uri is None:  # the default store lives in the out dir, artifacts beside it
         tracker = SweepTracker(
-            default_tracking_uri(out_dir),
+            out.default_tracking_uri,
             config.tracking.experiment,
-            artifact_location=(out_dir / ARTIFACTS_DIR).resolve().as_uri(),
+            artifact_location=out.artifacts.resolve().as_uri(),
         )
         use_write_ahead_log(tracker.uri)
         return tracker
     return SweepTracker(config.tracking.uri, config.tracking.experiment)
 
 
-def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool, resume: bool) -> SweepResult:
+def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool) -> SweepResult:
     config = plan.config
-    tracker = _open_tracker(config, out_dir)
-    parent_id = tracker.resume_parent(out_dir) if resume else _start_sweep_run(plan, tracker, out_dir)
+    tracker = _open_tracker(config, out)
+    parent_id = tracker.resume_parent(out.root) if resume else _start_sweep_run(plan, tracker, out)
     try:
-        pools = build_pools(plan, out_dir / "pools", show_progress)
-        finished = read_finished_batches(out_dir, [b.batch_id for b in plan.batches])
+        pools = build_pools(plan, out.pool_cache, show_progress)
+        finished = read_finished_batches(out, [b.batch_id for b in plan.batches])
         pending = [b for b in plan.batches if b.batch_id not in finished]
         records = [record for batch in finished.values() for record in batch]
         diagnoses = {diagnosis_id(s): s for s in plan.pool_specs} if config.generator.diagnostics else {}
@@ -218,30 +212,30 @@ def _run_planned(plan: SweepPlan, out_dir: Path, show_progress: bool, resume: bo
             config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in pending}, diagnoses
         )
         trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
-        collector = run_trials(plan, inputs, tracker, out_dir, show_progress, trials_name)
+        collector = run_trials(plan, inputs, tracker, out, show_progress, trials_name)
         records += collector.records
         diagnostics = pd.DataFrame(collector.diagnostics)
         if not diagnostics.empty:  # a retried diagnostics trial may have reported twice
             diagnostics = diagnostics.drop_duplicates(["pool", "target"], ignore_index=True)
-        artifacts = [out_dir / RESULTS_FILE]
+        artifacts = [out.results]
         if not diagnostics.empty:
-            write_csv_atomic(diagnostics, out_dir / POOLS_FILE)
-            artifacts.append(out_dir / POOLS_FILE)
+            write_csv_atomic(diagnostics, out.pools_table)
+            artifacts.append(out.pools_table)
         if not collector.grid_checked:  # no fits ran (a resume with every batch recorded)
             check_child_runs(tracker, plan.grid)
         results = results_table(records, plan.grid, diagnostics)
-        write_csv_atomic(results, out_dir / RESULTS_FILE)
+        write_csv_atomic(results, out.results)
     except BaseException:
         tracker.finish_parent("FAILED", [])
         raise
     tracker.finish_parent("FINISHED", artifacts)
-    return SweepResult(results, out_dir, parent_id, tracker.uri)
+    return SweepResult(results, out.root, parent_id, tracker.uri)
 
 
-def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out_dir: Path) -> str:
+def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out: OutDir) -> str:
     """Save the config that runs and open the sweep's parent run with it."""
     config = plan.config
-    save_config(config, out_dir / CONFIG_FILE)
+    save_config(config, out.config)
     return tracker.start_parent(
         config.name,
         {
@@ -253,22 +247,22 @@ def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out_dir: Path) -> s
             "data_hash": ",".join(d.data_hash for d in plan.datasets.values()),
             "config_hash": config.config_hash(),
         },
-        [out_dir / CONFIG_FILE],
-        out_dir,
+        [out.config],
+        out.root,
     )
 
 
 def sweep_tracker_for_results(results_path: Path) -> SweepTracker | None:
     """The MLflow parent run of the sweep that wrote `results_path`, if it can be found:
     the config saved beside it names the store; None for a results file on its own."""
-    out_dir = results_path.parent
-    if not (out_dir / CONFIG_FILE).is_file():
+    out = OutDir(results_path.parent)
+    if not out.was_started():
         return None
-    config = load_config(out_dir / CONFIG_FILE)
-    if config.tracking.uri is None and not (out_dir / "mlflow.db").is_file():
+    config = load_config(out.config)
+    if config.tracking.uri is None and not out.tracking_db.is_file():
         return None
-    tracker = SweepTracker(config.tracking.uri or default_tracking_uri(out_dir), config.tracking.experiment)
-    return tracker if tracker.attach_to_finished_sweep(out_dir) else None
+    tracker = SweepTracker(config.tracking.uri or out.default_tracking_uri, config.tracking.experiment)
+    return tracker if tracker.attach_to_finished_sweep(out.root) else None
 
 
 def check_child_runs(tracker: SweepTracker, grid: list[GridPoint]) -> None:
@@ -285,7 +279,7 @@ def run_trials(
     plan: SweepPlan,
     inputs: SweepInputs,
     tracker: SweepTracker,
-    out_dir: Path,
+    out: OutDir,
     show_progress: bool,
     name: str = "trials",
 ) -> _TrialCollector:
@@ -299,7 +293,7 @@ def run_trials(
     trial_ids = [*inputs.batches, *inputs.diagnoses]
     n_fits = sum(len(b.points) for b in inputs.batches.values())
     bar = tqdm(total=n_fits, desc="fits", unit="fit", disable=not show_progress)
-    collector = _TrialCollector(bar, len(trial_ids), out_dir, tracker, plan.grid, list(inputs.batches))
+    collector = _TrialCollector(bar, len(trial_ids), out, tracker, plan.grid, list(inputs.batches))
     if not trial_ids:
         bar.close()
         return collector
@@ -314,7 +308,7 @@ def run_trials(
             tune_config=tune.TuneConfig(reuse_actors=True),
             run_config=tune.RunConfig(
                 name=name,
-                storage_path=str((out_dir / "ray_results").resolve()),
+                storage_path=str(out.ray_results.resolve()),
                 callbacks=[collector],
                 failure_config=tune.FailureConfig(max_failures=plan.config.resources.max_failures),
                 verbose=0,
@@ -354,12 +348,12 @@ class _TrialCollector(tune.Callback):
         self,
         bar: tqdm,
         n_trials: int,
-        out_dir: Path,
+        out: OutDir,
         tracker: SweepTracker,
         grid: list[GridPoint],
         batch_ids: list[str],
     ) -> None:
-        self.bar, self.n_trials, self.out_dir = bar, n_trials, out_dir
+        self.bar, self.n_trials, self.out = bar, n_trials, out
         self.tracker, self.grid, self.unreported = tracker, grid, set(batch_ids)
         self.access_in_name = any(g.access_in_key for g in grid)  # as in the grid keys
         self.records: list[dict[str, Any]] = []
@@ -378,7 +372,7 @@ class _TrialCollector(tune.Callback):
             return
         batch_id = trial.config["batch_id"]
         records = json.loads(result["records"])
-        write_batch_records(self.out_dir, batch_id, records)
+        write_batch_records(self.out, batch_id, records)
         log.info("trial %s: %d fits in %.1f s", trial, len(records), result["batch_seconds"])
         self.records.extend(records)
         self.bar.update(len(records))

@@ -44,10 +44,6 @@ PARAM_COLUMNS = (
 )
 
 
-def default_tracking_uri(out_dir: Path) -> str:
-    return f"sqlite:///{out_dir.resolve() / 'mlflow.db'}"
-
-
 def use_write_ahead_log(uri: str) -> None:
     """Trial workers write the sweep's own sqlite store at the same time: in WAL mode readers
     do not block the writer and a commit appends to a log (measured with two workers: a child

@@ -16,7 +16,7 @@ import yaml
 
 from synthscale.config import load_config
 from synthscale.sweep.grid import expand_grid
-from synthscale.sweep.resume import FITS_DIR
+from synthscale.sweep.layout import OutDir
 
 CLUSTER_SCRIPT = """
 import sys
@@ -119,7 +119,7 @@ def test_two_node_sweep_logs_exactly_to_a_tracking_server_despite_a_killed_worke
     command = [sys.executable, "-m", "synthscale.cli", "run", str(sweep_file), "--out", str(out_dir), "--no-progress",
                "--address", two_node_cluster, "--tracking-uri", mlflow_server]  # fmt: skip
     sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = kill_one_trial_worker(out_dir / FITS_DIR, sweep, seconds=240)
+    killed = kill_one_trial_worker(OutDir(out_dir).fits, sweep, seconds=240)
     stdout, stderr = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, stderr[-3000:]
     assert killed, "no trial worker was running to kill"

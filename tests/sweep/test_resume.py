@@ -16,9 +16,9 @@ import yaml
 from synthscale.cli import EXIT_USER_ERROR, main
 from synthscale.config import load_config
 from synthscale.sweep.grid import expand_grid
+from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import plan_sweep
-from synthscale.sweep.resume import FITS_DIR
-from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, default_tracking_uri
+from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker
 
 
 def kill_when_batches_finished(command: list[str], fits_dir, at_least: int, timeout: float) -> None:
@@ -57,9 +57,9 @@ def test_killed_driver_then_resume_gives_exact_counts(ray_local, tmp_path, capsy
         str(out_dir),
         "--no-progress",
     ]
-    kill_when_batches_finished(command, out_dir / FITS_DIR, at_least=3, timeout=300)
+    kill_when_batches_finished(command, OutDir(out_dir).fits, at_least=3, timeout=300)
     grid_keys = [g.key for g in expand_grid(load_config(sweep_file), "craft")]
-    recorded_before = len(list((out_dir / FITS_DIR).glob("*.json")))
+    recorded_before = len(list((OutDir(out_dir).fits).glob("*.json")))
     assert not (out_dir / "results.csv").exists()
     assert 3 <= recorded_before < -(-len(grid_keys) // 4)  # interrupted, not finished
 
@@ -70,7 +70,7 @@ def test_killed_driver_then_resume_gives_exact_counts(ray_local, tmp_path, capsy
     assert len(list(resumed_trials.glob("_trainable_*"))) == n_batches - recorded_before  # only the rest ran
     results = pd.read_csv(out_dir / "results.csv")
     assert results["grid_key"].tolist() == grid_keys
-    tracker = SweepTracker(default_tracking_uri(out_dir), "synthscale")
+    tracker = SweepTracker(OutDir(out_dir).default_tracking_uri, "synthscale")
     assert tracker.attach_to_finished_sweep(out_dir)
     children = tracker.child_runs()
     assert all(run.info.status == "FINISHED" for run in children)

@@ -10,6 +10,7 @@ import pytest
 
 from synthscale.config import validate_config
 from synthscale.errors import SynthscaleError
+from synthscale.sweep import layout
 from synthscale.sweep.grid import expand_grid
 from synthscale.sweep.plan import plan_sweep
 from synthscale.sweep.runner import RESULT_COLUMNS, run_sweep
@@ -119,6 +120,19 @@ def test_config_that_ran_is_saved(small_run):
     from synthscale.config import load_config
 
     assert load_config(result.out_dir / "config.resolved.yaml") == config
+
+
+def test_the_sweep_writes_only_what_the_out_dir_layout_names(small_run):
+    config, result = small_run
+    named = {layout.RESULTS, layout.CONFIG, layout.POOLS_TABLE, layout.POOL_CACHE, layout.FITS,
+             layout.ARTIFACTS, layout.TRACKING_DB, layout.RAY_RESULTS}  # fmt: skip
+    written = {p.name for p in result.out_dir.iterdir()}
+    sqlite_side_files = {name for name in written if name.startswith(f"{layout.TRACKING_DB}-")}  # -wal, -shm
+    assert written - sqlite_side_files <= named
+    assert {layout.RESULTS, layout.CONFIG, layout.FITS, layout.TRACKING_DB} <= written
+    out = layout.OutDir(result.out_dir)
+    records = sorted(out.fits.glob("*.json"))
+    assert records == sorted(out.fit_record(batch.batch_id) for batch in plan_sweep(config).batches)
 
 
 def test_a_finished_sweep_directory_is_refused(small_run):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, default_tracking_uri, tracker_for
+from synthscale.sweep.layout import OutDir
+from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, tracker_for
 
 
 def record(key: str, minority_ce: float) -> dict:
@@ -13,7 +14,7 @@ def record(key: str, minority_ce: float) -> dict:
 
 @pytest.fixture
 def tracker(tmp_path):
-    tracker = SweepTracker(default_tracking_uri(tmp_path), "tests")
+    tracker = SweepTracker(OutDir(tmp_path).default_tracking_uri, "tests")
     tracker.start_parent("t", {"n_fits": 3}, [])
     return tracker
 

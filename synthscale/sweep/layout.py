@@ -1,0 +1,99 @@
+"""The out dir's contract: every file a sweep writes under --out, named in one place, and the
+rules for a directory that starts, resumes or is read back as a sweep.
+
+    config.resolved.yaml  the config that runs, written first: the sweep was started here
+    results.csv           one row per fit, written last: the sweep finished
+    pools.csv             each synthetic pool's diagnostics
+    pools/                the synthetic-pool cache
+    fits/<batch>.json     each finished batch's records (what --resume skips)
+    mlflow.db             the default MLflow store, artifacts in mlartifacts/
+    ray_results/          Ray Tune's experiment state
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthscale.errors import SynthscaleError
+
+RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv"
+POOL_CACHE, FITS, ARTIFACTS = "pools", "fits", "mlartifacts"
+TRACKING_DB, RAY_RESULTS = "mlflow.db", "ray_results"
+
+
+@dataclass(frozen=True)
+class OutDir:
+    """A sweep's output directory and the path of everything in it."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def results(self) -> Path:
+        return self.root / RESULTS
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG
+
+    @property
+    def pools_table(self) -> Path:
+        return self.root / POOLS_TABLE
+
+    @property
+    def pool_cache(self) -> Path:
+        return self.root / POOL_CACHE
+
+    @property
+    def fits(self) -> Path:
+        return self.root / FITS
+
+    def fit_record(self, batch_id: str) -> Path:
+        return self.fits / f"{batch_id}.json"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / ARTIFACTS
+
+    @property
+    def tracking_db(self) -> Path:
+        return self.root / TRACKING_DB
+
+    @property
+    def default_tracking_uri(self) -> str:
+        """The MLflow store a sweep keeps when no --tracking-uri is given (absolute: trial
+        workers run elsewhere)."""
+        return f"sqlite:///{self.tracking_db.resolve()}"
+
+    @property
+    def ray_results(self) -> Path:
+        return self.root / RAY_RESULTS
+
+    def was_started(self) -> bool:
+        return self.config.is_file()
+
+    def check_new(self) -> None:
+        """Refuse a finished sweep's directory or one we cannot create or write, writing nothing."""
+        if self.results.exists():
+            raise SynthscaleError(
+                f"--out {self.root}: already holds a finished sweep ({RESULTS}); pass another --out"
+            )
+        existing = next((p for p in [self.root, *self.root.parents] if p.exists()), Path("."))
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise SynthscaleError(
+                f"--out {self.root}: {existing} is not a writable directory; pass another --out"
+            )
+
+    def check_resumable(self) -> None:
+        """--resume needs the directory of a started, unfinished sweep."""
+        if not self.was_started():
+            raise SynthscaleError(
+                f"--resume {self.root}: no {CONFIG} there, so no sweep was started in it; "
+                "pass the --out directory of the interrupted run"
+            )
+        if self.results.exists():
+            raise SynthscaleError(f"--resume {self.root}: the sweep already finished ({RESULTS} exists)")
