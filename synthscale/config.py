@@ -371,9 +371,18 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         if not path.is_file():
             raise SynthscaleError(f"sweep file {str(path)!r} not found")
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise SynthscaleError(f"{path}: not valid YAML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SynthscaleError(
+                f"{path}: not a text file ({exc.reason} at byte {exc.start}); pass a YAML sweep file"
+            ) from exc
+        if raw is None:  # an empty file would silently run the whole default grid
+            raise SynthscaleError(
+                f"{path}: the sweep file is empty; write the sections to run (as in sweeps/quickstart.yaml); "
+                "`synthscale config` prints the defaults an empty section takes"
+            )
         if not isinstance(raw, dict):
             raise SynthscaleError(f"{path}: expected a mapping of sections at the top level")
     _fill_empty_sections(raw, SweepConfig)

@@ -50,12 +50,6 @@ def test_load_config_reads_nested_sections_from_yaml(tmp_path):
     assert cfg.experiment.ratio.aug_size == 3
 
 
-def test_empty_yaml_file_gives_the_defaults(tmp_path):
-    path = tmp_path / "empty.yaml"
-    path.write_text("")
-    assert load_config(path) == SweepConfig()
-
-
 def test_overrides_win_over_the_file(tmp_path):
     path = write_yaml(tmp_path / "sweep.yaml", {"split": {"seed_size": 100}})
     cfg = load_config(path, ["split.seed_size=40"])

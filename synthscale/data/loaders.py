@@ -125,10 +125,26 @@ def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
         raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
     try:
         if suffix == ".csv":
+            # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
+            header = pd.read_csv(path, header=None, nrows=1, skipinitialspace=True, dtype=str)
+            check_unique_columns(header.iloc[0].tolist(), f"dataset.path: {path.name}")
             return pd.read_csv(path, na_values=na_values, skipinitialspace=True)
         return pd.read_parquet(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
         raise SynthscaleError(f"dataset.path: cannot read {path.name}: {exc}") from exc
+
+
+def check_unique_columns(names: list[object], where: str) -> None:
+    """A repeated column name would make 'the label column' ambiguous: refuse it by name."""
+    counts = pd.Series(names).value_counts()
+    repeated = counts[counts > 1]
+    if len(repeated):
+        name = repeated.index[0]
+        positions = [str(i + 1) for i, n in enumerate(names) if n == name]
+        raise SynthscaleError(
+            f"{where} has the column name {name!r} {repeated.iloc[0]} times (columns {', '.join(positions)}); "
+            "rename them so that every column name is unique"
+        )
 
 
 def fetch_adult(cache_dir: Path) -> pd.DataFrame:
@@ -160,6 +176,7 @@ def prepare_dataset(
     name: str = "data",
 ) -> Dataset:
     """Validate a raw table and encode label and attribute; the input is not modified."""
+    check_unique_columns(list(table.columns), f"the {name} table")
     _require_column(table, label, "dataset.label")
     if spurious is not None:
         _require_column(table, spurious, "dataset.spurious")
