@@ -147,6 +147,8 @@ def build_training_set(
     labels = [dataset.y[real].astype(np.int64)]
     weights = [np.ones(len(real))]
     for segment in segments:
+        if segment.stop <= segment.start:
+            continue
         pool = pools[segment.target]
         if len(pool) < segment.stop:
             raise RuntimeError(

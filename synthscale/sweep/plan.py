@@ -118,8 +118,9 @@ def pool_specs(points: list[Point], config: SweepConfig, dataset: str) -> list[P
                 synthetic_segments(point, config.split.seed_size, config.experiment)
             )
     return [
-        PoolSpec(dataset, task, sampler, seed, access, tuple(sorted(synthetic_demand(found).items())))
+        PoolSpec(dataset, task, sampler, seed, access, tuple(sorted(demand.items())))
         for (task, sampler, access), found in segments.items()
+        if any((demand := synthetic_demand(found)).values())  # k = 0 alone needs no synthetic row
         for seed in config.experiment.seeds
     ]
 

@@ -93,7 +93,8 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
     for point, members in by_point.items():
         sampler = sampler_of(point.method)
         slot = (batch.dataset, point.task, sampler, batch.seed, point.data_access)
-        pool_key, pools, _ = inputs.pools[slot] if sampler else ("", {}, {})
+        # no pool for a sampler that no point asks a row of (k = 0 alone: the balanced seed set)
+        pool_key, pools, _ = inputs.pools.get(slot, ("", {}, {})) if sampler else ("", {}, {})
         rows = evaluate_point(
             dataset,
             split,

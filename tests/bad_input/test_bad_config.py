@@ -34,3 +34,39 @@ def test_a_sweep_file_that_is_not_a_mapping_of_sections_is_refused(tmp_path, cap
     code, error = run_file(tmp_path, content, capsys)
     assert code == EXIT_USER_ERROR and message in "\n".join(error)
     assert not (tmp_path / "out").exists()
+
+
+def edge_config(experiment: dict, methods=("raw", "smote", "llm")):
+    from synthscale.config import validate_config
+
+    return validate_config(
+        {
+            "name": "edge",
+            "dataset": {"name": "craft", "craft_rows": 2000},
+            "split": {"seed_size": 40},
+            "experiment": {"tasks": ["imbalance"], "seeds": [0], **experiment},
+            "methods": list(methods),
+            "generator": {"llm": {"max_steps": 5}},
+        }
+    )
+
+
+def test_the_balanced_baseline_alone_runs_without_pools(ray_local, tmp_path):
+    """k = 0 alone: every method fits the balanced seed set itself, the same loss as raw, no
+    pool built, no generator trained (it crashed on an empty pool, leaving a half-written dir)."""
+    from synthscale.sweep.plan import plan_sweep
+    from synthscale.sweep.runner import run_sweep
+
+    config = edge_config({"protocols": ["ratio"], "ratio": {"ks": [0]}})
+    assert plan_sweep(config).pool_specs == []
+    results = run_sweep(config, tmp_path / "out", show_progress=False).results
+    assert sorted(results["method"]) == ["llm", "raw", "smote"]
+    assert results["minority_ce"].nunique() == 1 and results["n_synthetic"].eq(0).all()
+
+
+def test_no_augmentation_alone_runs_with_the_balancing_rows_only(ray_local, tmp_path):
+    from synthscale.sweep.runner import run_sweep
+
+    config = edge_config({"protocols": ["augment"], "augment": {"n_aug": [0]}}, methods=("raw", "smote"))
+    results = run_sweep(config, tmp_path / "out", show_progress=False).results.set_index("method")
+    assert results.loc["raw", "n_synthetic"] == 0 and results.loc["smote", "n_synthetic"] > 0
