@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--address", help="join a running Ray cluster, e.g. auto or ray://HOST:10001")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start again in an --out that holds a sweep: what a sweep wrote there is removed "
+        "(once every check has passed); without it such a directory is refused",
+    )
+    run.add_argument(
         "--resume",
         metavar="DIR",
         help="finish the interrupted sweep in DIR (its --out): only the unfinished batches run, "
@@ -243,7 +249,9 @@ def _run(args: argparse.Namespace) -> int:
     from synthscale.sweep.runner import run_sweep  # ray and mlflow load only when needed
 
     out_dir = Path(args.out or Path("runs") / config.name)
-    result = run_sweep(config, out_dir, address=args.address, show_progress=not args.no_progress)
+    result = run_sweep(
+        config, out_dir, address=args.address, show_progress=not args.no_progress, overwrite=args.overwrite
+    )
     print(f"{len(result.results)} fits -> {OutDir(out_dir).results}")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     print(f"browse: mlflow ui --backend-store-uri {result.tracking_uri}")
@@ -252,16 +260,17 @@ def _run(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     extra = [flag for flag, given in (("SWEEP", args.sweep), ("--set", args.overrides), ("--out", args.out),
-             ("--tracking-uri", args.tracking_uri)) if given]  # fmt: skip
+             ("--tracking-uri", args.tracking_uri), ("--overwrite", args.overwrite)) if given]  # fmt: skip
     if extra:
         raise SynthscaleError(
             f"--resume runs the config saved in {args.resume}; drop {', '.join(extra)} "
             "(a changed config would not be the same sweep)"
         )
+    from synthscale.sweep.layout import OutDir
     from synthscale.sweep.runner import resume_sweep
 
     result = resume_sweep(args.resume, address=args.address, show_progress=not args.no_progress)
-    print(f"{len(result.results)} fits -> {Path(args.resume) / 'results.csv'} (resumed)")
+    print(f"{len(result.results)} fits -> {OutDir(Path(args.resume)).results} (resumed)")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     return 0
 

@@ -13,9 +13,11 @@ rules for a directory that starts, resumes or is read back as a sweep.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthscale.config import SweepConfig, load_config
 from synthscale.errors import SynthscaleError
 
 RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv"
@@ -76,17 +78,61 @@ class OutDir:
     def was_started(self) -> bool:
         return self.config.is_file()
 
-    def check_new(self) -> None:
-        """Refuse a finished sweep's directory or one we cannot create or write, writing nothing."""
-        if self.results.exists():
+    def check_new(self, config: SweepConfig, overwrite: bool = False) -> None:
+        """A plain `run` may start in a new or empty directory only: one holding a sweep is
+        refused, naming --resume, another --out or --overwrite, before anything is written.
+        The saved config's hash is the fingerprint that tells this sweep from another."""
+        if not overwrite and self.results.exists():
             raise SynthscaleError(
-                f"--out {self.root}: already holds a finished sweep ({RESULTS}); pass another --out"
+                f"--out {self.root}: already holds a finished sweep ({RESULTS}); pass another --out, "
+                "or --overwrite to replace it"
+            )
+        if not overwrite and self.was_started():
+            if self.saved_fingerprint() == config.config_hash():
+                raise SynthscaleError(
+                    f"--out {self.root}: holds an unfinished run of this sweep; finish it with "
+                    f"`synthscale run --resume {self.root}`, or pass --overwrite to start again"
+                )
+            raise SynthscaleError(
+                f"--out {self.root}: holds an unfinished run of another sweep config ({CONFIG}); "
+                f"`synthscale run --resume {self.root}` finishes that one; pass another --out, or "
+                "--overwrite to discard it"
             )
         existing = next((p for p in [self.root, *self.root.parents] if p.exists()), Path("."))
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
             raise SynthscaleError(
                 f"--out {self.root}: {existing} is not a writable directory; pass another --out"
             )
+
+    def saved_fingerprint(self) -> str | None:
+        """The hash of the config saved here; None when there is none or it no longer loads."""
+        try:
+            return load_config(self.config).config_hash()
+        except SynthscaleError:
+            return None
+
+    def clear(self) -> None:
+        """--overwrite: remove every entry a sweep writes here (nothing else in the directory)."""
+        for entry in self.entries():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def entries(self) -> list[Path]:
+        """What a sweep wrote here: the layout's names and the sqlite store's side files."""
+        if not self.root.is_dir():
+            return []
+        names = {RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS}
+        return [p for p in self.root.iterdir() if p.name in names or p.name.startswith(f"{TRACKING_DB}-")]
+
+    def remove_stale_partials(self) -> int:
+        """Pool entries half written by a run that died (`<key>.partial-*`): only the driver
+        writes them, so none is live when a run starts. Returns how many were removed."""
+        stale = list(self.pool_cache.glob("*.partial-*")) if self.pool_cache.is_dir() else []
+        for entry in stale:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return len(stale)
 
     def check_resumable(self) -> None:
         """--resume needs the directory of a started, unfinished sweep."""

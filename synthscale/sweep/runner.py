@@ -155,24 +155,28 @@ def run_sweep(
     address: str | None = None,
     show_progress: bool = True,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> SweepResult:
     """The whole sweep; writes results.csv, config.resolved.yaml and the MLflow store.
 
     Everything that can be checked (data, grid, pools' feasibility, output directory, Ray
     address, tracking server) is checked before the first file is written. With `resume`,
-    `out_dir` holds an interrupted sweep of this config: only its unfinished batches run.
+    `out_dir` holds an interrupted sweep of this config: only its unfinished batches run. With
+    `overwrite`, what a sweep wrote in `out_dir` is removed once every check has passed.
     """
     out = OutDir(Path(out_dir))
     plan = plan_sweep(config)
     if resume:
         out.check_resumable()
     else:
-        out.check_new()
+        out.check_new(config, overwrite)
     check_tracking_server(config.tracking.uri)
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
         check_gpu_request(plan)
+        if overwrite:
+            out.clear()
         return _run_planned(plan, out, show_progress, resume)
     finally:
         if started_ray:
@@ -204,6 +208,8 @@ def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool
     tracker = _open_tracker(config, out)
     parent_id = tracker.resume_parent(out.root) if resume else _start_sweep_run(plan, tracker, out)
     try:
+        if out.remove_stale_partials():
+            log.info("removed half-written pool entries of an earlier run under %s", out.pool_cache)
         pools = build_pools(plan, out.pool_cache, show_progress)
         finished = read_finished_batches(out, [b.batch_id for b in plan.batches])
         pending = [b for b in plan.batches if b.batch_id not in finished]
