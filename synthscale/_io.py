@@ -14,6 +14,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from synthscale.errors import SynthscaleError
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
@@ -67,3 +69,52 @@ def publish_directory(partial: Path, entry: Path) -> None:
         shutil.rmtree(partial)
         if not entry.exists():
             raise
+
+
+def check_output_dir(path: str | Path, flag: str) -> Path:
+    """An output directory must be one we can create or write in; checked before the work
+    that fills it, so a bad -o does not cost a fit or a training run."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SynthscaleError(f"{flag} {path}: is a file, not a directory; pass a directory")
+    _check_writable(path, flag)
+    return path
+
+
+def check_output_file(path: str | Path, flag: str) -> Path:
+    """An output file must not be a directory, and its directory must be writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise SynthscaleError(f"{flag} {path}: is a directory; pass a file path, e.g. {path / 'rows.csv'}")
+    _check_writable(path.parent, flag)
+    return path
+
+
+def _check_writable(directory: Path, flag: str) -> None:
+    existing = next((p for p in [directory, *directory.parents] if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise SynthscaleError(f"{flag} {directory}: cannot write in {existing}; pass another path")
+
+
+def read_csv_input(path: str | Path, flag: str, what: str, **read_options: Any) -> pd.DataFrame:
+    """Read a CSV a user passed, with one error per way it can be unreadable, each naming the
+    file and the fix: missing, a directory, empty, not text, not a table."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise SynthscaleError(f"{flag} {path}: is a directory; pass {what}")
+    if not path.is_file():
+        raise SynthscaleError(f"{flag} {str(path)!r} not found; pass {what}")
+    if path.stat().st_size == 0:
+        raise SynthscaleError(f"{flag} {path.name}: the file is empty; pass {what}")
+    try:
+        return pd.read_csv(path, **read_options)
+    except UnicodeDecodeError as exc:
+        raise SynthscaleError(
+            f"{flag} {path.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); pass {what} "
+            "(a binary file, or save the CSV as UTF-8)"
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise SynthscaleError(f"{flag} {path.name}: holds no table; pass {what}") from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = " ".join(str(exc).split())  # pandas' parser messages end in a newline
+        raise SynthscaleError(f"{flag} {path.name}: not a readable CSV ({reason}); pass {what}") from exc

@@ -275,19 +275,19 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_results(path_text: str) -> pd.DataFrame:
-    path = Path(path_text)
-    if not path.is_file():
-        raise SynthscaleError(f"results file {str(path)!r} not found; pass the results.csv of a sweep")
-    return pd.read_csv(path)
+def _read_results(path_text: str, flag: str = "results file") -> pd.DataFrame:
+    from synthscale._io import read_csv_input
+
+    return read_csv_input(path_text, flag, "the results.csv of a sweep")
 
 
 def _report(args: argparse.Namespace) -> int:
+    from synthscale._io import check_output_dir
     from synthscale.fit import fit_results
     from synthscale.report import SUMMARY_COLUMNS, export_table, write_report
 
     results = _read_results(args.results)
-    out_dir = Path(args.out) if args.out else Path(args.results).parent / "report"
+    out_dir = check_output_dir(Path(args.out) if args.out else Path(args.results).parent / "report", "-o")
     exponents = fit_results(results, args.metric, args.theory_alpha)
     export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     config_path = Path(args.results).parent / "config.resolved.yaml"
@@ -311,6 +311,7 @@ def _seed_size(config_text: str) -> int | None:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from synthscale._io import check_output_dir
     from synthscale.data.published import published_results, published_source
     from synthscale.fit import fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
@@ -329,6 +330,7 @@ def _fit(args: argparse.Namespace) -> int:
     else:
         results = _read_results(args.results)
         out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
+    check_output_dir(out_dir, "-o")
     exponents = fit_results(
         results, args.metric, args.theory_alpha, args.epsilon, seed_effects=not args.no_seed_levels
     )
@@ -374,6 +376,7 @@ def _log_to_sweep(results_path: Path, exponents: pd.DataFrame | None, files: lis
 
 
 def _export(args: argparse.Namespace) -> int:
+    from synthscale._io import check_output_dir
     from synthscale.fit import fit_results, residual_table
     from synthscale.report import EXPORT_FORMATS, SUMMARY_COLUMNS, export_table
 
@@ -381,7 +384,8 @@ def _export(args: argparse.Namespace) -> int:
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
     if unknown or not formats:
         raise SynthscaleError(f"--formats {args.formats!r}: choose from {', '.join(EXPORT_FORMATS)}")
-    table = results = _read_results(args.table)
+    table = results = _read_results(args.table, "TABLE")
+    check_output_dir(args.out, "-o")
     if "alpha" in table.columns and args.residuals:
         raise SynthscaleError(
             "--residuals: pass the results.csv, not exponents.csv (residuals need every point), "
@@ -407,13 +411,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from synthscale._io import write_csv_atomic
+    from synthscale._io import check_output_file, write_csv_atomic
     from synthscale.data.loaders import prepare_dataset, read_table
     from synthscale.samplers.llm.sampler import generate_table
     from synthscale.splits import target_key
 
     if args.n <= 0:
         raise SynthscaleError(f"--n {args.n}: ask for at least one row")
+    check_output_file(args.out, "-o")  # before the training it would lose
     config = load_config(None, args.overrides)
     path = Path(args.data).expanduser()
     table = read_table(path, config.dataset.na_values)

@@ -118,8 +118,14 @@ def load_dataset(config: DatasetConfig) -> Dataset:
 
 def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
     """Read CSV or Parquet; the file's own name appears in every error."""
+    if path.is_dir():
+        raise SynthscaleError(
+            f"dataset.path: {str(path)!r} is a directory; pass the CSV or Parquet file in it"
+        )
     if not path.is_file():
         raise SynthscaleError(f"dataset.path: file {str(path)!r} not found")
+    if path.stat().st_size == 0:
+        raise SynthscaleError(f"dataset.path: {path.name} is empty; pass a table with a header row")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")

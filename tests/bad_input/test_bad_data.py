@@ -50,3 +50,37 @@ def test_a_dataframe_with_a_repeated_column_is_refused_by_the_python_api():
         SynthscaleError, match="has the column name 'X3' 2 times .*every column name is unique"
     ):
         prepare_dataset(table, label="Target")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "is a directory; pass the results.csv of a sweep"),
+        (b"", "the file is empty; pass the results.csv of a sweep"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfa", "not UTF-8 text"),
+        (b"a,b\n1,2\n3,4,5,6\n", "not a readable CSV"),
+    ],
+)
+@pytest.mark.parametrize("command", ["fit", "report", "export"])
+def test_an_unreadable_results_file_is_one_line_with_the_fix(tmp_path, capsys, command, content, message):
+    path = tmp_path / "results.csv"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    extra = ["-o", str(tmp_path / "out")] if command == "export" else ["--no-mlflow"]
+    code = main([command, str(path), *extra])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"), [("dir", "is a directory; pass the CSV"), ("empty", "is empty")]
+)
+def test_a_data_path_that_is_a_directory_or_empty_says_so(tmp_path, capsys, make, message):
+    path = tmp_path / "people.csv"
+    path.mkdir() if make == "dir" else path.write_text("")
+    command, out = sweep_on(tmp_path, path, "label")
+    assert main(command) == EXIT_USER_ERROR
+    assert message in capsys.readouterr().err and not out.exists()

@@ -70,3 +70,29 @@ def test_a_dead_runs_half_written_pools_are_removed_by_the_next_run(ray_local, t
     assert not partial.exists()
     assert [p for p in out.pool_cache.iterdir() if ".partial-" in p.name] == []
     assert len(list(out.pool_cache.iterdir())) == 1  # the smote pool this run published
+
+
+def test_generate_checks_its_output_before_training(tmp_path, capsys):
+    """-o a directory: refused at once, not after minutes of training (IsADirectoryError)."""
+    data = tmp_path / "table.csv"
+    data.write_text("a,b\n1,x\n2,y\n")  # never read: the output is checked first
+    code = main(["generate", "--data", str(data), "--label", "b", "--n", "5", "-o", str(tmp_path)])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and error == [
+        f"error: -o {tmp_path}: is a directory; pass a file path, e.g. {tmp_path / 'rows.csv'}"
+    ]
+
+
+@pytest.mark.parametrize("command", ["fit", "report", "export"])
+def test_fit_report_and_export_check_their_output_dir_before_fitting(tmp_path, capsys, command):
+    results = tmp_path / "results.csv"
+    results.write_text("experiment,task\naugment,imbalance\n")  # would fail later, in the fit
+    not_a_dir = tmp_path / "taken"
+    not_a_dir.write_text("a file")
+    code = main(
+        [command, str(results), "-o", str(not_a_dir), *(["--no-mlflow"] if command != "export" else [])]
+    )
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and error == [
+        f"error: -o {not_a_dir}: is a file, not a directory; pass a directory"
+    ]
