@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +135,11 @@ def test_the_sweep_writes_only_what_the_out_dir_layout_names(small_run):
     out = layout.OutDir(result.out_dir)
     records = sorted(out.fits.glob("*.json"))
     assert records == sorted(out.fit_record(batch.batch_id) for batch in plan_sweep(config).batches)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    if mask == 0o022:  # colleagues on a shared file system can read every file of the sweep
+        files = [out.results, out.config, out.pools_table, *records, *out.pool_cache.rglob("*.*")]
+        assert all(stat.S_IMODE(f.stat().st_mode) & 0o044 == 0o044 for f in files)
 
 
 def test_a_finished_sweep_directory_is_refused(small_run):
