@@ -20,9 +20,8 @@ RUN_EPILOG = """\
 examples:
   synthscale run sweeps/quickstart.yaml --out runs/quickstart
   synthscale run --resume runs/quickstart          # after an interruption
-  synthscale run sweeps/quickstart.yaml --set dataset.name=null \\
-      --set dataset.path=adult.csv --set dataset.label=income \\
-      --set dataset.spurious=sex --set experiment.seeds=[0,1]
+  synthscale run sweeps/quickstart.yaml --set dataset.path=adult.csv \\
+      --set dataset.label=income --set dataset.spurious=sex --set experiment.seeds=[0,1]
   mlflow ui --backend-store-uri sqlite:///runs/quickstart/mlflow.db
 
 every YAML key (--set takes the dotted name; `synthscale config --keys` lists them)

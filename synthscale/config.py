@@ -6,6 +6,7 @@ Every field has a default and a description, so `SweepConfig` doubles as the YAM
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from synthscale._io import atomic_write, hash_json
 from synthscale.errors import SynthscaleError, did_you_mean
+
+log = logging.getLogger(__name__)
 
 Task = Literal["imbalance", "spurious"]
 Protocol = Literal["ratio", "augment"]
@@ -275,7 +278,8 @@ class SweepConfig(_Section):
     experiment: ExperimentConfig = ExperimentConfig()
     methods: list[str] = Field(
         ["raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug"],
-        description="raw, a sampler name (ros, smote, adasyn), or <sampler>_aug",
+        description="raw, all_real, a sampler (ros, smote, adasyn, independent, gaussian_copula, llm), "
+        "or <sampler>_aug",
     )
     generator: GeneratorConfig = GeneratorConfig()
     downstream: DownstreamConfig = DownstreamConfig()
@@ -388,7 +392,21 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     _fill_empty_sections(raw, SweepConfig)
     for override in overrides or []:
         _apply_override(raw, override)
+    _path_override_replaces_name(raw, overrides or [])
     return validate_config(raw)
+
+
+def _path_override_replaces_name(raw: dict[str, Any], overrides: list[str]) -> None:
+    """`--set dataset.path=…` plainly means "use this file": it replaces the built-in
+    dataset.name of the sweep file (or the default), and says so. Both set by --set stays an error."""
+    keys = {override.partition("=")[0].strip() for override in overrides}
+    dataset = raw.get("dataset")
+    if "dataset.path" not in keys or "dataset.name" in keys or not isinstance(dataset, dict):
+        return
+    replaced = dataset.get("name", DatasetConfig.model_fields["name"].default)
+    if replaced is not None and dataset.get("path") is not None:
+        dataset["name"] = None
+        log.warning("dataset.path from --set replaces dataset.name: %s of the sweep", replaced)
 
 
 def _fill_empty_sections(raw: dict[str, Any], model: type[BaseModel]) -> None:
