@@ -164,7 +164,7 @@ def fetch_adult(cache_dir: Path) -> pd.DataFrame:
     except OSError as exc:  # URLError and HTTPError are OSErrors
         raise SynthscaleError(
             f"dataset.name=adult: could not fetch it from OpenML ({exc}). Offline? Pass the "
-            "file instead: --set dataset.name=null --set dataset.path=PATH/adult.csv "
+            "file instead: --set dataset.path=PATH/adult.csv "
             "--set dataset.label=income --set dataset.spurious=sex"
         ) from exc
     table = bunch.frame.rename(columns={"class": "income"})

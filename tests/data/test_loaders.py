@@ -311,7 +311,7 @@ def test_adult_openml_offline_says_to_pass_the_file(monkeypatch, tmp_path):
     with pytest.raises(
         SynthscaleError,
         match=r"dataset\.name=adult: could not fetch it from OpenML .*Pass the file instead: "
-        r"--set dataset\.name=null --set dataset\.path=PATH/adult\.csv",
+        r"--set dataset\.path=PATH/adult\.csv",
     ):
         load_dataset(DatasetConfig(name="adult", cache_dir=str(tmp_path)))
 
