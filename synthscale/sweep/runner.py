@@ -114,6 +114,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
                 "method": point.method,
                 "classifier": member.classifier,
                 "seed": member.seed,
+                "n_aug_units": point.n_aug_units,  # N as the YAML gives it, in units of s
                 "data_access": point.data_access,
                 "pool": pool_key,
                 "grid_key": member.key,

@@ -55,6 +55,17 @@ def test_results_csv_has_one_row_per_grid_point(small_run):
     assert (table["worst_group_ce"] >= table["balanced_ce"] - 1e-12).all()
 
 
+def test_results_carry_n_in_the_yamls_units_beside_rows(small_run):
+    """n_aug counts the weighted augmentation rows (an _aug method's ratio points have some too);
+    n_aug_units is the augment grid's N as the YAML writes it, in units of s."""
+    config, result = small_run
+    table = pd.read_csv(result.out_dir / "results.csv")
+    augment = table[table["experiment"] == "augment"]
+    assert sorted(augment["n_aug_units"].unique()) == [0, 2]  # SMALL_SWEEP's n_aug
+    with_aug = augment[augment["method"] != "raw"]
+    assert (with_aug["n_aug"] == with_aug["n_aug_units"] * config.split.seed_size).all()
+
+
 def test_mlflow_holds_exactly_one_child_run_per_row(small_run):
     from mlflow import MlflowClient
 
