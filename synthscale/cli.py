@@ -253,7 +253,12 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"{len(result.results)} fits -> {OutDir(out_dir).results}")
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
-    print(f"browse: mlflow ui --backend-store-uri {result.tracking_uri}")
+    if result.tracking_uri.startswith("sqlite:"):
+        print(
+            f"browse: mlflow ui --backend-store-uri {result.tracking_uri}, then open {result.runs_table_url()}"
+        )
+    else:
+        print(f"browse: {result.runs_table_url(result.tracking_uri.rstrip('/'))}")
     return 0
 
 

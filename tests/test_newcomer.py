@@ -26,7 +26,7 @@ def own_data_example() -> list[str]:
     return shlex.split(block.replace("\\\n", " "))[1:]  # drop the program name
 
 
-def test_the_readmes_own_data_example_runs_on_a_csv(ray_local, tmp_path, monkeypatch):
+def test_the_readmes_own_data_example_runs_on_a_csv(ray_local, tmp_path, monkeypatch, capsys):
     table = make_craft(2000, 0).rename(columns={"Target": "income", "X6": "sex"})
     table["income"] = table["income"].map({0: "<=50K", 1: ">50K"})
     table = table.drop(table.index[table["income"].eq(">50K")][:400])  # a minority, as in adult
@@ -38,6 +38,8 @@ def test_the_readmes_own_data_example_runs_on_a_csv(ray_local, tmp_path, monkeyp
     small = ["methods=[raw,smote]", "experiment.seeds=[0]", "experiment.protocols=[ratio]",
              "experiment.ratio.ks=[0,2]", "split.seed_size=40"]  # fmt: skip
     assert main([*args, "--no-progress", *[x for s in small for x in ("--set", s)]]) == 0
+    out = capsys.readouterr().out  # the UI page to open: the runs table, not MLflow 3's GenAI view
+    assert re.search(r"then open http://127\.0\.0\.1:5000/#/experiments/\d+/runs", out)
     results = pd.read_csv(tmp_path / "runs" / "adult" / "results.csv")
     assert set(results["dataset"]) == {"adult"} and set(results["task"]) == {"imbalance", "spurious"}
 

@@ -38,6 +38,8 @@ def connect_ray(address: str | None, num_cpus: int | None) -> bool:
     if ray.is_initialized():
         return False
     if not address:
+        # an embedded Ray on this machine: its note that token authentication is on is not for the user
+        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
         ray.init(
             num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
         )

@@ -80,6 +80,11 @@ class SweepResult:
     out_dir: Path
     parent_run_id: str
     tracking_uri: str
+    experiment_id: str = ""
+
+    def runs_table_url(self, ui: str = "http://127.0.0.1:5000") -> str:
+        """The MLflow UI page of this sweep's runs (MLflow 3 otherwise opens on its GenAI view)."""
+        return f"{ui}/#/experiments/{self.experiment_id}/runs"
 
 
 def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
@@ -237,7 +242,7 @@ def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool
         tracker.finish_parent("FAILED", [])
         raise
     tracker.finish_parent("FINISHED", artifacts)
-    return SweepResult(results, out.root, parent_id, tracker.uri)
+    return SweepResult(results, out.root, parent_id, tracker.uri, tracker.experiment_id)
 
 
 def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out: OutDir) -> str:
