@@ -129,11 +129,15 @@ def test_nested_field_error_has_the_full_dotted_location():
         load_config(None, ["downstream.xgboost.max_depth=0"])
 
 
-def test_both_dataset_name_and_path_fail():
-    with pytest.raises(
-        SynthscaleError, match=r"dataset: set exactly one of dataset\.name .* and dataset\.path"
-    ):
-        load_config(None, ["dataset.path=data.csv"])
+def test_both_dataset_name_and_path_fail(tmp_path):
+    """Both in the sweep file, or both with --set (a --set path alone replaces the file's name)."""
+    both = write_yaml(tmp_path / "sweep.yaml", {"dataset": {"name": "craft", "path": "data.csv"}})
+    match = r"dataset: set exactly one of dataset\.name .* and dataset\.path"
+    with pytest.raises(SynthscaleError, match=match):
+        load_config(both)
+    with pytest.raises(SynthscaleError, match=match):
+        load_config(None, ["dataset.name=adult", "dataset.path=data.csv"])
+    assert load_config(None, ["dataset.path=data.csv", "dataset.label=y"]).dataset.name is None
 
 
 def test_neither_dataset_name_nor_path_fails():
