@@ -302,6 +302,7 @@ def run_trials(
     # Tune's per-trial result.json/progress.csv would copy every batch's records a second time;
     # fits/, results.csv and MLflow hold them (measured: 0.5 s of driver CPU per quickstart)
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    _quiet_slow_callback_warning()
     _quiet_missing_trial_logs()
     trial_ids = [*inputs.batches, *inputs.diagnoses]
     n_fits = sum(len(b.points) for b in inputs.batches.values())
@@ -343,6 +344,16 @@ class _MissingTrialLogs(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("Failed to fetch metrics")
+
+
+def _quiet_slow_callback_warning() -> None:
+    """The collector writes each batch's records and logs pool metrics as results arrive (up
+    to ~1 s): Tune's "may be a performance bottleneck" warning at 0.5 s is noise to the user.
+    Tune reads TUNE_WARN_THRESHOLD_S once, at import; a user who set it keeps it."""
+    from ray.tune.utils.util import warn_if_slow
+
+    if "TUNE_WARN_THRESHOLD_S" not in os.environ:
+        warn_if_slow.DEFAULT_THRESHOLD = 30.0
 
 
 def _quiet_missing_trial_logs() -> None:
