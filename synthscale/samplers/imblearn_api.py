@@ -3,8 +3,9 @@
 `fit_resample(X, y)` trains the generator on all of (X, y) and returns them with the
 synthetic rows appended, as many per class as `sampling_strategy` asks (imblearn resolves
 its forms: 'auto', a float ratio, a dict of counts). It therefore drops into an
-`imblearn.pipeline.Pipeline` before any classifier. X keeps its columns and dtypes: a
-DataFrame with categories, integers and floats comes back as one.
+`imblearn.pipeline.Pipeline` before any classifier. X comes back in the caller's container
+and dtypes, as imblearn's samplers return it: a DataFrame with categories, integers and floats
+as one, an array as an array of its dtype.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class LLMOverSampler(BaseOverSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         """Keep X as a table: the generator needs column names and dtypes, not a float array."""
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        # an array is tabled for the generator and turned back into an array of its dtype at the end
+        self._array_dtype = None if isinstance(X, pd.DataFrame) else np.asarray(X).dtype
         table = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
         table = table.rename(columns=lambda c: str(c)).reset_index(drop=True)
         if len(table) != len(y):
@@ -90,7 +93,10 @@ class LLMOverSampler(BaseOverSampler):
             new_rows.append(_like(generated, X))
             new_labels.append(np.full(int(n), label, dtype=np.asarray(y).dtype))
         self.sampler_ = sampler
-        return pd.concat(new_rows, ignore_index=True), np.concatenate(new_labels)
+        resampled = pd.concat(new_rows, ignore_index=True)
+        if getattr(self, "_array_dtype", None) is not None:
+            return resampled.to_numpy(dtype=self._array_dtype), np.concatenate(new_labels)
+        return resampled, np.concatenate(new_labels)
 
 
 def _seed_from(random_state) -> int:

@@ -69,3 +69,15 @@ def test_feature_named_like_the_label_is_refused(imbalanced, small_llm):
     X, y = imbalanced
     with pytest.raises(SynthscaleError, match=r"a feature is named 'job'; pass label_name="):
         LLMOverSampler(llm=small_llm, label_name="job").fit_resample(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_an_array_comes_back_as_an_array_of_its_dtype(small_llm, dtype):
+    """As imblearn's own samplers do (was: a DataFrame with string column names, ints as floats)."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(18, 70, 60), rng.integers(0, 3, 60)]).astype(dtype)
+    y = np.array([0] * 45 + [1] * 15)
+    X_res, y_res = LLMOverSampler(llm=small_llm, random_state=0).fit_resample(X, y)
+    assert isinstance(X_res, np.ndarray) and X_res.dtype == dtype and X_res.shape == (90, 2)
+    np.testing.assert_array_equal(X_res[:60], X)
+    assert np.bincount(y_res).tolist() == [45, 45]
