@@ -85,7 +85,7 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise SynthscaleError(f"{flag} {path}: is a file, not a directory; pass a directory")
-    _check_writable(path, flag)
+    check_writable_dir(path, flag)
     return path
 
 
@@ -94,14 +94,17 @@ def check_output_file(path: str | Path, flag: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise SynthscaleError(f"{flag} {path}: is a directory; pass a file path, e.g. {path / 'rows.csv'}")
-    _check_writable(path.parent, flag)
+    check_writable_dir(path.parent, flag)
     return path
 
 
-def _check_writable(directory: Path, flag: str) -> None:
+def check_writable_dir(directory: Path, flag: str) -> None:
+    """`directory`, or the nearest of its parents that exists, must be a directory we can write in."""
     existing = next((p for p in [directory, *directory.parents] if p.exists()), Path("."))
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise SynthscaleError(f"{flag} {directory}: cannot write in {existing}; pass another path")
+        raise SynthscaleError(
+            f"{flag} {directory}: {existing} is not a writable directory; pass another path"
+        )
 
 
 def read_csv_input(path: str | Path, flag: str, what: str, **read_options: Any) -> pd.DataFrame:

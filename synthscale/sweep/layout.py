@@ -12,17 +12,18 @@ rules for a directory that starts, resumes or is read back as a sweep.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthscale._io import check_writable_dir
 from synthscale.config import SweepConfig, load_config
 from synthscale.errors import SynthscaleError
 
 RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv"
 POOL_CACHE, FITS, ARTIFACTS = "pools", "fits", "mlartifacts"
 TRACKING_DB, RAY_RESULTS = "mlflow.db", "ray_results"
+ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS)
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,7 @@ class OutDir:
                 f"`synthscale run --resume {self.root}` finishes that one; pass another --out, or "
                 "--overwrite to discard it"
             )
-        existing = next((p for p in [self.root, *self.root.parents] if p.exists()), Path("."))
-        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise SynthscaleError(
-                f"--out {self.root}: {existing} is not a writable directory; pass another --out"
-            )
+        check_writable_dir(self.root, "--out")
 
     def saved_fingerprint(self) -> str | None:
         """The hash of the config saved here; None when there is none or it no longer loads."""
@@ -123,8 +120,7 @@ class OutDir:
         """What a sweep wrote here: the layout's names and the sqlite store's side files."""
         if not self.root.is_dir():
             return []
-        names = {RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS}
-        return [p for p in self.root.iterdir() if p.name in names or p.name.startswith(f"{TRACKING_DB}-")]
+        return [p for p in self.root.iterdir() if p.name in ENTRIES or p.name.startswith(f"{TRACKING_DB}-")]
 
     def remove_stale_partials(self) -> int:
         """Pool entries half written by a run that died (`<key>.partial-*`): only the driver

@@ -137,8 +137,7 @@ def test_config_that_ran_is_saved(small_run):
 
 def test_the_sweep_writes_only_what_the_out_dir_layout_names(small_run):
     config, result = small_run
-    named = {layout.RESULTS, layout.CONFIG, layout.POOLS_TABLE, layout.POOL_CACHE, layout.FITS,
-             layout.ARTIFACTS, layout.TRACKING_DB, layout.RAY_RESULTS}  # fmt: skip
+    named = set(layout.ENTRIES)
     written = {p.name for p in result.out_dir.iterdir()}
     sqlite_side_files = {name for name in written if name.startswith(f"{layout.TRACKING_DB}-")}  # -wal, -shm
     assert written - sqlite_side_files <= named
