@@ -4,10 +4,12 @@ Ray (2.60) turns token authentication on for a cluster that `ray start --head` m
 a token exists on that machine (`~/.ray/auth_token`, which any local `ray.init()` leaves
 behind), but a driver given an explicit address sends its token only when RAY_AUTH_MODE=token
 is set. So a driver on the same machine as such a head was refused with a bare "cannot
-connect". Here, as Ray does for a cluster it finds itself (address `auto`): RAY_AUTH_MODE
-unset and a token found means token mode. Before `ray.init`, which retries for a minute
-whatever is wrong, the address is probed in seconds and the error says which of address,
-token or version is wrong, with the fix.
+connect". The other way round is worse: a driver in token mode joins a cluster without
+authentication, but none of its actors ever starts ("cancelled before it started running").
+So the head is asked first, without a token; only when it refuses for want of one, and a
+token is here (RAY_AUTH_MODE unset), is token mode turned on. Before `ray.init`, which retries
+for a minute whatever is wrong, the address is probed in seconds and the error says which of
+address, token or version is wrong, with the fix.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ VERSION_FIX = "install the cluster's Ray and Python versions here (pip install '
 def connect_ray(address: str | None, num_cpus: int | None) -> bool:
     """Join `address` or start an embedded local Ray; False when Ray was already running."""
     if address:
-        use_token_if_available()
         check_ray_address(address)
     if ray.is_initialized():
         return False
@@ -63,13 +64,15 @@ def token_source() -> str | None:
     return str(path) if path.is_file() and path.read_text().strip() else None
 
 
-def use_token_if_available() -> None:
-    """RAY_AUTH_MODE unset and a token here: send it (a cluster without authentication ignores
-    it). An explicit RAY_AUTH_MODE is the user's and is left alone."""
+def use_token_if_available() -> bool:
+    """RAY_AUTH_MODE unset and a token here: send it from now on; True if so. Only for a head
+    that asks for a token: on a cluster without authentication a driver in token mode starts
+    no actor. An explicit RAY_AUTH_MODE is the user's and is left alone."""
     if os.environ.get(AUTH_MODE_VAR) is not None or token_source() is None:
-        return
+        return False
     os.environ[AUTH_MODE_VAR] = "token"
     refresh_ray_config()
+    return True
 
 
 def refresh_ray_config() -> None:
@@ -85,8 +88,9 @@ def refresh_ray_config() -> None:
 
 def check_ray_address(address: str) -> None:
     """A HOST:PORT (or ray://HOST:PORT) address must accept a connection within seconds and,
-    when plain HOST:PORT, be a Ray head that takes our token and runs our versions. `auto` is
-    left to Ray, which fails at once when no cluster runs here."""
+    when plain HOST:PORT, be a Ray head that takes us (with the token here, if it asks for
+    one) and runs our versions. `auto` is left to Ray, which fails at once when no cluster
+    runs here and sends the token itself."""
     target = address.removeprefix("ray://")
     host, _, port = target.rpartition(":")
     if address == "auto" or not host or not port.isdigit():
@@ -98,8 +102,20 @@ def check_ray_address(address: str) -> None:
             f"--address {address}: nothing answers at {host}:{port} within {RAY_PROBE_SECONDS} s ({exc}); "
             "start the cluster (ray start --head) or check the address"
         ) from exc
-    if not address.startswith("ray://"):  # Ray Client speaks another protocol: ray.init checks it
-        check_head(address, probe_head(address))
+    if address.startswith("ray://"):  # Ray Client speaks another protocol: ray.init checks it
+        use_token_if_available()
+        return
+    probed = probe_head(address)
+    if is_token_refusal(probed) and use_token_if_available():
+        probed = probe_head(address)
+    check_head(address, probed)
+
+
+def is_token_refusal(probed: dict | BaseException | None) -> bool:
+    """The head refused the probe for a missing or wrong token."""
+    return isinstance(probed, BaseException) and (
+        type(probed).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(probed)
+    )
 
 
 def probe_head(address: str) -> dict | BaseException | None:
@@ -131,7 +147,7 @@ def check_head(address: str, probed: dict | BaseException | None) -> None:
             f"{GCS_PROBE_SECONDS} s; check the port (the head's `ray start --port`, 6379 by default)"
         )
     if isinstance(probed, BaseException):
-        if type(probed).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(probed):
+        if is_token_refusal(probed):
             raise SynthscaleError(f"--address {address}: {token_problem()}")
         if isinstance(probed, ImportError):  # another Ray layout: ray.init finds out itself
             return

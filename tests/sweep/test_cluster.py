@@ -118,7 +118,13 @@ def test_two_node_sweep_logs_exactly_to_a_tracking_server_despite_a_killed_worke
     out_dir = tmp_path / "out"
     command = [sys.executable, "-m", "synthscale.cli", "run", str(sweep_file), "--out", str(out_dir), "--no-progress",
                "--address", two_node_cluster, "--tracking-uri", mlflow_server]  # fmt: skip
-    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a Ray token on this machine (any local ray.init leaves one) and a cluster without
+    # authentication: the driver must not switch to token mode, or no trial actor ever starts
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")},
+        "RAY_AUTH_TOKEN": "local-token",
+    }
+    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     killed = kill_one_trial_worker(OutDir(out_dir).fits, sweep, seconds=240)
     stdout, stderr = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, stderr[-3000:]

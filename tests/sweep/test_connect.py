@@ -60,6 +60,61 @@ def test_token_mode_is_turned_on_only_when_unset_and_a_token_is_here(clean_auth_
     assert connect.os.environ["RAY_AUTH_MODE"] == "disabled" and clean_auth_env == [True]
 
 
+@pytest.fixture
+def answering_socket(monkeypatch):
+    """Something accepts the TCP connection at every address."""
+
+    class Connection:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(connect.socket, "create_connection", lambda *args, **kwargs: Connection())
+
+
+HEAD = {"ray_version": ray.__version__, "python_version": platform.python_version()}
+
+
+def test_the_token_is_sent_only_to_a_head_that_asks_for_one(clean_auth_env, monkeypatch, answering_socket):
+    """A token here must not switch a driver into token mode for a cluster without
+    authentication: Ray then starts none of its actors."""
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "abc")
+    probes = []
+
+    def open_head(address):
+        probes.append(connect.os.environ.get("RAY_AUTH_MODE"))
+        return HEAD
+
+    joined = []
+    monkeypatch.setattr(connect, "probe_head", open_head)
+    monkeypatch.setattr(connect.ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(
+        connect.ray, "init", lambda **_: joined.append(connect.os.environ.get("RAY_AUTH_MODE"))
+    )
+    connect.connect_ray(ADDRESS, None)
+    assert probes == [None] and joined == [None] and not clean_auth_env
+
+    probes.clear()
+
+    def token_head(address):
+        probes.append(connect.os.environ.get("RAY_AUTH_MODE"))
+        if connect.os.environ.get("RAY_AUTH_MODE") != "token":
+            return AuthenticationError("InvalidAuthToken: Authentication token is missing")
+        return HEAD
+
+    monkeypatch.setattr(connect, "probe_head", token_head)
+    connect.check_ray_address(ADDRESS)  # asked without, refused, asked again with the token
+    assert probes == [None, "token"] and clean_auth_env == [True]
+
+
+def test_a_head_that_asks_for_a_token_none_of_which_is_here_is_named(
+    clean_auth_env, monkeypatch, answering_socket
+):
+    monkeypatch.setattr(connect, "probe_head", lambda address: AuthenticationError("InvalidAuthToken"))
+    with pytest.raises(SynthscaleError, match="requires a Ray auth token and none is found here"):
+        connect.check_ray_address(ADDRESS)
+    assert "RAY_AUTH_MODE" not in connect.os.environ
+
+
 def test_a_refused_token_says_which_token_and_the_fix(clean_auth_env, monkeypatch):
     refused = AuthenticationError("RPC error: InvalidAuthToken: Authentication token is missing")
     with pytest.raises(SynthscaleError, match="none is found here; copy the head's token") as none:
@@ -100,7 +155,6 @@ def test_ray_inits_version_error_becomes_one_line(monkeypatch):
         raise RuntimeError("Version mismatch: The cluster was started with:\n    Ray: 2.9.0\n")
 
     monkeypatch.setattr(connect, "check_ray_address", lambda address: None)
-    monkeypatch.setattr(connect, "use_token_if_available", lambda: None)
     monkeypatch.setattr(connect.ray, "is_initialized", lambda: False)
     monkeypatch.setattr(connect.ray, "init", mismatched)
     with pytest.raises(
