@@ -141,9 +141,9 @@ def main() -> None:
     args = parser.parse_args()
     dataset = prepare_dataset(make_craft(), label="Target", spurious="X6", minority=1, spurious_positive=1)
     split = make_split(dataset, SplitConfig(), split_seed=0)
-    seed_rows = dataset.features.iloc[split.seed_index].reset_index(drop=True)
-    seed_y = dataset.y[split.seed_index].astype(int)
-    seed_targets = row_targets(dataset, "imbalance", split.seed_index)
+    seed_rows = dataset.features.iloc[split.balanced_index].reset_index(drop=True)
+    seed_y = dataset.y[split.balanced_index].astype(int)
+    seed_targets = row_targets(dataset, "imbalance", split.balanced_index)
     print(
         f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
         f"device {args.device}; craft seed set {len(seed_rows)} rows; {args.steps} steps, batch {BATCH}"

@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> dict:
     from synthscale.config import DatasetConfig, GeneratorConfig, LLMConfig, SplitConfig
     from synthscale.data import load_dataset
     from synthscale.samplers import make_sampler
-    from synthscale.splits import TASK_TARGETS, make_split, row_targets
+    from synthscale.splits import make_split, row_targets
+    from synthscale.targets import TASK_TARGETS
 
     cuda = torch.cuda.is_available()
     if args.device == "cuda" and not cuda:
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     dataset = load_dataset(DatasetConfig())
     split = make_split(dataset, SplitConfig(), split_seed=args.split_seed)
-    visible = split.train_index if args.data_access == "train" else split.seed_index
+    visible = split.train_index if args.data_access == "train" else split.balanced_index
     targets = row_targets(dataset, args.task, visible)
     rows = dataset.features.iloc[visible]
     wanted = TASK_TARGETS[args.task].minority + TASK_TARGETS[args.task].majority

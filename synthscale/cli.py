@@ -418,7 +418,7 @@ def _generate(args: argparse.Namespace) -> int:
     from synthscale._io import check_output_file, write_csv_atomic
     from synthscale.data.loaders import prepare_dataset, read_table
     from synthscale.samplers.llm.sampler import generate_table
-    from synthscale.splits import target_key
+    from synthscale.splits import target_named
 
     if args.n <= 0:
         raise SynthscaleError(f"--n {args.n}: ask for at least one row")
@@ -427,21 +427,15 @@ def _generate(args: argparse.Namespace) -> int:
     path = Path(args.data).expanduser()
     table = read_table(path, config.dataset.na_values)
     dataset = prepare_dataset(table, label=args.label, spurious=args.spurious, missing="drop", name=path.stem)
-    target = target_key(dataset.schema, args.label_value, args.spurious_value)
+    target = target_named(dataset.schema, args.label_value, args.spurious_value)
     rows, report = generate_table(dataset, target, args.n, config.generator, args.seed, not args.no_progress)
     write_csv_atomic(rows[list(table.columns)], args.out)
     print(
-        f"{len(rows)} rows of {target_description(dataset, target)} -> {args.out} "
+        f"{len(rows)} rows of {target.describe(dataset.schema)} -> {args.out} "
         f"(validity {report['validity']:.1%}, {report['rows_dropped']} dropped, "
         f"{report['sampling_rows_per_s']:.0f} rows/s)"
     )
     return 0
-
-
-def target_description(dataset, target: str) -> str:
-    from synthscale.splits import describe_target
-
-    return describe_target(dataset.schema, target)
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ from synthscale.data.loaders import Dataset
 from synthscale.downstream import fit_predict, make_classifier
 from synthscale.errors import SynthscaleError
 from synthscale.risks import compute_risks
-from synthscale.splits import TASK_TARGETS, Split, Task, row_targets
+from synthscale.splits import Split, Task, row_targets
+from synthscale.targets import TASK_TARGETS, Target
 
 RAW, ALL_REAL, AUG_SUFFIX = "raw", "all_real", "_aug"
 # data_access of a point without a generator (raw, all_real): a string, so a groupby keeps it
@@ -41,7 +42,7 @@ class Point:
 class Segment:
     """Rows [start, stop) of the synthetic pool of `target`, fitted with `weight`."""
 
-    target: str
+    target: Target
     start: int
     stop: int
     weight: float
@@ -66,7 +67,7 @@ def sampler_of(method: str) -> str | None:
     return method.removesuffix(AUG_SUFFIX)
 
 
-def split_even(total: int, keys: tuple[str, ...]) -> dict[str, int]:
+def split_even(total: int, keys: tuple[Target, ...] | tuple[str, ...]) -> dict:
     """Share `total` rows across keys, the remainder going to the first keys."""
     base, extra = divmod(total, len(keys))
     return {key: base + (i < extra) for i, key in enumerate(keys)}
@@ -97,16 +98,16 @@ def synthetic_segments(point: Point, seed_size: int, config: ExperimentConfig) -
     return [s for s in segments if s.stop > s.start]
 
 
-def synthetic_demand(segments: list[Segment]) -> dict[str, int]:
+def synthetic_demand(segments: list[Segment]) -> dict[Target, int]:
     """Pool size per target: the furthest row any segment reads."""
-    demand: dict[str, int] = {}
+    demand: dict[Target, int] = {}
     for segment in segments:
         demand[segment.target] = max(demand.get(segment.target, 0), segment.stop)
     return demand
 
 
 def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> np.ndarray:
-    """Seed set plus majority rows from the front of the shuffled pools (nested in k)."""
+    """The balanced set plus majority rows from the front of the shuffled reserves (nested in k)."""
     if point.method == ALL_REAL:
         return split.train_index
     targets = TASK_TARGETS[point.task]
@@ -114,13 +115,13 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
         majority_rows = point.k * seed_size // 2
     else:
         majority_rows = config.augment.majority_size * seed_size
-    parts = [split.seed_index]
+    parts = [split.balanced_index]
     for target, n in split_even(majority_rows, targets.majority).items():
-        pool = split.pools[target]
-        if n > len(pool):
+        reserve = split.reserves[target]
+        if n > len(reserve):
             raise SynthscaleError(
                 f"{point.experiment} {point.task}: needs {n} real rows of pool '{target}' but it "
-                f"holds {len(pool)}; lower the largest "
+                f"holds {len(reserve)}; lower the largest "
                 + (
                     "experiment.ratio.ks"
                     if point.experiment == "ratio"
@@ -128,7 +129,7 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
                 )
                 + " or split.seed_size"
             )
-        parts.append(pool[:n])
+        parts.append(reserve[:n])
     return np.concatenate(parts)
 
 
@@ -136,7 +137,7 @@ def build_training_set(
     dataset: Dataset,
     split: Split,
     point: Point,
-    pools: dict[str, pd.DataFrame],
+    pools: dict[Target, pd.DataFrame],
     seed_size: int,
     config: ExperimentConfig,
 ) -> TrainingSet:
@@ -156,7 +157,7 @@ def build_training_set(
             )
         n = segment.stop - segment.start
         frames.append(pool.iloc[segment.start : segment.stop])
-        labels.append(np.full(n, int(segment.target.endswith("y1")), dtype=np.int64))
+        labels.append(np.full(n, segment.target.label, dtype=np.int64))
         weights.append(np.full(n, segment.weight))
     X = pd.concat(frames, ignore_index=True)
     return TrainingSet(
@@ -181,7 +182,7 @@ def evaluate_point(
     dataset: Dataset,
     split: Split,
     point: Point,
-    pools: dict[str, pd.DataFrame],
+    pools: dict[Target, pd.DataFrame],
     seed_size: int,
     experiment: ExperimentConfig,
     downstream: DownstreamConfig,

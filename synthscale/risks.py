@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
-from synthscale.splits import ALL_GROUPS, TASK_TARGETS, Task, class_keys, group_keys
+from synthscale.splits import Task
+from synthscale.targets import ALL_GROUPS, CLASSES, TASK_TARGETS, class_keys, group_keys
 
 PROB_CLIP = 1e-7
 DECISION_THRESHOLD = 0.5
@@ -28,22 +29,21 @@ def cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
 def compute_risks(y: np.ndarray, p: np.ndarray, task: Task, a: np.ndarray | None = None) -> dict[str, float]:
     """All risks of one fit on the test set, keyed as in results.csv."""
     risks = {"overall_ce": cross_entropy(y, p)}
-    keys = {"ce_" + k: k for k in ("y0", "y1")}
     row_keys = {"class": class_keys(y)}
+    targets = list(CLASSES)
     if a is not None:
-        keys.update({"ce_" + g: g for g in ALL_GROUPS})
         row_keys["group"] = group_keys(y, a)
-    for column, key in keys.items():
-        rows = (row_keys["group"] if key.startswith("a") else row_keys["class"]) == key
-        risks[column] = cross_entropy(y[rows], p[rows])
-    targets = TASK_TARGETS[task]
-    task_groups = (*targets.minority, *targets.majority)
+        targets += ALL_GROUPS
+    for target in targets:
+        rows = row_keys["group" if target.is_group else "class"] == target
+        risks[f"ce_{target}"] = cross_entropy(y[rows], p[rows])
+    task_targets = TASK_TARGETS[task]
     if task == "imbalance":
-        risks["minority_ce"] = risks["ce_y1"]
+        risks["minority_ce"] = risks[f"ce_{task_targets.minority[0]}"]
     else:
-        agree = np.isin(row_keys["group"], targets.minority)
+        agree = np.isin(row_keys["group"], task_targets.minority)
         risks["minority_ce"] = cross_entropy(y[agree], p[agree])
-    group_risks = [risks["ce_" + g] for g in task_groups]
+    group_risks = [risks[f"ce_{target}"] for target in task_targets.all]
     risks["balanced_ce"] = float(np.mean(group_risks))
     risks["worst_group_ce"] = float(np.max(group_risks))
     risks["balanced_accuracy"] = float(balanced_accuracy_score(y, p >= DECISION_THRESHOLD))

@@ -1,8 +1,9 @@
-"""Deterministic splits: a held-out test set, a balanced seed set, and shuffled pools.
+"""Deterministic splits: a held-out test set, a balanced set, and shuffled real-row reserves.
 
-Targets are what a sampler is asked for: a class ('y1' = minority class, 'y0' = majority) in
-the imbalance task, or an (attribute, label) group ('a1_y1', ...) in the spurious task. The
-'agree' groups (a == y) are the minority of the spurious task, as in the paper's Section 5.
+The balanced set (`split.seed_size` rows, the paper's "seed data") holds equally many rows of
+each class or group and starts every training set; the reserves keep every other training row
+of each target in random order, for the majority rows a point adds from their front. Targets
+(classes and groups) are `synthscale.targets.Target`s.
 """
 
 from __future__ import annotations
@@ -15,48 +16,33 @@ from sklearn.model_selection import train_test_split
 from synthscale.config import SplitConfig, Task
 from synthscale.data.loaders import Dataset, Schema
 from synthscale.errors import SynthscaleError
-
-MINORITY_CLASS, MAJORITY_CLASS = "y1", "y0"
-AGREE_GROUPS = ("a1_y1", "a0_y0")
-DISAGREE_GROUPS = ("a1_y0", "a0_y1")
-ALL_GROUPS = ("a0_y0", "a0_y1", "a1_y0", "a1_y1")
-
-
-@dataclass(frozen=True)
-class TaskTargets:
-    """The minority and majority targets of a task; sizes are split evenly across each list."""
-
-    minority: tuple[str, ...]
-    majority: tuple[str, ...]
-
-
-TASK_TARGETS: dict[str, TaskTargets] = {
-    "imbalance": TaskTargets((MINORITY_CLASS,), (MAJORITY_CLASS,)),
-    "spurious": TaskTargets(AGREE_GROUPS, DISAGREE_GROUPS),
-}
+from synthscale.targets import (
+    ALL_GROUPS,
+    CLASSES,
+    MAJORITY_CLASS,
+    MINORITY_CLASS,
+    Target,
+    class_keys,
+    group_keys,
+)
 
 
 @dataclass(frozen=True)
 class Split:
-    """Row positions into a Dataset; pools keep the remaining training rows in random order."""
+    """Row positions into a Dataset: test rows, the balanced set, and per target the other
+    training rows in random order (classes and, with an attribute, groups: they overlap)."""
 
     split_seed: int
     test_index: np.ndarray
-    seed_index: np.ndarray
-    pools: dict[str, np.ndarray]
+    balanced_index: np.ndarray
+    reserves: dict[Target, np.ndarray]
 
     @property
     def train_index(self) -> np.ndarray:
-        """Seed set plus every pooled row: all real training rows."""
-        return np.concatenate([self.seed_index, self.pools[MINORITY_CLASS], self.pools[MAJORITY_CLASS]])
-
-
-def class_keys(y: np.ndarray) -> np.ndarray:
-    return np.where(y == 1, MINORITY_CLASS, MAJORITY_CLASS)
-
-
-def group_keys(y: np.ndarray, a: np.ndarray) -> np.ndarray:
-    return np.char.add(np.char.add("a", a.astype(str)), np.char.add("_y", y.astype(str)))
+        """The balanced set plus every reserved row: all real training rows."""
+        return np.concatenate(
+            [self.balanced_index, self.reserves[MINORITY_CLASS], self.reserves[MAJORITY_CLASS]]
+        )
 
 
 def row_targets(dataset: Dataset, task: Task, index: np.ndarray | None = None) -> np.ndarray:
@@ -76,17 +62,7 @@ def require_spurious(dataset: Dataset) -> None:
         )
 
 
-def describe_target(schema: Schema, key: str) -> str:
-    """'y1' -> "(income=>50K)", 'a0_y1' -> "(sex=Female, income=>50K)"."""
-    label = schema.minority_value if key.endswith("y1") else schema.majority_value
-    parts = [f"{schema.label}={label}"]
-    if key.startswith("a"):
-        assert schema.spurious_values is not None
-        parts.insert(0, f"{schema.spurious}={schema.spurious_values[int(key[1])]}")
-    return "(" + ", ".join(parts) + ")"
-
-
-def target_key(schema: Schema, label_value: str | None, spurious_value: str | None) -> str:
+def target_named(schema: Schema, label_value: str | None, spurious_value: str | None) -> Target:
     """The target a user names by values: the class (default minority) and, for a group,
     the attribute value. Values are compared as text, as they come from a command line."""
     y = 1
@@ -98,7 +74,7 @@ def target_key(schema: Schema, label_value: str | None, spurious_value: str | No
             )
         y = labels[label_value]
     if spurious_value is None:
-        return f"y{y}"
+        return Target.of(y)
     if schema.spurious_values is None:
         raise SynthscaleError("--spurious-value needs --spurious <column>")
     values = {str(v): a for a, v in enumerate(schema.spurious_values)}
@@ -106,11 +82,11 @@ def target_key(schema: Schema, label_value: str | None, spurious_value: str | No
         raise SynthscaleError(
             f"--spurious-value {spurious_value!r}: {schema.spurious} takes {', '.join(map(repr, values))}"
         )
-    return f"a{values[spurious_value]}_y{y}"
+    return Target.of(y, values[spurious_value])
 
 
 def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
-    """Test set stratified by group, then a seed set balanced over groups (or classes)."""
+    """Test set stratified by group, then a set balanced over groups (or classes)."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
     _check_strata(dataset, strata, config.test_fraction)
     rows = np.arange(len(dataset.y))
@@ -120,28 +96,28 @@ def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     _check_test_groups(dataset, strata[test_rows])
     rng = np.random.default_rng(split_seed)
     train_rows = rng.permutation(train_rows)
-    seed_parts, rest = [], np.ones(len(train_rows), dtype=bool)
-    keys = np.unique(strata)
+    balanced_parts, rest = [], np.ones(len(train_rows), dtype=bool)
+    keys = [Target(key) for key in np.unique(strata)]
     per_key = config.seed_size // len(keys)
     for key in keys:
         positions = np.flatnonzero(strata[train_rows] == key)
         if len(positions) < per_key:
             raise SynthscaleError(
-                f"group {describe_target(dataset.schema, str(key))} has {len(positions)} "
+                f"group {key.describe(dataset.schema)} has {len(positions)} "
                 f"training rows, the seed set needs {per_key}; lower split.seed_size"
             )
-        seed_parts.append(train_rows[positions[:per_key]])
+        balanced_parts.append(train_rows[positions[:per_key]])
         rest[positions[:per_key]] = False
-    pool_rows = train_rows[rest]
-    pools = {key: pool_rows[class_keys(dataset.y[pool_rows]) == key] for key in ("y0", "y1")}
+    reserve_rows = train_rows[rest]
+    reserves = {key: reserve_rows[class_keys(dataset.y[reserve_rows]) == key] for key in CLASSES}
     if dataset.a is not None:
-        pool_groups = group_keys(dataset.y[pool_rows], dataset.a[pool_rows])
-        pools.update({key: pool_rows[pool_groups == key] for key in ALL_GROUPS})
-    return Split(split_seed, np.sort(test_rows), np.concatenate(seed_parts), pools)
+        reserve_groups = group_keys(dataset.y[reserve_rows], dataset.a[reserve_rows])
+        reserves.update({key: reserve_rows[reserve_groups == key] for key in ALL_GROUPS})
+    return Split(split_seed, np.sort(test_rows), np.concatenate(balanced_parts), reserves)
 
 
-def _expected_strata(dataset: Dataset) -> tuple[str, ...]:
-    return ("y0", "y1") if dataset.a is None else ALL_GROUPS
+def _expected_strata(dataset: Dataset) -> tuple[Target, ...]:
+    return CLASSES if dataset.a is None else ALL_GROUPS
 
 
 def _check_strata(dataset: Dataset, strata: np.ndarray, test_fraction: float) -> None:
@@ -152,7 +128,7 @@ def _check_strata(dataset: Dataset, strata: np.ndarray, test_fraction: float) ->
         if found.get(key, 0) < 2:
             fix = "choose another dataset.spurious or drop it" if dataset.a is not None else "use more data"
             raise SynthscaleError(
-                f"group {describe_target(dataset.schema, key)} has {found.get(key, 0)} rows, "
+                f"group {key.describe(dataset.schema)} has {found.get(key, 0)} rows, "
                 f"at least 2 are needed to split it; {fix}"
             )
     n_test = int(np.ceil(test_fraction * len(strata)))
@@ -168,5 +144,5 @@ def _check_test_groups(dataset: Dataset, test_strata: np.ndarray) -> None:
     for key in _expected_strata(dataset):
         if key not in present:
             raise SynthscaleError(
-                f"group {describe_target(dataset.schema, key)} has no test rows; raise split.test_fraction"
+                f"group {key.describe(dataset.schema)} has no test rows; raise split.test_fraction"
             )

@@ -27,7 +27,8 @@ from synthscale.experiments import (
     synthetic_segments,
 )
 from synthscale.samplers import make_sampler
-from synthscale.splits import TASK_TARGETS, Split, make_split, row_targets
+from synthscale.splits import Split, make_split, row_targets
+from synthscale.targets import TASK_TARGETS
 
 S = 200  # seed size s
 KS = range(10)
@@ -63,8 +64,8 @@ def smote_pools(big_craft, split) -> dict[str, dict[str, pd.DataFrame]]:
         demand = synthetic_demand(segments)
         sampler = make_sampler("smote", GeneratorConfig())
         sampler.fit(
-            big_craft.features.iloc[split.seed_index],
-            row_targets(big_craft, task, split.seed_index),
+            big_craft.features.iloc[split.balanced_index],
+            row_targets(big_craft, task, split.balanced_index),
             big_craft.schema,
         )
         pools[task] = {target: sampler.sample(n, target, generator_seed=0) for target, n in demand.items()}
@@ -260,7 +261,7 @@ def test_methods_without_sampler_have_no_segments(method):
 
 def test_ratio_beyond_the_pool_names_the_pool_and_the_fix(craft):
     small_split = make_split(craft, SplitConfig(seed_size=80), split_seed=0)
-    pool_size = len(small_split.pools["y0"])
+    pool_size = len(small_split.reserves["y0"])
     point = Point("imbalance", "ratio", "raw", k=9)
     with pytest.raises(
         SynthscaleError,

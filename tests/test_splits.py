@@ -10,7 +10,8 @@ import pytest
 from synthscale.config import SplitConfig
 from synthscale.data import make_craft, prepare_dataset
 from synthscale.errors import SynthscaleError
-from synthscale.splits import ALL_GROUPS, describe_target, make_split, row_targets
+from synthscale.splits import make_split, row_targets
+from synthscale.targets import ALL_GROUPS
 
 SMALL_SPLIT = SplitConfig(test_fraction=0.3, seed_size=40)
 
@@ -27,11 +28,11 @@ def craft_no_spurious(craft_table):
 
 
 def all_parts(split) -> list[np.ndarray]:
-    return [split.test_index, split.seed_index, split.pools["y0"], split.pools["y1"]]
+    return [split.test_index, split.balanced_index, split.reserves["y0"], split.reserves["y1"]]
 
 
 @pytest.mark.parametrize("split_seed", [0, 1])
-def test_test_seed_and_pools_partition_all_rows(craft, split_seed):
+def test_test_balanced_set_and_reserves_partition_all_rows(craft, split_seed):
     split = make_split(craft, SMALL_SPLIT, split_seed)
     parts = all_parts(split)
     joined = np.concatenate(parts)
@@ -40,13 +41,13 @@ def test_test_seed_and_pools_partition_all_rows(craft, split_seed):
     assert np.array_equal(np.sort(split.train_index), np.setdiff1d(np.arange(400), split.test_index))
 
 
-def test_group_pools_partition_the_class_pools(craft):
+def test_group_reserves_partition_the_class_reserves(craft):
     split = make_split(craft, SMALL_SPLIT, 0)
-    groups = np.concatenate([split.pools[g] for g in ALL_GROUPS])
-    classes = np.concatenate([split.pools["y0"], split.pools["y1"]])
+    groups = np.concatenate([split.reserves[g] for g in ALL_GROUPS])
+    classes = np.concatenate([split.reserves["y0"], split.reserves["y1"]])
     assert np.array_equal(np.sort(groups), np.sort(classes))
     assert not np.isin(groups, split.test_index).any()
-    assert not np.isin(groups, split.seed_index).any()
+    assert not np.isin(groups, split.balanced_index).any()
 
 
 def test_test_share_matches_test_fraction(craft, craft_2000):
@@ -67,21 +68,21 @@ def test_test_set_is_stratified_by_group(craft_2000):
 @pytest.mark.parametrize("seed_size", [40, 200])
 def test_seed_set_has_seed_size_over_four_rows_per_group(craft, seed_size):
     split = make_split(craft, SplitConfig(seed_size=seed_size), 3)
-    groups, counts = np.unique(row_targets(craft, "spurious", split.seed_index), return_counts=True)
+    groups, counts = np.unique(row_targets(craft, "spurious", split.balanced_index), return_counts=True)
     assert groups.tolist() == sorted(ALL_GROUPS)
     assert counts.tolist() == [seed_size // 4] * 4
 
 
 def test_seed_set_of_a_bigger_table_is_balanced_over_groups(craft_2000):
     split = make_split(craft_2000, SplitConfig(seed_size=400), 0)
-    _, counts = np.unique(row_targets(craft_2000, "spurious", split.seed_index), return_counts=True)
+    _, counts = np.unique(row_targets(craft_2000, "spurious", split.balanced_index), return_counts=True)
     assert counts.tolist() == [100, 100, 100, 100]
 
 
 def test_without_spurious_the_seed_set_is_balanced_over_classes(craft_no_spurious):
     split = make_split(craft_no_spurious, SplitConfig(seed_size=40), 0)
-    assert np.bincount(craft_no_spurious.y[split.seed_index]).tolist() == [20, 20]
-    assert set(split.pools) == {"y0", "y1"}
+    assert np.bincount(craft_no_spurious.y[split.balanced_index]).tolist() == [20, 20]
+    assert set(split.reserves) == {"y0", "y1"}
     joined = np.concatenate(all_parts(split))
     assert np.array_equal(np.sort(joined), np.arange(400))
 
@@ -89,31 +90,31 @@ def test_without_spurious_the_seed_set_is_balanced_over_classes(craft_no_spuriou
 def test_same_split_seed_gives_identical_indices(craft):
     first, second = make_split(craft, SMALL_SPLIT, 5), make_split(craft, SMALL_SPLIT, 5)
     assert np.array_equal(first.test_index, second.test_index)
-    assert np.array_equal(first.seed_index, second.seed_index)
-    assert first.pools.keys() == second.pools.keys()
-    for key in first.pools:
-        assert np.array_equal(first.pools[key], second.pools[key])
+    assert np.array_equal(first.balanced_index, second.balanced_index)
+    assert first.reserves.keys() == second.reserves.keys()
+    for key in first.reserves:
+        assert np.array_equal(first.reserves[key], second.reserves[key])
 
 
 def test_different_split_seed_gives_different_indices(craft):
     first, second = make_split(craft, SMALL_SPLIT, 5), make_split(craft, SMALL_SPLIT, 6)
     assert not np.array_equal(first.test_index, second.test_index)
-    assert not np.array_equal(np.sort(first.seed_index), np.sort(second.seed_index))
+    assert not np.array_equal(np.sort(first.balanced_index), np.sort(second.balanced_index))
 
 
-def test_pools_hold_only_their_class_or_group(craft):
+def test_reserves_hold_only_their_class_or_group(craft):
     split = make_split(craft, SMALL_SPLIT, 0)
-    assert (craft.y[split.pools["y1"]] == 1).all()
-    assert (craft.y[split.pools["y0"]] == 0).all()
+    assert (craft.y[split.reserves["y1"]] == 1).all()
+    assert (craft.y[split.reserves["y0"]] == 0).all()
     for group in ALL_GROUPS:
         a, y = int(group[1]), int(group[-1])
-        rows = split.pools[group]
+        rows = split.reserves[group]
         assert len(rows) > 0
         assert (craft.a[rows] == a).all() and (craft.y[rows] == y).all(), group
 
 
-def test_pools_are_shuffled(craft_2000):
-    pool = make_split(craft_2000, SMALL_SPLIT, 0).pools["y1"]
+def test_reserves_are_shuffled(craft_2000):
+    pool = make_split(craft_2000, SMALL_SPLIT, 0).reserves["y1"]
     assert not np.array_equal(pool, np.sort(pool))
 
 
@@ -126,12 +127,6 @@ def test_a_group_with_too_few_rows_asks_to_lower_seed_size(craft):
         + re.escape(" training rows, the seed set needs 100; lower split.seed_size"),
     ):
         make_split(craft, SplitConfig(seed_size=400), 0)
-
-
-def test_describe_target_names_values(craft, mixed_dataset):
-    assert describe_target(craft.schema, "y1") == "(Target=1)"
-    assert describe_target(craft.schema, "a0_y1") == "(X6=-1, Target=1)"
-    assert describe_target(mixed_dataset.schema, "a1_y0") == "(sex=M, income=low)"
 
 
 def test_row_targets_for_both_tasks(craft):

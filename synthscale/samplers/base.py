@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
-from synthscale.splits import describe_target
+from synthscale.targets import Target
 
 
 class Sampler(Protocol):
@@ -27,15 +27,16 @@ class Sampler(Protocol):
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
         ...
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        """Exactly `n` new rows of `target`, with the fitted rows' columns and dtypes."""
+    def sample(self, n: int, target: Target | str, generator_seed: int) -> pd.DataFrame:
+        """Exactly `n` new rows of `target` (a Target or its key), with the fitted rows'
+        columns and dtypes."""
         ...
 
     def cache_settings(self) -> dict[str, Any]:
         """Settings that change the output: part of every pool's cache key."""
         ...
 
-    def target_report(self, target: str) -> dict[str, float]:
+    def target_report(self, target: Target | str) -> dict[str, float]:
         """What sampling `target` cost or dropped (validity, rows generated); recorded per pool."""
         ...
 
@@ -66,11 +67,11 @@ class VisibleRows:
         """Hook: how a sampler wants to hold the rows (as they are, by default)."""
         return rows
 
-    def target_report(self, target: str) -> dict[str, float]:
+    def target_report(self, target: Target | str) -> dict[str, float]:
         """Classic samplers drop nothing and have nothing to report."""
         return {}
 
-    def _count_target(self, target: str) -> int:
+    def _count_target(self, target: Target | str) -> int:
         """Rows of `target` among the visible rows; refuses a target it cannot sample."""
         if self._rows is None or self._schema is None:
             raise RuntimeError(f"{self.name}: call fit() before sample()")
@@ -106,14 +107,29 @@ def snap_to_values(values: np.ndarray, observed: tuple[int, ...]) -> np.ndarray:
 
 
 def check_target(
-    name: str, target: str, targets: np.ndarray, minimum: int, schema: Schema, fix: str = DEFAULT_FEW_ROWS_FIX
+    name: str,
+    target: Target | str,
+    targets: np.ndarray,
+    minimum: int,
+    schema: Schema,
+    fix: str = DEFAULT_FEW_ROWS_FIX,
 ) -> int:
     """Count the fitted rows of `target`; refuse a target the sampler cannot sample, with `fix`."""
+    target = as_target(target)
     count = int(np.sum(targets == target))
     if count < minimum:
-        seen = ", ".join(describe_target(schema, t) for t in sorted(set(targets.tolist())))
+        seen = ", ".join(Target(t).describe(schema) for t in sorted(set(targets.tolist())))
         raise SynthscaleError(
-            f"{name}: {describe_target(schema, target)} has {count} rows among the rows the sampler "
+            f"{name}: {target.describe(schema)} has {count} rows among the rows the sampler "
             f"may see (it saw {seen}); it needs at least {minimum}; {fix}"
         )
     return count
+
+
+def as_target(target: Target | str) -> Target:
+    """A Target from itself or its key; a key that names none is refused with the valid ones."""
+    try:
+        return Target(target)
+    except ValueError:
+        valid = ", ".join(repr(t.value) for t in Target)
+        raise SynthscaleError(f"target {target!r} names no class or group; use one of {valid}") from None

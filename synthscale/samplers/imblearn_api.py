@@ -20,7 +20,7 @@ from imblearn.utils import check_target_type
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import prepare_dataset
 from synthscale.errors import SynthscaleError
-from synthscale.splits import class_keys
+from synthscale.targets import MAJORITY_CLASS, MINORITY_CLASS, class_keys
 
 LABEL_COLUMN = "label"  # how the label is written in the rows, when no feature has that name
 
@@ -88,7 +88,7 @@ class LLMOverSampler(BaseOverSampler):
         for label, n in self.sampling_strategy_.items():
             if n == 0:
                 continue
-            target = "y1" if label == dataset.schema.minority_value else "y0"
+            target = MINORITY_CLASS if label == dataset.schema.minority_value else MAJORITY_CLASS
             generated = sampler.sample(int(n), target, seed)
             new_rows.append(_like(generated, X))
             new_labels.append(np.full(int(n), label, dtype=np.asarray(y).dtype))

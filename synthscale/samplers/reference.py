@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from synthscale.config import GeneratorConfig
-from synthscale.samplers.base import VisibleRows, restore_dtypes
+from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
 from synthscale.samplers.registry import register
 
 # Copula fits need two rows for a rank correlation; a target with fewer is refused by name.
@@ -63,7 +63,7 @@ class UnconditionalIndependentSampler(_ReferenceSampler):
         self._target_rows(target)  # the target must exist among the visible rows
         drawn = draw_columns_independently(self._rows, n, generator_seed)
         schema = self._schema
-        if target.startswith("a") and schema.spurious is not None:
+        if as_target(target).is_group and schema.spurious is not None:
             drawn[schema.spurious] = self._target_rows(target)[schema.spurious].iloc[0]
         return restore_dtypes(drawn, schema)
 

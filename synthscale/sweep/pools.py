@@ -25,7 +25,8 @@ from synthscale.data.loaders import Dataset
 from synthscale.diagnostics import diagnose, tstr_balanced_accuracy
 from synthscale.samplers import make_sampler
 from synthscale.samplers.base import check_target
-from synthscale.splits import Split, Task, describe_target, row_targets
+from synthscale.splits import Split, Task, row_targets
+from synthscale.targets import Target, labels_of
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def visible_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows a generator may see (seed set or all training rows) and their target keys."""
     assert data_access in DATA_ACCESSES, f"a generator needs seed or train rows, not {data_access!r}"
-    visible = split.seed_index if data_access == "seed" else split.train_index
+    visible = split.balanced_index if data_access == "seed" else split.train_index
     return visible, row_targets(dataset, task, visible)
 
 
@@ -150,8 +151,8 @@ def pool_tstr(
     if not filled:
         return {}
     synthetic = pd.concat(filled.values(), ignore_index=True)
-    synthetic_y = np.concatenate([np.full(len(r), int(t.endswith("y1"))) for t, r in filled.items()])
-    real_y = np.char.endswith(train_targets.astype(str), "y1").astype(int)
+    synthetic_y = np.concatenate([np.full(len(r), Target(t).label) for t, r in filled.items()])
+    real_y = labels_of(train_targets)
     score = tstr_balanced_accuracy(
         synthetic, synthetic_y, dataset.features.iloc[train], real_y, dataset.schema, spec.seed
     )
@@ -162,14 +163,15 @@ def _check_pool(spec: PoolSpec, dataset: Dataset, target: str, rows: pd.DataFram
     """A sampler must return exactly n rows, and group rows must carry the group's attribute."""
     if len(rows) != n:
         raise RuntimeError(f"sampler {spec.sampler} returned {len(rows)} rows for {target}, expected {n}")
-    if target.startswith("a"):
+    target = Target(target)
+    if target.is_group:
         schema = dataset.schema
-        expected = schema.spurious_values[int(target[1])]
+        expected = target.attribute_value(schema)
         wrong = int((rows[schema.spurious].astype(str) != str(expected)).sum())
         if wrong:
             raise RuntimeError(
                 f"sampler {spec.sampler}: {wrong} of {n} rows for group "
-                f"{describe_target(schema, target)} have another {schema.spurious}"
+                f"{target.describe(schema)} have another {schema.spurious}"
             )
 
 

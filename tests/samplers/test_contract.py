@@ -19,7 +19,8 @@ from synthscale.data import make_craft, prepare_dataset
 from synthscale.data.loaders import Dataset, read_table
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler, sampler_names
-from synthscale.splits import TASK_TARGETS, make_split, row_targets
+from synthscale.splits import make_split, row_targets
+from synthscale.targets import TASK_TARGETS
 
 ADULT_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "adult.csv"
 ADULT_ROWS = 3000
@@ -66,7 +67,7 @@ def dataset(request, craft_dataset, adult_dataset) -> Dataset:
 def seed_rows(dataset: Dataset, task: str) -> tuple[pd.DataFrame, np.ndarray]:
     """The seed set's features and their target keys for `task`."""
     split = make_split(dataset, SplitConfig(seed_size=SEED_SIZE), split_seed=0)
-    return dataset.features.iloc[split.seed_index], row_targets(dataset, task, split.seed_index)
+    return dataset.features.iloc[split.balanced_index], row_targets(dataset, task, split.balanced_index)
 
 
 def fitted(name: str, dataset: Dataset, task: str, config: GeneratorConfig):

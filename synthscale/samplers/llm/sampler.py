@@ -25,12 +25,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import Dataset, Schema
-from synthscale.samplers.base import VisibleRows
+from synthscale.samplers.base import VisibleRows, as_target
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
 from synthscale.samplers.llm.train import TrainingReport, train_generator
 from synthscale.splits import row_targets
+from synthscale.targets import Target, labels_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class LLMSampler(VisibleRows):
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> LLMSampler:
         super().fit(rows, targets, schema)
-        y = np.char.endswith(self._targets.astype(str), "y1").astype(np.int64)
+        y = labels_of(self._targets)
         self._codec = build_codec(self._rows, schema)
         key = model_key(self._rows, y, schema, self.settings)
         self._generator, self.training, self.model_source = load_or_train(
@@ -71,8 +72,8 @@ class LLMSampler(VisibleRows):
 
     def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
         self._count_target(target)
-        y = 1 if target.endswith("y1") else 0
-        a = int(target[1]) if target.startswith("a") else None
+        target = as_target(target)
+        y, a = target.label, target.attribute
         if n == 0:
             return self._rows.iloc[:0].reset_index(drop=True)
         features, labels, report = sample_rows(
@@ -111,18 +112,23 @@ class LLMSampler(VisibleRows):
 
 
 def generate_table(
-    dataset: Dataset, target: str, n: int, config: GeneratorConfig, generator_seed: int, show_progress: bool
+    dataset: Dataset,
+    target: Target | str,
+    n: int,
+    config: GeneratorConfig,
+    generator_seed: int,
+    show_progress: bool,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Standalone generation: fit on every row of `dataset`, then n rows of `target`, with
     the label column written back (the table a user gave, grown by n rows of one kind)."""
-    task = "spurious" if target.startswith("a") else "imbalance"
+    target = as_target(target)
+    task = "spurious" if target.is_group else "imbalance"
     sampler = LLMSampler(config, show_progress).fit(
         dataset.features, row_targets(dataset, task), dataset.schema
     )
     rows = sampler.sample(n, target, generator_seed)
-    schema = dataset.schema
-    label_value = schema.minority_value if target.endswith("y1") else schema.majority_value
-    return rows.assign(**{schema.label: label_value}), sampler.target_report(target)
+    label = dataset.schema.label
+    return rows.assign(**{label: target.label_value(dataset.schema)}), sampler.target_report(target)
 
 
 def model_key(rows: pd.DataFrame, y: np.ndarray, schema: Schema, settings: LLMConfig) -> str:
