@@ -20,8 +20,9 @@ import pandas as pd
 
 from synthscale.config import load_config
 from synthscale.samplers import sampler_names
-from synthscale.sweep.plan import build_pools, diagnose_pools, plan_sweep
-from synthscale.sweep.runner import SweepInputs, fit_batch
+from synthscale.sweep.build import build_pools
+from synthscale.sweep.plan import plan_sweep
+from synthscale.sweep.trials import SweepInputs, run_trial
 
 METHODS = ["raw", "ros", "smote", "adasyn", "independent", "independent_unconditional", "gaussian_copula"]
 PROTOCOL = [
@@ -45,9 +46,10 @@ def main() -> None:
     started = time.perf_counter()
     plan = plan_sweep(config)
     pools = build_pools(plan, Path(tempfile.mkdtemp(prefix="synthscale-refs-")), show_progress=True)
-    diagnostics = diagnose_pools(plan, pools)
-    inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in plan.batches})
-    results = pd.DataFrame([r for batch in plan.batches for r in fit_batch(batch, inputs)])
+    inputs = SweepInputs.of(plan, pools)
+    outcomes = [run_trial(trial_id, inputs) for trial_id in inputs.trial_ids]  # as Tune's trials would
+    results = pd.DataFrame([r for outcome in outcomes for r in outcome.get("records", [])])
+    diagnostics = pd.DataFrame([r for outcome in outcomes for r in outcome.get("diagnostics", [])])
     minority_detection = (
         diagnostics[diagnostics["target"] == "y1"].groupby("sampler")["detection_auc"].mean()
         if not diagnostics.empty

@@ -29,10 +29,13 @@ from common import CLASSIC_METHODS
 
 from synthscale._io import write_csv_atomic
 from synthscale.config import load_config
+from synthscale.sweep.build import build_pools
 from synthscale.sweep.layout import OutDir
-from synthscale.sweep.plan import build_pools, diagnose_pools, plan_sweep
-from synthscale.sweep.runner import SweepInputs, fit_batch, results_table, run_sweep
+from synthscale.sweep.plan import plan_sweep
+from synthscale.sweep.results import diagnostics_table, results_table
+from synthscale.sweep.runner import run_sweep
 from synthscale.sweep.tracking import SweepTracker
+from synthscale.sweep.trials import SweepInputs, run_trial
 
 
 def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
@@ -42,16 +45,16 @@ def serial_sweep(config, out_dir: Path, with_mlflow: bool) -> int:
     if with_mlflow:
         tracker = SweepTracker(OutDir(out_dir).default_tracking_uri, config.tracking.experiment)
         tracker.start_parent(config.name, {}, [])
-    pools = build_pools(plan, OutDir(out_dir).pool_cache, show_progress=False)
-    diagnostics = diagnose_pools(plan, pools)
-    inputs = SweepInputs(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in plan.batches})
-    records = []
-    for batch in plan.batches:
-        batch_records = fit_batch(batch, inputs)
-        if tracker is not None:
-            tracker.log_fits(batch.batch_id, batch_records)
-        records += batch_records
-    write_csv_atomic(results_table(records, plan.grid, diagnostics), OutDir(out_dir).results)
+    inputs = SweepInputs.of(plan, build_pools(plan, OutDir(out_dir).pool_cache))
+    records, diagnostics = [], []
+    for trial_id in inputs.trial_ids:  # each trial's work, as a Tune trial would do it
+        outcome = run_trial(trial_id, inputs)
+        if tracker is not None and "records" in outcome:
+            tracker.log_fits(trial_id, outcome["records"])
+        records += outcome.get("records", [])
+        diagnostics += outcome.get("diagnostics", [])
+    table = results_table(records, plan.grid, diagnostics_table(diagnostics))
+    write_csv_atomic(table, OutDir(out_dir).results)
     if tracker is not None:
         tracker.finish_parent("FINISHED", [])
     return len(records)

@@ -26,12 +26,58 @@ from sklearn.neighbors import NearestNeighbors
 from synthscale.config import DownstreamConfig, XGBoostConfig
 from synthscale.data.loaders import Schema
 from synthscale.downstream import make_classifier
+from synthscale.targets import Target, labels_of
 
 DETECTION_MAX_ROWS = 500  # per side: enough for a stable AUC, cheap enough for every pool
 DETECTION_MIN_ROWS = 10  # per side: below this a cross-validated AUC means nothing
 DETECTION_FOLDS = 3
 PER_COLUMN_PREFIX = "marginal_distance/"  # + column name: one distance per column in pools.csv
 DETECTION_MODEL = DownstreamConfig(xgboost=XGBoostConfig(n_estimators=50, max_depth=4))
+# a pool's summary: averaged over its targets into results.csv's pool_* columns, and logged
+POOL_METRICS = (
+    "detection_auc",
+    "marginal_distance",
+    "max_marginal_distance",
+    "correlation_distance",
+    "exact_copy_rate",
+    "closest_row_distance",
+    "tstr_balanced_accuracy",
+    "validity",
+    "rows_dropped",
+)
+
+
+def diagnose_targets(
+    synthetic: dict[Target, pd.DataFrame],
+    real: pd.DataFrame,
+    real_targets: np.ndarray,
+    schema: Schema,
+    seed: int,
+) -> dict[Target, dict[str, float]]:
+    """Per target: its synthetic rows against every real row of that target (nothing for a
+    target with no synthetic row)."""
+    return {
+        target: diagnose(real[real_targets == target], rows, schema, seed) if len(rows) else {}
+        for target, rows in synthetic.items()
+    }
+
+
+def pool_tstr(
+    synthetic: dict[Target, pd.DataFrame],
+    real: pd.DataFrame,
+    real_targets: np.ndarray,
+    schema: Schema,
+    seed: int,
+) -> dict[str, float]:
+    """Balanced accuracy on the real rows of a classifier fitted on the synthetic rows' classes;
+    empty when the pool does not hold both."""
+    filled = {target: rows for target, rows in synthetic.items() if len(rows)}
+    if not filled:
+        return {}
+    rows = pd.concat(filled.values(), ignore_index=True)
+    rows_y = np.concatenate([np.full(len(r), target.label) for target, r in filled.items()])
+    score = tstr_balanced_accuracy(rows, rows_y, real, labels_of(real_targets), schema, seed)
+    return {} if np.isnan(score) else {"tstr_balanced_accuracy": score}
 
 
 def diagnose(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema, seed: int) -> dict[str, float]:

@@ -17,7 +17,6 @@ def ce_of_one(y: int, p: float) -> float:
 def test_cross_entropy_hand_computed():
     expected = (-math.log(0.9) - math.log(0.8)) / 2
     assert cross_entropy(np.array([1, 0]), np.array([0.9, 0.2])) == pytest.approx(expected, rel=1e-12)
-    assert expected == pytest.approx(0.1643, abs=1e-4)
 
 
 def test_cross_entropy_accepts_a_single_class():
@@ -95,9 +94,6 @@ def test_spurious_risks_hand_computed():
     a0_y0 = (-math.log(0.8) - math.log(0.6)) / 2
     a1_y0 = (-math.log(0.4) - math.log(0.7)) / 2
     a0_y1 = (-math.log(0.5) - math.log(0.1)) / 2
-    assert [a1_y1, a0_y0, a1_y0, a0_y1] == pytest.approx(
-        [group_ce([0, 1]), group_ce([2, 3]), group_ce([4, 5]), group_ce([6, 7])], rel=1e-12
-    )
     assert risks["ce_a1_y1"] == pytest.approx(a1_y1, rel=1e-12)
     assert risks["ce_a0_y0"] == pytest.approx(a0_y0, rel=1e-12)
     assert risks["ce_a1_y0"] == pytest.approx(a1_y0, rel=1e-12)

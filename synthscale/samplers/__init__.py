@@ -2,6 +2,6 @@
 
 from synthscale.samplers import classic, llm, reference  # noqa: F401  (register the samplers)
 from synthscale.samplers.base import Sampler
-from synthscale.samplers.registry import make_sampler, register, sampler_names
+from synthscale.samplers.registry import make_sampler, register, sampler_names, sampler_trains_model
 
-__all__ = ["Sampler", "make_sampler", "register", "sampler_names"]
+__all__ = ["Sampler", "make_sampler", "register", "sampler_names", "sampler_trains_model"]

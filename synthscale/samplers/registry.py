@@ -10,18 +10,28 @@ from synthscale.samplers.base import Sampler
 
 SamplerFactory = Callable[[GeneratorConfig], Sampler]
 _FACTORIES: dict[str, SamplerFactory] = {}
+_TRAINS_MODEL: dict[str, bool] = {}
 
 
-def register(name: str) -> Callable[[SamplerFactory], SamplerFactory]:
-    """Decorator: make a sampler available to sweeps under `name`."""
+def register(name: str, trains_model: bool | None = None) -> Callable[[SamplerFactory], SamplerFactory]:
+    """Decorator: make a sampler available to sweeps under `name`. `trains_model` (default: the
+    class's own flag) is known without building the sampler, whose module may load torch."""
 
     def add(factory: SamplerFactory) -> SamplerFactory:
         if name in _FACTORIES:
             raise ValueError(f"sampler '{name}' registered twice")
         _FACTORIES[name] = factory
+        _TRAINS_MODEL[name] = bool(
+            getattr(factory, "trains_model", False) if trains_model is None else trains_model
+        )
         return factory
 
     return add
+
+
+def sampler_trains_model(name: str) -> bool:
+    """Whether the sampler trains a model: worth sharing across tasks, and worth a GPU."""
+    return _TRAINS_MODEL[name]
 
 
 def sampler_names() -> list[str]:

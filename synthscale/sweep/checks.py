@@ -6,7 +6,8 @@ from __future__ import annotations
 import ray
 
 from synthscale.errors import SynthscaleError
-from synthscale.sweep.plan import SweepPlan, pool_trains_model
+from synthscale.samplers import sampler_trains_model
+from synthscale.sweep.plan import SweepPlan
 
 
 def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None) -> None:
@@ -26,7 +27,7 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
 def check_gpu_request(plan: SweepPlan) -> None:
     """Generator tasks that ask for GPUs the cluster does not have would wait forever."""
     wanted = plan.config.resources.generator_gpus
-    if not wanted or not any(pool_trains_model(spec) for spec in plan.pool_specs):
+    if not wanted or not any(sampler_trains_model(spec.sampler) for spec in plan.pool_specs):
         return
     available = ray.cluster_resources().get("GPU", 0)
     if available < wanted:

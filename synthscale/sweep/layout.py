@@ -1,5 +1,6 @@
-"""The out dir's contract: every file a sweep writes under --out, named in one place, and the
-rules for a directory that starts, resumes or is read back as a sweep.
+"""The out dir's contract: every file a sweep writes under --out, named in one place, the
+rules for a directory that starts, resumes or is read back as a sweep, and the records that
+let it resume.
 
     config.resolved.yaml  the config that runs, written first: the sweep was started here
     results.csv           one row per fit, written last: the sweep finished
@@ -8,17 +9,28 @@ rules for a directory that starts, resumes or is read back as a sweep.
     fits/<batch>.json     each finished batch's records (what --resume skips)
     mlflow.db             the default MLflow store, artifacts in mlartifacts/
     ray_results/          Ray Tune's experiment state
+
+Resume: the driver writes every trial's records to `fits/<batch_id>.json` (atomically) as soon
+as the trial reports. After a crash, `synthscale run --resume <out>` reads those files, runs
+only the batches without one, and attaches to the sweep's unfinished MLflow parent run. A
+batch that logged its child runs but whose file was never written runs again; its worker
+finds the finished child runs by grid key and logs none twice, so MLflow stays exact.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from synthscale._io import check_writable_dir
+from synthscale._io import atomic_write, check_writable_dir
 from synthscale.config import SweepConfig, load_config
 from synthscale.errors import SynthscaleError
+
+log = logging.getLogger(__name__)
 
 RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv"
 POOL_CACHE, FITS, ARTIFACTS = "pools", "fits", "mlartifacts"
@@ -122,13 +134,23 @@ class OutDir:
             return []
         return [p for p in self.root.iterdir() if p.name in ENTRIES or p.name.startswith(f"{TRACKING_DB}-")]
 
-    def remove_stale_partials(self) -> int:
-        """Pool entries half written by a run that died (`<key>.partial-*`): only the driver
-        writes them, so none is live when a run starts. Returns how many were removed."""
-        stale = list(self.pool_cache.glob("*.partial-*")) if self.pool_cache.is_dir() else []
-        for entry in stale:
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-        return len(stale)
+    def write_fit_records(self, batch_id: str, records: list[dict[str, Any]]) -> None:
+        """One finished batch's records, for --resume to skip it."""
+        with atomic_write(self.fit_record(batch_id)) as handle:
+            json.dump(records, handle)
+
+    def finished_batches(self, batch_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Records of every batch of this sweep that finished before; unreadable files run again."""
+        finished = {}
+        for batch_id in batch_ids:
+            path = self.fit_record(batch_id)
+            if not path.is_file():
+                continue
+            try:
+                finished[batch_id] = json.loads(path.read_text())
+            except (OSError, ValueError):
+                log.warning("fits file %s is unreadable; its batch runs again", path)
+        return finished
 
     def check_resumable(self) -> None:
         """--resume needs the directory of a started, unfinished sweep."""

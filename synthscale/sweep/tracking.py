@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from synthscale.diagnostics import PER_COLUMN_PREFIX, POOL_METRICS
 from synthscale.errors import SynthscaleError
 
 log = logging.getLogger(__name__)
@@ -243,3 +246,15 @@ class SweepTracker:
         from mlflow.entities import Param
 
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+
+def parent_pool_metrics(diagnostics: pd.DataFrame, access_in_name: bool = False) -> dict[str, float]:
+    """Each pool's diagnostics per target, as metrics of the sweep's parent run; the data
+    access is part of the name when the sweep lists several, as in the grid keys."""
+    metrics = {}
+    for row in diagnostics.to_dict("records"):
+        sampler = f"{row['sampler']}/access_{row['data_access']}" if access_in_name else row["sampler"]
+        prefix = f"pool/{row['dataset']}/{row['task']}/{sampler}/seed{row['seed']}/{row['target']}"
+        names = [m for m in row if m in POOL_METRICS or str(m).startswith(PER_COLUMN_PREFIX)]
+        metrics.update({f"{prefix}/{m}": row[m] for m in names if pd.notna(row[m])})
+    return metrics

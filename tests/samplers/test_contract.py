@@ -166,7 +166,6 @@ def test_ros_rows_are_exact_copies_of_fitted_rows_of_their_target(dataset, task,
         own_rows = rows[targets == target].drop_duplicates().reset_index(drop=True)
         sampled = sampler.sample(250, target, generator_seed=2)
         matched = sampled.merge(own_rows, how="left", indicator=True)
-        assert len(matched) >= len(sampled)
         assert (matched["_merge"] == "both").all(), f"ros made a row that {target} does not hold"
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pandas as pd
-
 from synthscale.config import GeneratorConfig, SplitConfig, validate_config
 from synthscale.splits import make_split
 from synthscale.sweep.grid import expand_grid
-from synthscale.sweep.plan import _model_waves, parent_pool_metrics, pool_specs
+from synthscale.sweep.plan import pool_specs
 from synthscale.sweep.pools import PoolSpec, visible_rows
 
 
@@ -35,27 +33,6 @@ def test_each_access_gets_its_own_pool_of_the_same_size():
     assert [(s.task, s.sampler, s.seed, s.demand) for s in one] == [
         (s.task, s.sampler, s.seed, s.demand) for s in two if s.data_access == "train"
     ]
-
-
-def test_the_first_wave_trains_one_model_per_access():
-    specs = [
-        PoolSpec("craft", task, "llm", 0, access, (("y1", 10),))
-        for task in ("imbalance", "spurious")
-        for access in ("train", "seed")
-    ]
-    first, later = _model_waves([(f"key{i}", spec) for i, spec in enumerate(specs)])
-    assert sorted(spec.data_access for _, spec in first) == ["seed", "train"]
-    assert [spec.task for _, spec in first] == ["imbalance", "imbalance"]
-    assert len(later) == 2
-
-
-def test_parent_pool_metrics_name_the_access_only_when_the_sweep_lists_several():
-    row = {"dataset": "craft", "task": "imbalance", "sampler": "smote", "data_access": "train", "seed": 0}
-    diagnostics = pd.DataFrame([{**row, "target": "y1", "detection_auc": 0.75}])
-    assert parent_pool_metrics(diagnostics) == {"pool/craft/imbalance/smote/seed0/y1/detection_auc": 0.75}
-    assert parent_pool_metrics(diagnostics, access_in_name=True) == {
-        "pool/craft/imbalance/smote/access_train/seed0/y1/detection_auc": 0.75
-    }
 
 
 def test_the_llm_model_cache_key_differs_between_train_and_seed(craft, monkeypatch):

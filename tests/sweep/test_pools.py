@@ -1,8 +1,6 @@
-"""The content-addressed pool cache: reuse, corruption recovery, atomic entries, and keys."""
+"""A pool: its key, one build, its cache entry (building every pool of a sweep: test_build.py)."""
 
 from __future__ import annotations
-
-import logging
 
 import pandas as pd
 import pytest
@@ -10,15 +8,8 @@ import pytest
 from synthscale.config import GeneratorConfig, SplitConfig
 from synthscale.errors import SynthscaleError
 from synthscale.splits import make_split
-from synthscale.sweep import pools as pools_module
-from synthscale.sweep.pools import (
-    MANIFEST_FILE,
-    POOL_FILE,
-    PoolSpec,
-    build_pool,
-    load_or_build_pool,
-    pool_key,
-)
+from synthscale.sweep.pools import MANIFEST_FILE, POOL_FILE, PoolCache, PoolSpec, build_pool, pool_key
+from synthscale.targets import Target
 
 SPLIT_CONFIG = SplitConfig(seed_size=80)
 GENERATOR = GeneratorConfig()
@@ -45,80 +36,45 @@ def split(craft):
     return make_split(craft, SPLIT_CONFIG, split_seed=0)
 
 
-def load(spec, craft, split, cache_dir, generator=GENERATOR):
-    return load_or_build_pool(spec, craft, split, generator, cache_dir)[:2]
-
-
-def assert_same_pools(actual: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
-    assert set(actual) == set(expected)
-    for target, rows in expected.items():
-        pd.testing.assert_frame_equal(actual[target], rows)
-
-
-def forbid_building(monkeypatch) -> None:
-    def fail(*args, **kwargs):
-        raise AssertionError("build_pool called although a valid cache entry exists")
-
-    monkeypatch.setattr(pools_module, "build_pool", fail)
-
-
 @pytest.mark.parametrize("spec", [IMBALANCE_SPEC, SPURIOUS_SPEC], ids=["imbalance", "spurious"])
-def test_second_call_reads_the_cache_without_building(craft, split, tmp_path, monkeypatch, spec):
-    key, built = load(spec, craft, split, tmp_path)
-    assert {t: len(r) for t, r in built.items()} == dict(spec.demand)
-    forbid_building(monkeypatch)
-    cached_key, cached = load(spec, craft, split, tmp_path)
-    assert cached_key == key
-    assert_same_pools(cached, built)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [key]
-    assert sorted(p.name for p in (tmp_path / key).iterdir()) == sorted([MANIFEST_FILE, POOL_FILE])
+def test_a_stored_pool_reads_back_as_built(craft, split, tmp_path, spec):
+    built = build_pool(spec, craft, split, GENERATOR)
+    assert {t: len(r) for t, r in built.rows.items()} == dict(spec.demand)
+    assert built.key == pool_key(spec, craft, split, GENERATOR)
+    cache = PoolCache(tmp_path)
+    cache.store(built)
+    read = cache.read(built.key, spec)
+    assert read is not None and read.key == built.key and read.spec == spec
+    assert set(read.rows) == set(built.rows) and all(isinstance(t, Target) for t in read.rows)
+    for target, rows in built.rows.items():
+        pd.testing.assert_frame_equal(read.rows[target], rows)
+    assert sorted(p.name for p in (tmp_path / built.key).iterdir()) == sorted([MANIFEST_FILE, POOL_FILE])
 
 
-def test_cached_pool_equals_a_fresh_build(craft, split, tmp_path):
-    _, cached = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    assert_same_pools(cached, build_pool(IMBALANCE_SPEC, craft, split, GENERATOR)[0])
+def test_an_entry_short_of_the_demand_is_not_trusted(craft, split, tmp_path):
+    cache = PoolCache(tmp_path)
+    built = cache.store(build_pool(IMBALANCE_SPEC, craft, split, GENERATOR))
+    bigger = PoolSpec("craft", "imbalance", "smote", 0, "seed", ((Target.Y0, 20), (Target.Y1, 51)))
+    assert cache.read(built.key, bigger) is None
 
 
-def test_corrupt_pool_file_is_regenerated_with_a_warning(craft, split, tmp_path, caplog):
-    key, built = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    pool_file = tmp_path / key / POOL_FILE
-    pool_file.write_bytes(b"not a parquet file" + pool_file.read_bytes()[18:])
-    with caplog.at_level(logging.WARNING, logger="synthscale.sweep.pools"):
-        regenerated_key, regenerated = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    assert regenerated_key == key
-    assert any("corrupt" in r.getMessage() and key in r.getMessage() for r in caplog.records)
-    assert_same_pools(regenerated, built)
-    assert [p.name for p in tmp_path.iterdir()] == [key]
-    assert not any(".partial-" in p.name for p in tmp_path.rglob("*"))
+def test_group_rows_with_another_attribute_are_refused(craft, split, monkeypatch):
+    from synthscale.samplers.classic import SmoteWrapper
+
+    original = SmoteWrapper.sample
+
+    def wrong_attribute(self, n, target, generator_seed):
+        return original(self, n, target, generator_seed).assign(X6=-1)  # every row in attribute group 0
+
+    monkeypatch.setattr(SmoteWrapper, "sample", wrong_attribute)
+    with pytest.raises(RuntimeError, match=r"rows for group \(X6=1, Target=0\) have another X6"):
+        build_pool(SPURIOUS_SPEC, craft, split, GENERATOR)
 
 
-def test_regenerated_entry_is_trusted_again(craft, split, tmp_path, monkeypatch, caplog):
-    key, built = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    (tmp_path / key / MANIFEST_FILE).write_text("{ truncated")
-    load(IMBALANCE_SPEC, craft, split, tmp_path)
-    forbid_building(monkeypatch)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="synthscale.sweep.pools"):
-        _, cached = load(IMBALANCE_SPEC, craft, split, tmp_path)
-    assert caplog.records == []
-    assert_same_pools(cached, built)
-
-
-def test_no_partial_directory_is_left_behind(craft, split, tmp_path):
-    for spec in (IMBALANCE_SPEC, SPURIOUS_SPEC):
-        load(spec, craft, split, tmp_path)
-    names = [p.name for p in tmp_path.rglob("*")]
-    assert not [n for n in names if ".partial-" in n or n.endswith(".partial")]
-    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
-
-
-def test_failed_build_writes_no_entry(craft, split, tmp_path):
-    spec = PoolSpec(
-        dataset="craft", task="imbalance", sampler="smote", seed=0, data_access="seed", demand=(("a1_y1", 5),)
-    )
+def test_a_target_too_small_to_sample_fails_the_build(craft, split):
+    spec = PoolSpec("craft", "imbalance", "smote", 0, "seed", ((Target.A1_Y1, 5),))
     with pytest.raises(SynthscaleError, match=r"\(X6=1, Target=1\) has 0 rows"):
-        load(spec, craft, split, tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        build_pool(spec, craft, split, GENERATOR)
 
 
 def key_of(craft, spec=IMBALANCE_SPEC, split_config=SPLIT_CONFIG, generator=GENERATOR) -> str:

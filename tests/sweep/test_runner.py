@@ -13,10 +13,13 @@ import pytest
 from synthscale.config import validate_config
 from synthscale.errors import SynthscaleError
 from synthscale.sweep import layout
+from synthscale.sweep.build import build_pools
 from synthscale.sweep.grid import expand_grid
 from synthscale.sweep.plan import plan_sweep
-from synthscale.sweep.runner import RESULT_COLUMNS, run_sweep
+from synthscale.sweep.results import RESULT_COLUMNS, diagnostics_table, results_table
+from synthscale.sweep.runner import run_sweep
 from synthscale.sweep.tracking import GRID_KEY_TAG, PARENT_TAG
+from synthscale.sweep.trials import SweepInputs, run_trial
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # as in conftest.py
 SMALL_SWEEP = {
@@ -52,7 +55,36 @@ def test_results_csv_has_one_row_per_grid_point(small_run):
     assert set(RESULT_COLUMNS) <= set(table.columns)
     risks = table[["minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy"]]
     assert np.isfinite(risks.to_numpy()).all()
-    assert (table["worst_group_ce"] >= table["balanced_ce"] - 1e-12).all()
+    # each row's summary risks come from its own task's group columns
+    for task, groups in (
+        ("imbalance", ["ce_y0", "ce_y1"]),
+        ("spurious", ["ce_a0_y0", "ce_a0_y1", "ce_a1_y0", "ce_a1_y1"]),
+    ):
+        rows = table[table["task"] == task]
+        assert len(rows) and np.allclose(rows["worst_group_ce"], rows[groups].max(axis=1), rtol=1e-12)
+        assert np.allclose(rows["balanced_ce"], rows[groups].mean(axis=1), rtol=1e-12)
+    assert np.allclose(
+        table.loc[table["task"] == "imbalance", "minority_ce"],
+        table.loc[table["task"] == "imbalance", "ce_y1"],
+    )
+
+
+def test_the_sweeps_trials_report_what_their_work_computes_without_ray(small_run):
+    """Tune, MLflow and the collector add nothing to, and lose nothing of, each trial's work."""
+    config, result = small_run
+    plan = plan_sweep(config)
+    inputs = SweepInputs.of(plan, build_pools(plan, result.out_dir / "pools"))
+    outcomes = [run_trial(trial_id, inputs) for trial_id in inputs.trial_ids]
+    records = [r for outcome in outcomes for r in outcome.get("records", [])]
+    diagnostics = diagnostics_table([r for outcome in outcomes for r in outcome.get("diagnostics", [])])
+    expected = results_table(records, plan.grid, diagnostics)
+    table = pd.read_csv(result.out_dir / "results.csv", keep_default_na=False, na_values=[""])
+    assert list(table.columns) == list(expected.columns)
+    numbers = expected.select_dtypes("number").columns
+    assert np.allclose(
+        table[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-9, equal_nan=True
+    )
+    assert (table["pool"].fillna("") == expected["pool"]).all()
 
 
 def test_results_carry_n_in_the_yamls_units_beside_rows(small_run):

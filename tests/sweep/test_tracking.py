@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from synthscale.sweep.layout import OutDir
-from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, tracker_for
+from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, parent_pool_metrics, tracker_for
 
 
 def record(key: str, minority_ce: float) -> dict:
@@ -52,3 +53,12 @@ def test_a_worker_tracker_logs_under_the_drivers_parent(tracker):
     assert worker is tracker_for(tracker.reference())
     worker.log_fits("b1", [record("w", 0.5)])
     assert tracker.logged_keys() == ["w"]
+
+
+def test_parent_pool_metrics_name_the_access_only_when_the_sweep_lists_several():
+    row = {"dataset": "craft", "task": "imbalance", "sampler": "smote", "data_access": "train", "seed": 0}
+    diagnostics = pd.DataFrame([{**row, "target": "y1", "detection_auc": 0.75}])
+    assert parent_pool_metrics(diagnostics) == {"pool/craft/imbalance/smote/seed0/y1/detection_auc": 0.75}
+    assert parent_pool_metrics(diagnostics, access_in_name=True) == {
+        "pool/craft/imbalance/smote/access_train/seed0/y1/detection_auc": 0.75
+    }

@@ -6,7 +6,7 @@ from synthscale.config import GeneratorConfig
 from synthscale.samplers.registry import register
 
 
-@register("llm")
+@register("llm", trains_model=True)
 def make_llm_sampler(config: GeneratorConfig):
     """Imported lazily so that the classic samplers never pay for importing torch."""
     from synthscale.samplers.llm.sampler import LLMSampler

@@ -1,0 +1,95 @@
+"""Phase 1 of a sweep: every synthetic pool of a plan, read from the cache or built once.
+
+A classic sampler's pool takes milliseconds, less than starting a Ray worker, so the driver
+builds it; a generator that trains a model gets a Ray task (a GPU where there is one). The
+sweep, the tests and bench/ all get their pools here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import ray
+from tqdm.auto import tqdm
+
+from synthscale.samplers import sampler_trains_model
+from synthscale.sweep.plan import SweepPlan
+from synthscale.sweep.pools import PoolCache, PoolSlot, PoolSpec, SyntheticPool, build_pool, pool_key
+
+Missing = list[tuple[str, PoolSpec]]  # (key, spec) of pools the cache does not hold
+
+
+def build_pools(
+    plan: SweepPlan, cache_dir: Path, show_progress: bool = False
+) -> dict[PoolSlot, SyntheticPool]:
+    """Every pool of the plan by slot. A trained generator serves both tasks of a replicate,
+    so the first pool of each (sampler, seed, data access) is built before the others, which
+    then load its model instead of training it again (a model learns the rows its data
+    access shows, so each access trains its own)."""
+    cache, generator = PoolCache(cache_dir), plan.config.generator
+    pools, missing = {}, []
+    for spec in plan.pool_specs:
+        key = pool_key(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
+        cached = cache.read(key, spec)
+        if cached is None:
+            missing.append((key, spec))
+        else:
+            pools[spec.slot] = cached
+    with tqdm(
+        total=len(plan.pool_specs), initial=len(pools), desc="synthetic pools", disable=not show_progress
+    ) as bar:
+        for _, spec in [(key, spec) for key, spec in missing if not sampler_trains_model(spec.sampler)]:
+            pools[spec.slot] = cache.store(
+                build_pool(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
+            )
+            bar.update()
+        trained = [(key, spec) for key, spec in missing if sampler_trains_model(spec.sampler)]
+        if trained:
+            for pool in _build_on_ray(plan, trained):
+                pools[pool.spec.slot] = cache.store(pool)
+                bar.update()
+    return pools
+
+
+def _build_on_ray(plan: SweepPlan, missing: Missing) -> Iterator[SyntheticPool]:
+    """Each pool as its Ray task finishes: the first wave trains the models, the second loads
+    them."""
+    datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
+    for wave in model_waves(missing):
+        running = [_submit_pool(spec, datasets[spec.dataset], plan) for _, spec in wave]
+        while running:
+            (done,), running = ray.wait(running, num_returns=1)
+            yield ray.get(done)
+
+
+def model_waves(missing: Missing) -> tuple[Missing, Missing]:
+    """First wave: one pool per (dataset, sampler, seed, data access); second wave: the
+    others, which load the model the first wave trained."""
+    first, later, leaders = [], [], set()
+    for key, spec in missing:
+        group = (spec.dataset, spec.sampler, spec.seed, spec.data_access)
+        if group in leaders:
+            later.append((key, spec))
+        else:
+            leaders.add(group)
+            first.append((key, spec))
+    return first, later
+
+
+def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray.ObjectRef:
+    """A generator that trains a model takes a GPU when the cluster has one, else a whole
+    node's CPUs (torch threads follow OMP_NUM_THREADS)."""
+    resources = plan.config.resources
+    gpus = resources.generator_gpus
+    if gpus is None:
+        gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+    cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
+    threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
+    task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
+    return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator)
+
+
+def _largest_node_cpus() -> int:
+    nodes = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]]
+    return max(1, int(max(nodes, default=1)))

@@ -1,0 +1,110 @@
+"""A trial's work without Ray or MLflow (fit_batch, run_trial) and the tables made from its
+records; test_runner.py checks that the sweep's Tune trials report exactly this."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscale.config import validate_config
+from synthscale.experiments import evaluate_point
+from synthscale.sweep.build import build_pools
+from synthscale.sweep.plan import plan_sweep
+from synthscale.sweep.results import diagnostics_table, results_table
+from synthscale.sweep.trials import SweepInputs, diagnosis_id, fit_batch, run_trial
+
+SWEEP = {
+    "dataset": {"name": "craft", "craft_rows": 1000},
+    "split": {"seed_size": 40},
+    "experiment": {
+        "tasks": ["imbalance", "spurious"],
+        "protocols": ["ratio"],
+        "seeds": [0],
+        "ratio": {"ks": [0, 2]},
+    },  # fmt: skip
+    "methods": ["raw", "smote"],
+    "downstream": {"classifiers": ["xgboost", "logistic_regression"]},
+    "resources": {"fits_per_trial": 4},
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    plan = plan_sweep(validate_config(SWEEP))
+    return plan, SweepInputs.of(plan, build_pools(plan, tmp_path_factory.mktemp("pools")))
+
+
+def test_the_inputs_hold_every_batch_then_every_pools_diagnosis(inputs):
+    plan, sweep_inputs = inputs
+    assert sweep_inputs.trial_ids == [b.batch_id for b in plan.batches] + [
+        diagnosis_id(s) for s in plan.pool_specs
+    ]
+    generator = plan.config.generator.model_copy(update={"diagnostics": False})
+    quiet = replace(plan, config=plan.config.model_copy(update={"generator": generator}))
+    assert SweepInputs.of(quiet, {}).trial_ids == [b.batch_id for b in plan.batches]
+
+
+def test_fit_batch_gives_one_record_per_fit_as_evaluate_point_computes_it(inputs):
+    plan, sweep_inputs = inputs
+    config = plan.config
+    for batch in plan.batches:
+        records = fit_batch(batch, sweep_inputs)
+        assert [r["grid_key"] for r in records] == [g.key for g in batch.points]
+        split = plan.splits[(batch.dataset, batch.seed)]
+        for grid_point, record in zip(batch.points, records, strict=True):
+            point = grid_point.point
+            pool = sweep_inputs.pools.get((batch.dataset, point.task, "smote", batch.seed, point.data_access))
+            uses_pool = point.method == "smote"  # k = 0 reads no row of it, but its slot has one
+            assert record["pool"] == (pool.key if uses_pool else "")
+            (expected,) = evaluate_point(
+                plan.datasets[batch.dataset], split, point, pool.rows if uses_pool else {},
+                config.split.seed_size, config.experiment, config.downstream, [grid_point.classifier],
+                fit_seed=batch.seed,
+            )  # fmt: skip
+            assert {k: record[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+            assert (record["method"], record["classifier"], record["task"]) == (
+                point.method, grid_point.classifier, point.task,
+            )  # fmt: skip
+
+
+def test_k_zero_alone_plans_no_pool_and_fits_on_the_balanced_set(tmp_path):
+    config = validate_config({**SWEEP, "experiment": {**SWEEP["experiment"], "ratio": {"ks": [0]}}})
+    plan = plan_sweep(config)
+    assert plan.pool_specs == []
+    sweep_inputs = SweepInputs.of(plan, build_pools(plan, tmp_path))
+    records = [r for batch in plan.batches for r in fit_batch(batch, sweep_inputs)]
+    assert len(records) == len(plan.grid) and {r["pool"] for r in records} == {""}
+    assert {(r["n_synthetic"], r["n_real"]) for r in records} == {(0, config.split.seed_size)}
+
+
+def test_a_diagnosis_trial_reports_a_row_per_target_of_its_pool(inputs):
+    plan, sweep_inputs = inputs
+    spec = plan.pool_specs[-1]  # spurious: four groups
+    rows = run_trial(diagnosis_id(spec), sweep_inputs)["diagnostics"]
+    assert [row["target"] for row in rows] == [target.value for target, _ in spec.demand]
+    assert [row["n_rows"] for row in rows] == [n for _, n in spec.demand]
+    assert {row["pool"] for row in rows} == {sweep_inputs.pools[spec.slot].key}
+    filled = [row for row in rows if row["n_rows"] >= 10]
+    assert filled and all(0.0 <= row["detection_auc"] <= 1.0 for row in filled)
+    assert len({row["tstr_balanced_accuracy"] for row in rows}) == 1  # one score per pool
+
+
+def test_results_table_is_in_grid_order_drops_repeats_and_joins_pool_means(inputs):
+    plan, sweep_inputs = inputs
+    outcomes = [run_trial(trial_id, sweep_inputs) for trial_id in reversed(sweep_inputs.trial_ids)]
+    records = [r for outcome in outcomes for r in outcome.get("records", [])]
+    rows = [r for outcome in outcomes for r in outcome.get("diagnostics", [])]
+    repeated = {**records[0], "minority_ce": -1.0}  # a retried trial's second report comes later
+    diagnostics = diagnostics_table(rows + rows[:2])
+    table = results_table(records + [repeated], plan.grid, diagnostics)
+    assert table["grid_key"].tolist() == [g.key for g in plan.grid]
+    assert (table["minority_ce"] >= 0).all() and len(diagnostics) == len(rows)
+    smote = table[table["pool"] != ""]
+    means = pd.DataFrame(rows).groupby("pool")["detection_auc"].mean()
+    assert np.allclose(smote["pool_detection_auc"], smote["pool"].map(means))
+    assert table.loc[table["pool"] == "", "pool_detection_auc"].isna().all()
+    with pytest.raises(RuntimeError, match="1 fits never reported"):
+        results_table(records[1:], plan.grid)
