@@ -5,36 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from synthscale.config import validate_config
 from synthscale.experiments import evaluate_point
 from synthscale.sweep.build import build_pools
 from synthscale.sweep.plan import plan_sweep
-from synthscale.sweep.results import diagnostics_table, results_table
 from synthscale.sweep.trials import SweepInputs, diagnosis_id, fit_batch, run_trial
-
-SWEEP = {
-    "dataset": {"name": "craft", "craft_rows": 1000},
-    "split": {"seed_size": 40},
-    "experiment": {
-        "tasks": ["imbalance", "spurious"],
-        "protocols": ["ratio"],
-        "seeds": [0],
-        "ratio": {"ks": [0, 2]},
-    },  # fmt: skip
-    "methods": ["raw", "smote"],
-    "downstream": {"classifiers": ["xgboost", "logistic_regression"]},
-    "resources": {"fits_per_trial": 4},
-}
-
-
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    plan = plan_sweep(validate_config(SWEEP))
-    return plan, SweepInputs.of(plan, build_pools(plan, tmp_path_factory.mktemp("pools")))
 
 
 def test_the_inputs_hold_every_batch_then_every_pools_diagnosis(inputs):
@@ -70,8 +47,9 @@ def test_fit_batch_gives_one_record_per_fit_as_evaluate_point_computes_it(inputs
             )  # fmt: skip
 
 
-def test_k_zero_alone_plans_no_pool_and_fits_on_the_balanced_set(tmp_path):
-    config = validate_config({**SWEEP, "experiment": {**SWEEP["experiment"], "ratio": {"ks": [0]}}})
+def test_k_zero_alone_plans_no_pool_and_fits_on_the_balanced_set(tmp_path, small_sweep):
+    experiment = {**small_sweep["experiment"], "ratio": {"ks": [0]}}
+    config = validate_config({**small_sweep, "experiment": experiment})
     plan = plan_sweep(config)
     assert plan.pool_specs == []
     sweep_inputs = SweepInputs.of(plan, build_pools(plan, tmp_path))
@@ -90,21 +68,3 @@ def test_a_diagnosis_trial_reports_a_row_per_target_of_its_pool(inputs):
     filled = [row for row in rows if row["n_rows"] >= 10]
     assert filled and all(0.0 <= row["detection_auc"] <= 1.0 for row in filled)
     assert len({row["tstr_balanced_accuracy"] for row in rows}) == 1  # one score per pool
-
-
-def test_results_table_is_in_grid_order_drops_repeats_and_joins_pool_means(inputs):
-    plan, sweep_inputs = inputs
-    outcomes = [run_trial(trial_id, sweep_inputs) for trial_id in reversed(sweep_inputs.trial_ids)]
-    records = [r for outcome in outcomes for r in outcome.get("records", [])]
-    rows = [r for outcome in outcomes for r in outcome.get("diagnostics", [])]
-    repeated = {**records[0], "minority_ce": -1.0}  # a retried trial's second report comes later
-    diagnostics = diagnostics_table(rows + rows[:2])
-    table = results_table(records + [repeated], plan.grid, diagnostics)
-    assert table["grid_key"].tolist() == [g.key for g in plan.grid]
-    assert (table["minority_ce"] >= 0).all() and len(diagnostics) == len(rows)
-    smote = table[table["pool"] != ""]
-    means = pd.DataFrame(rows).groupby("pool")["detection_auc"].mean()
-    assert np.allclose(smote["pool_detection_auc"], smote["pool"].map(means))
-    assert table.loc[table["pool"] == "", "pool_detection_auc"].isna().all()
-    with pytest.raises(RuntimeError, match="1 fits never reported"):
-        results_table(records[1:], plan.grid)
