@@ -6,9 +6,10 @@ Every field has a default and a description, so `SweepConfig` doubles as the YAM
 
 from __future__ import annotations
 
+import codecs
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -33,6 +34,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def listed_once(values: list[Any]) -> list[Any]:
+    """A grid axis lists each value once: a repeat would fit the same point twice."""
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{value!r} is listed twice; list each value once")
+        seen.add(value)
+    return values
+
+
 class DatasetConfig(_Section):
     name: Literal["craft", "adult"] | None = Field(
         "craft", description="built-in dataset: craft (simulated) or adult (OpenML); null with path"
@@ -52,6 +63,8 @@ class DatasetConfig(_Section):
         "drop", description="rows with missing values: drop them (counted) or stop with an error"
     )
     na_values: list[str] = Field(["?"], description="extra strings read as missing values")
+    sep: str = Field(",", min_length=1, description="the CSV's field delimiter, e.g. ';' or '\\t' (a tab)")
+    encoding: str = Field("utf-8", description="the CSV's text encoding, e.g. latin-1 or cp1252")
     craft_rows: int = Field(8000, gt=0, description="rows of the simulated craft table")
     craft_seed: int = Field(0, description="seed of the craft table's generating process")
     cache_dir: str = Field(
@@ -60,6 +73,21 @@ class DatasetConfig(_Section):
     alias: str | None = Field(
         None, description="the dataset's name in results and MLflow; default: built-in name or file stem"
     )
+
+    @field_validator("sep")
+    @classmethod
+    def _tab_as_written(cls, value: str) -> str:
+        """`--set dataset.sep=\\t` arrives as a backslash and a t: the user means a tab."""
+        return "\t" if value == "\\t" else value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from None
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetConfig:
@@ -90,6 +118,8 @@ class RatioConfig(_Section):
     aug_size: int = Field(3, ge=0, description="+aug variants add aug_size * s synthetic rows")
     aug_weight: float = Field(0.5, gt=0, description="sample weight of +aug rows")
 
+    _ks_once = field_validator("ks")(listed_once)
+
 
 class AugmentConfig(_Section):
     majority_size: int = Field(4, gt=0, description="real majority rows added to the seed set, in units of s")
@@ -112,7 +142,7 @@ class AugmentConfig(_Section):
     @classmethod
     def _whole_numbers_as_int(cls, value: list[int | float]) -> list[int | float]:
         """2.0 is 2: grid keys read N=2s, as they did when N was a list of integers."""
-        return [int(n) if float(n).is_integer() else n for n in value]
+        return listed_once([int(n) if float(n).is_integer() else n for n in value])
 
 
 class ExperimentConfig(_Section):
@@ -123,6 +153,8 @@ class ExperimentConfig(_Section):
     )
     ratio: RatioConfig = RatioConfig()
     augment: AugmentConfig = AugmentConfig()
+
+    _axes_once = field_validator("tasks", "protocols", "seeds")(listed_once)
 
     @model_validator(mode="after")
     def _non_empty(self) -> ExperimentConfig:
@@ -243,6 +275,8 @@ class DownstreamConfig(_Section):
     random_forest: RandomForestConfig = RandomForestConfig()
     logistic_regression: LogisticRegressionConfig = LogisticRegressionConfig()
 
+    _classifiers_once = field_validator("classifiers")(listed_once)
+
 
 class ResourcesConfig(_Section):
     cpus_per_trial: float = Field(1, gt=0, description="CPUs Ray reserves per trial")
@@ -285,6 +319,8 @@ class SweepConfig(_Section):
     downstream: DownstreamConfig = DownstreamConfig()
     resources: ResourcesConfig = ResourcesConfig()
     tracking: TrackingConfig = TrackingConfig()
+
+    _methods_once = field_validator("methods")(listed_once)
 
     @model_validator(mode="before")
     @classmethod
@@ -428,6 +464,22 @@ def validate_config(raw: dict[str, Any]) -> SweepConfig:
         return SweepConfig.model_validate(raw)
     except ValidationError as exc:
         raise SynthscaleError(_describe_validation_error(exc)) from None
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def validate_section(model: type[SectionT], raw: dict[str, Any], where: str) -> SectionT:
+    """One section from a dict the Python API was given, its errors named after `where`
+    (e.g. "LLMOverSampler(llm=...)") and the section's own keys."""
+    try:
+        _reject_unknown_keys(raw, model, "")
+        return model.model_validate(raw)
+    except SynthscaleError as exc:
+        raise SynthscaleError(f"{where}: {exc}") from None
+    except ValidationError as exc:
+        message = _describe_validation_error(exc).removeprefix("invalid sweep config: ")
+        raise SynthscaleError(f"{where}: {message}") from None
 
 
 def save_config(config: SweepConfig, path: str | Path) -> None:

@@ -797,7 +797,7 @@ def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True)
     if n_aug.isna().any():
         bad = augment.loc[n_aug.isna(), "n_aug"].iloc[0]
         raise SynthscaleError(
-            f"column n_aug: {n_aug.isna().sum()} augment rows are not numbers (e.g. {bad!r}); "
+            f"column n_aug: {n_aug.isna().sum()} augment rows are not numbers (e.g. {plain(bad)!r}); "
             "N must be a count of rows"
         )
     values = augment[metric]
@@ -805,8 +805,13 @@ def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True)
     if len(bad):
         raise SynthscaleError(
             f"--metric {metric}: {len(bad)} augment rows are non-positive or not finite "
-            f"(e.g. {bad.iloc[0]!r}); a loss must be > 0"
+            f"(e.g. {plain(bad.iloc[0])!r}); a loss must be > 0"
         )
+
+
+def plain(value: object) -> object:
+    """A numpy scalar as the Python number it holds: messages print nan, not np.float64(nan)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:

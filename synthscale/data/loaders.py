@@ -7,6 +7,7 @@ full domain), the label encoded as 1 = minority, and the spurious attribute enco
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from synthscale.errors import SynthscaleError, did_you_mean
 
 log = logging.getLogger(__name__)
 
+CSV_SNIFF_BYTES = 64 * 1024  # enough lines to tell the delimiter, and binary from text
+CSV_DELIMITERS = ",;\t|"
 ADULT_OPENML_NAME = "adult"
 ADULT_OPENML_VERSION = 2
 # Defaults of the built-in datasets: (label, spurious, minority, spurious_positive).
@@ -97,7 +100,7 @@ def load_dataset(config: DatasetConfig) -> Dataset:
         name = config.name
     else:
         path = Path(config.path).expanduser()
-        table = read_table(path, config.na_values)
+        table = read_table(path, config.na_values, config.sep, config.encoding)
         name = path.stem
         if label is None:
             raise SynthscaleError(
@@ -116,8 +119,8 @@ def load_dataset(config: DatasetConfig) -> Dataset:
     )
 
 
-def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
-    """Read CSV or Parquet; the file's own name appears in every error."""
+def read_table(path: Path, na_values: list[str], sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    """Read CSV or Parquet; the file's own name appears in every error, with the fix."""
     if path.is_dir():
         raise SynthscaleError(
             f"dataset.path: {str(path)!r} is a directory; pass the CSV or Parquet file in it"
@@ -129,15 +132,57 @@ def read_table(path: Path, na_values: list[str]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
+    if suffix != ".csv":
+        try:
+            return pd.read_parquet(path)
+        except (ValueError, OSError) as exc:
+            raise SynthscaleError(f"dataset.path: cannot read {path.name} as Parquet: {exc}") from exc
+    return _read_csv(path, na_values, sep, encoding)
+
+
+def _read_csv(path: Path, na_values: list[str], sep: str, encoding: str) -> pd.DataFrame:
+    with path.open("rb") as handle:
+        head = handle.read(CSV_SNIFF_BYTES)
+    if b"\0" in head:
+        raise SynthscaleError(
+            f"dataset.path: {path.name} holds binary data, not CSV text; pass a CSV or Parquet file"
+        )
+    options = {"sep": sep, "encoding": encoding, "skipinitialspace": True}
     try:
-        if suffix == ".csv":
-            # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
-            header = pd.read_csv(path, header=None, nrows=1, skipinitialspace=True, dtype=str)
-            check_unique_columns(header.iloc[0].tolist(), f"dataset.path: {path.name}")
-            return pd.read_csv(path, na_values=na_values, skipinitialspace=True)
-        return pd.read_parquet(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
-        raise SynthscaleError(f"dataset.path: cannot read {path.name}: {exc}") from exc
+        # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
+        check_unique_columns(header.iloc[0].tolist(), f"dataset.path: {path.name}")
+        table = pd.read_csv(path, na_values=na_values, **options)
+    except UnicodeDecodeError as exc:
+        raise SynthscaleError(
+            f"dataset.path: {path.name} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); set dataset.encoding to the file's encoding, e.g. dataset.encoding=latin-1"
+        ) from None
+    except (ValueError, OSError) as exc:  # pandas' ParserError is a ValueError
+        raise SynthscaleError(
+            f"dataset.path: cannot read {path.name} as CSV with dataset.sep={sep!r}: {exc}{_sep_hint(head, sep)}"
+        ) from exc
+    if table.shape[1] == 1:
+        hint = _sep_hint(head, sep)
+        if hint:
+            raise SynthscaleError(
+                f"dataset.path: {path.name} reads as one column with dataset.sep={sep!r}{hint}"
+            )
+    return table
+
+
+def _sep_hint(head: bytes, sep: str) -> str:
+    """'; its lines look ';'-separated: set dataset.sep=';'' when another delimiter fits better."""
+    try:
+        found = (
+            csv.Sniffer().sniff(head.decode("utf-8", errors="replace"), delimiters=CSV_DELIMITERS).delimiter
+        )
+    except csv.Error:
+        return ""
+    if found == sep:
+        return ""
+    shown = "\\t" if found == "\t" else found
+    return f"; its lines look '{shown}'-separated: set dataset.sep='{shown}'"
 
 
 def check_unique_columns(names: list[object], where: str) -> None:
@@ -214,16 +259,28 @@ def _require_column(table: pd.DataFrame, column: str, key: str) -> None:
 
 
 def _handle_missing(table: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, int]:
-    """Policy: drop incomplete rows (the count is recorded on every run) or refuse."""
+    """Policy: drop incomplete rows (the count is recorded on every run) or refuse. A column
+    with no value at all is refused either way: dropping would leave no row."""
+    counts = table.isna().sum()
+    empty = counts[counts == len(table)]
+    if len(table) and len(empty):
+        raise SynthscaleError(
+            f"column {empty.index[0]!r} has no values (all {len(table)} missing); remove it from the table"
+        )
     incomplete = table.isna().any(axis=1)
     n_missing = int(incomplete.sum())
     if n_missing == 0:
         return table.reset_index(drop=True), 0
-    if missing == "error":
-        counts = table.isna().sum()
-        where = ", ".join(f"'{c}' ({n})" for c, n in counts[counts > 0].items())
+    where = ", ".join(f"{c!r} ({n})" for c, n in counts[counts > 0].sort_values(ascending=False).items())
+    if n_missing == len(table):
         raise SynthscaleError(
-            f"{n_missing} rows have missing values in {where}; clean the file or set dataset.missing=drop"
+            f"every one of the {len(table)} rows has a missing value (missing per column: {where}); "
+            "fill them, or remove the columns that miss the most"
+        )
+    if missing == "error":
+        raise SynthscaleError(
+            f"{n_missing} of {len(table)} rows have missing values (per column: {where}); clean the "
+            f"table, or set dataset.missing=drop (keeps {len(table) - n_missing} rows)"
         )
     log.info("dropped %d rows with missing values", n_missing)
     return table.loc[~incomplete].reset_index(drop=True), n_missing

@@ -17,7 +17,7 @@ import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 
-from synthscale.config import GeneratorConfig, LLMConfig
+from synthscale.config import GeneratorConfig, LLMConfig, validate_section
 from synthscale.data.loaders import prepare_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.targets import MAJORITY_CLASS, MINORITY_CLASS, class_keys
@@ -64,6 +64,14 @@ class LLMOverSampler(BaseOverSampler):
         table = table.rename(columns=lambda c: str(c)).reset_index(drop=True)
         if len(table) != len(y):
             raise SynthscaleError(f"LLMOverSampler: X has {len(table)} rows but y has {len(y)}")
+        missing = table.isna().sum()
+        if missing.any():
+            column = missing.idxmax() if missing.max() else missing.index[0]
+            raise SynthscaleError(
+                f"LLMOverSampler: X has missing values ({int(missing[column])} in column {column!r}, "
+                f"{int(table.isna().any(axis=1).sum())} rows in all); impute them before the sampler "
+                "(e.g. sklearn.impute.SimpleImputer first in the pipeline) or drop those rows"
+            )
         return table, np.asarray(y), binarize_y
 
     def _fit_resample(self, X: pd.DataFrame, y: np.ndarray):
@@ -79,8 +87,12 @@ class LLMOverSampler(BaseOverSampler):
             raise SynthscaleError(
                 f"LLMOverSampler: a feature is named '{self.label_name}'; pass label_name=<another name>"
             )
-        dataset = prepare_dataset(X.assign(**{self.label_name: y}), label=self.label_name, missing="error")
-        settings = LLMConfig(**(self.llm or {}))
+        settings = validate_section(LLMConfig, self.llm or {}, "LLMOverSampler(llm=...)")
+        counts = pd.Series(y).value_counts()  # the rarer class; either one when balanced
+        minority = counts.idxmin() if counts.min() < counts.max() else classes[-1]
+        dataset = prepare_dataset(
+            X.assign(**{self.label_name: y}), label=self.label_name, minority=minority, missing="error"
+        )
         sampler = LLMSampler(GeneratorConfig(llm=settings), show_progress=self.show_progress)
         sampler.fit(dataset.features, class_keys(dataset.y), dataset.schema)
         seed = _seed_from(self.random_state)

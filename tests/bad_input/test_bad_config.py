@@ -70,3 +70,21 @@ def test_no_augmentation_alone_runs_with_the_balancing_rows_only(ray_local, tmp_
     config = edge_config({"protocols": ["augment"], "augment": {"n_aug": [0]}}, methods=("raw", "smote"))
     results = run_sweep(config, tmp_path / "out", show_progress=False).results.set_index("method")
     assert results.loc["raw", "n_synthetic"] == 0 and results.loc["smote", "n_synthetic"] > 0
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("methods=[raw,smote,raw]", "methods: 'raw' is listed twice; list each value once"),
+        ("experiment.seeds=[0,1,0]", "experiment.seeds: 0 is listed twice"),
+        ("experiment.ratio.ks=[1,2,1]", "experiment.ratio.ks: 1 is listed twice"),
+        ("experiment.augment.n_aug=[2,2.0]", "experiment.augment.n_aug: 2 is listed twice"),
+        ("downstream.classifiers=[xgboost,xgboost]", "downstream.classifiers: 'xgboost' is listed twice"),
+        ("dataset.encoding=utf-99", "dataset.encoding: unknown encoding 'utf-99'; e.g. utf-8, latin-1"),
+    ],
+)
+def test_a_repeated_grid_value_or_unknown_encoding_names_its_key(tmp_path, capsys, override, message):
+    code = main(["run", "sweeps/quickstart.yaml", "--out", str(tmp_path / "out"), "--set", override])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+    assert not (tmp_path / "out").exists()

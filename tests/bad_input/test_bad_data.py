@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from synthscale.cli import EXIT_USER_ERROR, main
-from synthscale.data import make_craft, prepare_dataset
+from synthscale.config import load_config
+from synthscale.data import load_dataset, make_craft, prepare_dataset
 from synthscale.errors import SynthscaleError
 
 
@@ -84,3 +85,93 @@ def test_a_data_path_that_is_a_directory_or_empty_says_so(tmp_path, capsys, make
     command, out = sweep_on(tmp_path, path, "label")
     assert main(command) == EXIT_USER_ERROR
     assert message in capsys.readouterr().err and not out.exists()
+
+
+def write_people(tmp_path, sep=",", encoding="utf-8", name="people.csv"):
+    """A small table with a latin-1 friendly name in it."""
+    table = make_craft(600, 0).assign(town=lambda t: ["Zürich" if i % 2 else "Bern" for i in range(len(t))])
+    path = tmp_path / name
+    table.to_csv(path, index=False, sep=sep, encoding=encoding)
+    return path
+
+
+def assert_reads(config) -> None:
+    dataset = load_dataset(config.dataset)
+    assert len(dataset.y) == 600 and set(dataset.features["town"]) == {"Zürich", "Bern"}
+
+
+def run_on(tmp_path, path, capsys, *overrides):
+    command, out = sweep_on(tmp_path, path, "Target")
+    code = main([*command, *[item for o in overrides for item in ("--set", o)]])
+    return code, capsys.readouterr().err.strip().splitlines(), out
+
+
+@pytest.mark.parametrize(("sep", "shown"), [(";", "';'"), ("\t", "'\\t'"), ("|", "'|'")])
+def test_another_delimiter_is_named_with_the_setting_that_reads_it(tmp_path, capsys, sep, shown):
+    path = write_people(tmp_path, sep=sep)
+    code, error, out = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert (
+        f"people.csv reads as one column with dataset.sep=','; its lines look {shown}-separated: " in error[0]
+    )
+    assert error[0].endswith(f"set dataset.sep={shown}") and not out.exists()
+    written = "\\t" if sep == "\t" else sep  # as a shell user types it
+    assert_reads(
+        load_config(
+            None,
+            [
+                f"dataset.path={path}",
+                "dataset.label=Target",
+                f"dataset.sep='{written}'",
+                "dataset.minority=1",
+            ],
+        )
+    )
+
+
+def test_another_encoding_is_named_with_the_setting_that_reads_it(tmp_path, capsys):
+    path = write_people(tmp_path, encoding="latin-1")
+    code, error, out = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert "people.csv is not utf-8 text (byte 0xfc at offset" in error[0]
+    assert error[0].endswith("set dataset.encoding to the file's encoding, e.g. dataset.encoding=latin-1")
+    assert not out.exists()
+    assert_reads(
+        load_config(
+            None,
+            [
+                f"dataset.path={path}",
+                "dataset.label=Target",
+                "dataset.encoding=latin-1",
+                "dataset.minority=1",
+            ],
+        )
+    )
+
+
+def test_a_binary_file_named_csv_is_refused_as_binary(tmp_path, capsys):
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    code, error, out = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and error == [
+        "error: dataset.path: people.csv holds binary data, not CSV text; pass a CSV or Parquet file"
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("missing", ["drop", "error"])
+def test_an_empty_column_is_named_not_blamed_on_the_label(mixed_table, missing):
+    """Dropping its incomplete rows would drop every row, and then the label would have 0
+    values; and missing=error would suggest missing=drop: a loop."""
+    mixed_table["notes"] = float("nan")
+    with pytest.raises(SynthscaleError) as caught:
+        prepare_dataset(mixed_table, label="income", missing=missing)
+    assert str(caught.value) == "column 'notes' has no values (all 12 missing); remove it from the table"
+
+
+def test_rows_all_missing_something_are_named_per_column(mixed_table):
+    mixed_table["a"] = [None, 1.0] * 6
+    mixed_table["b"] = [2.0, None] * 6
+    with pytest.raises(SynthscaleError, match=r"every one of the 12 rows has a missing value \(missing per "
+                       r"column: 'a' \(6\), 'b' \(6\)\); fill them, or remove the columns"):  # fmt: skip
+        prepare_dataset(mixed_table, label="income")

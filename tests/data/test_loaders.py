@@ -172,7 +172,8 @@ def test_missing_values_with_error_policy_name_the_column(mixed_table):
     with pytest.raises(
         SynthscaleError,
         match=re.escape(
-            "1 rows have missing values in 'score' (1); clean the file or set dataset.missing=drop"
+            "1 of 12 rows have missing values (per column: 'score' (1)); clean the table, or set "
+            "dataset.missing=drop (keeps 11 rows)"
         ),
     ):
         prepare_dataset(mixed_table, label="income", missing="error")
