@@ -7,6 +7,7 @@ once per sweep, so `sample` may be slow but must be deterministic in `generator_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,6 +41,10 @@ class Sampler(Protocol):
         """What sampling `target` cost or dropped (validity, rows generated); recorded per pool."""
         ...
 
+    def model_record(self) -> dict[str, Any] | None:
+        """A sampler that trains a model: the model's key, source and loss per step; else None."""
+        ...
+
 
 DEFAULT_FEW_ROWS_FIX = "set generator.data_access=train (the sampler then sees every training row)"
 
@@ -51,6 +56,8 @@ class VisibleRows:
     min_target_rows = 1
     few_rows_fix = DEFAULT_FEW_ROWS_FIX  # what the user can change when a target has too few rows
     trains_model = False
+    # a sampler that trains a model calls it with (steps done, steps in all, loss) as it trains
+    on_training_step: Callable[[int, int, float], None] | None = None
 
     def __init__(self) -> None:
         self._rows: pd.DataFrame | None = None
@@ -70,6 +77,10 @@ class VisibleRows:
     def target_report(self, target: Target | str) -> dict[str, float]:
         """Classic samplers drop nothing and have nothing to report."""
         return {}
+
+    def model_record(self) -> dict[str, Any] | None:
+        """Classic samplers train no model."""
+        return None
 
     def _count_target(self, target: Target | str) -> int:
         """Rows of `target` among the visible rows; refuses a target it cannot sample."""

@@ -7,6 +7,8 @@ sweep, the tests and bench/ all get their pools here.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from synthscale.samplers import sampler_trains_model
 from synthscale.sweep.plan import SweepPlan
 from synthscale.sweep.pools import PoolCache, PoolSlot, PoolSpec, SyntheticPool, build_pool, pool_key
 
+PROGRESS_POLL_SECONDS = 0.5  # how often the driver looks at the trainings' progress
 Missing = list[tuple[str, PoolSpec]]  # (key, spec) of pools the cache does not hold
 
 
@@ -46,21 +49,63 @@ def build_pools(
             bar.update()
         trained = [(key, spec) for key, spec in missing if sampler_trains_model(spec.sampler)]
         if trained:
-            for pool in _build_on_ray(plan, trained):
+            for pool in _build_on_ray(plan, trained, show_progress):
                 pools[pool.spec.slot] = cache.store(pool)
                 bar.update()
     return pools
 
 
-def _build_on_ray(plan: SweepPlan, missing: Missing) -> Iterator[SyntheticPool]:
+def _build_on_ray(plan: SweepPlan, missing: Missing, show_progress: bool) -> Iterator[SyntheticPool]:
     """Each pool as its Ray task finishes: the first wave trains the models, the second loads
-    them."""
+    them. Meanwhile a bar over every training step shows the trainings' progress and loss."""
+    from ray.util.queue import Queue
+
     datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
-    for wave in model_waves(missing):
-        running = [_submit_pool(spec, datasets[spec.dataset], plan) for _, spec in wave]
-        while running:
-            (done,), running = ray.wait(running, num_returns=1)
-            yield ray.get(done)
+    steps = Queue(actor_options={"num_cpus": 0})  # (model, steps done, steps in all, loss)
+    bar = tqdm(total=0, desc="training generators", unit="step", disable=not show_progress)
+    done_steps: dict[str, int] = {}
+    try:
+        for wave in model_waves(missing):
+            running = [
+                _submit_pool(spec, datasets[spec.dataset], plan, TrainingSteps(steps, spec))
+                for _, spec in wave
+            ]
+            while running:
+                finished, running = ray.wait(running, num_returns=1, timeout=PROGRESS_POLL_SECONDS)
+                _show_training_steps(bar, steps, done_steps)
+                for ref in finished:
+                    yield ray.get(ref)
+    finally:
+        bar.close()
+        ray.kill(steps.actor)
+
+
+class TrainingSteps:
+    """Passed to a remote pool build: forwards its training steps to the driver, at most about
+    once a second (and the first and last step at once)."""
+
+    def __init__(self, queue, spec: PoolSpec) -> None:
+        self.queue, self.last = queue, 0.0
+        self.model = f"{spec.sampler} {spec.dataset} seed{spec.seed} access={spec.data_access}"
+
+    def __call__(self, step: int, total: int, loss: float) -> None:
+        now = time.monotonic()
+        if step in (0, 1, total) or now - self.last >= 1.0:
+            self.last = now
+            with contextlib.suppress(Exception):  # progress is a courtesy: never fail a build for it
+                self.queue.put_nowait((self.model, step, total, loss))
+
+
+def _show_training_steps(bar: tqdm, steps, done_steps: dict[str, int]) -> None:
+    """Advance the bar by what the trainings reported since the last look."""
+    while not steps.empty():
+        model, step, total, loss = steps.get_nowait()
+        if model not in done_steps:
+            done_steps[model] = 0
+            bar.total += total
+        bar.update(step - done_steps[model])
+        done_steps[model] = step
+        bar.set_postfix_str(f"{model}: loss {loss:.3f}" if step else f"{model}: started", refresh=False)
 
 
 def model_waves(missing: Missing) -> tuple[Missing, Missing]:
@@ -77,7 +122,9 @@ def model_waves(missing: Missing) -> tuple[Missing, Missing]:
     return first, later
 
 
-def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray.ObjectRef:
+def _submit_pool(
+    spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan, on_training_step: TrainingSteps | None = None
+) -> ray.ObjectRef:
     """A generator that trains a model takes a GPU when the cluster has one, else a whole
     node's CPUs (torch threads follow OMP_NUM_THREADS)."""
     resources = plan.config.resources
@@ -87,7 +134,7 @@ def _submit_pool(spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan) -> ray
     cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
     threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
     task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
-    return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator)
+    return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator, on_training_step)
 
 
 def _largest_node_cpus() -> int:

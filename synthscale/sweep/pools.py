@@ -13,8 +13,10 @@ import json
 import logging
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +67,7 @@ class SyntheticPool:
     spec: PoolSpec
     rows: dict[Target, pd.DataFrame]
     reports: TargetReports = field(default_factory=dict)
+    model: dict[str, Any] | None = None  # the trained model behind the rows (key, source, losses)
 
 
 def visible_rows(
@@ -107,16 +110,25 @@ def check_pool_feasible(spec: PoolSpec, dataset: Dataset, split: Split, generato
             )
 
 
-def build_pool(spec: PoolSpec, dataset: Dataset, split: Split, generator: GeneratorConfig) -> SyntheticPool:
-    """Fit the sampler on the rows it may see and sample every target once."""
+def build_pool(
+    spec: PoolSpec,
+    dataset: Dataset,
+    split: Split,
+    generator: GeneratorConfig,
+    on_training_step: Callable[[int, int, float], None] | None = None,
+) -> SyntheticPool:
+    """Fit the sampler on the rows it may see and sample every target once; a sampler that
+    trains a model reports each training step to `on_training_step`."""
     visible, targets = visible_rows(dataset, split, spec.task, spec.data_access)
     sampler = make_sampler(spec.sampler, generator)
+    sampler.on_training_step = on_training_step
     sampler.fit(dataset.features.iloc[visible], targets, dataset.schema)
     rows = {target: sampler.sample(n, target, spec.seed) for target, n in spec.demand}
     for target, sampled in rows.items():
         _check_rows(spec, dataset, target, sampled, dict(spec.demand)[target])
     reports = {target: sampler.target_report(target) for target in rows}
-    return SyntheticPool(pool_key(spec, dataset, split, generator), spec, rows, reports)
+    key = pool_key(spec, dataset, split, generator)
+    return SyntheticPool(key, spec, rows, reports, sampler.model_record())
 
 
 def _check_rows(spec: PoolSpec, dataset: Dataset, target: Target, rows: pd.DataFrame, n: int) -> None:
@@ -180,6 +192,7 @@ def _write_entry(entry: Path, pool: SyntheticPool) -> None:
         "demand": dict(spec.demand),
         "sha256": file_sha256(partial / POOL_FILE),
         "generator": pool.reports,
+        "model": pool.model,
     }
     with atomic_write(partial / MANIFEST_FILE) as handle:
         json.dump(manifest, handle, indent=2)
@@ -204,4 +217,4 @@ def _read_entry(entry: Path, key: str, spec: PoolSpec) -> SyntheticPool | None:
         return None
     for target, _ in spec.demand:
         rows.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
-    return SyntheticPool(key, spec, rows, reports)
+    return SyntheticPool(key, spec, rows, reports, manifest.get("model"))

@@ -23,10 +23,12 @@ from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import SweepPlan, plan_sweep
 from synthscale.sweep.pools import PoolCache
 from synthscale.sweep.results import RESULT_COLUMNS, diagnostics_table, results_table
-from synthscale.sweep.tracking import SweepTracker, check_tracking_server, use_write_ahead_log
+from synthscale.sweep.tracking import SweepTracker, check_tracking_server, flat_params, use_write_ahead_log
 from synthscale.sweep.trials import SweepInputs, check_child_runs, run_trials
 
 log = logging.getLogger(__name__)
+
+POOLS_TABLE_ARTIFACT = "pools_table.json"  # the pools' diagnostics, as a table in the MLflow UI
 
 __all__ = ["RESULT_COLUMNS", "SweepResult", "resume_sweep", "run_sweep", "sweep_tracker_for_results"]
 
@@ -107,6 +109,7 @@ def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool
         if cache.remove_stale_partials():
             log.info("removed half-written pool entries of an earlier run under %s", out.pool_cache)
         pools = build_pools(plan, out.pool_cache, show_progress)
+        tracker.log_generators(list(pools.values()))
         finished = out.finished_batches([b.batch_id for b in plan.batches])
         pending = [b for b in plan.batches if b.batch_id not in finished]
         records = [record for batch in finished.values() for record in batch]
@@ -119,6 +122,7 @@ def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool
         if not diagnostics.empty:
             write_csv_atomic(diagnostics, out.pools_table)
             artifacts.append(out.pools_table)
+            tracker.log_table(diagnostics, POOLS_TABLE_ARTIFACT)
         if not collector.grid_checked:  # no fits ran (a resume with every batch recorded)
             check_child_runs(tracker, plan.grid)
         results = results_table(records, plan.grid, diagnostics)
@@ -144,6 +148,7 @@ def _start_sweep_run(plan: SweepPlan, tracker: SweepTracker, out: OutDir) -> str
             "n_dropped_missing": sum(d.n_dropped_missing for d in plan.datasets.values()),
             "data_hash": ",".join(d.data_hash for d in plan.datasets.values()),
             "config_hash": config.config_hash(),
+            **flat_params(config.model_dump(mode="json")),
         },
         [out.config],
         out.root,

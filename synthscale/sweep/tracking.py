@@ -8,17 +8,20 @@ so a retried trial cannot log a fit twice; a run cut short before it finished is
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from synthscale.diagnostics import PER_COLUMN_PREFIX, POOL_METRICS
 from synthscale.errors import SynthscaleError
+
+if TYPE_CHECKING:
+    from synthscale.sweep.pools import SyntheticPool
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,10 @@ GRID_KEY_TAG = "synthscale.grid_key"
 BATCH_TAG = "synthscale.batch"
 SWEEP_TAG = "synthscale.sweep"
 OUT_DIR_TAG = "synthscale.out_dir"
+GENERATOR_TAG = "synthscale.generator_model"  # a generator's run: the trained model's cache key
+POOLS_TAG = "synthscale.pools"  # ... and the pools made from it
+PARAM_VALUE_LIMIT = 6000  # MLflow's longest param value
+PARAMS_PER_BATCH = 100  # MLflow's most params per log_batch call
 PARENT_TAG = "mlflow.parentRunId"
 SEARCH_PAGE_SIZE = 1000
 LOG_BATCH_LIMIT = 1000  # MLflow accepts at most 1000 metrics per log_batch call
@@ -162,8 +169,12 @@ class SweepTracker:
                 return runs
 
     def logged_keys(self, batch_id: str | None = None) -> list[str]:
-        """Grid keys of finished child runs (a repeated key would show up twice)."""
-        return [r.data.tags[GRID_KEY_TAG] for r in self.child_runs(batch_id) if r.info.status == "FINISHED"]
+        """Grid keys of finished fit runs (a repeated key would show up twice)."""
+        return [
+            r.data.tags[GRID_KEY_TAG]
+            for r in self.child_runs(batch_id)
+            if r.info.status == "FINISHED" and GRID_KEY_TAG in r.data.tags
+        ]
 
     def log_fits(self, batch_id: str, records: list[dict[str, Any]]) -> int:
         """One child run per record whose grid key is not logged yet; returns how many."""
@@ -171,6 +182,8 @@ class SweepTracker:
 
         done = set()
         for run in self.child_runs(batch_id):
+            if GRID_KEY_TAG not in run.data.tags:
+                continue  # a generator's run
             if run.info.status == "FINISHED":
                 done.add(run.data.tags[GRID_KEY_TAG])
             else:  # its worker died between creating and finishing it
@@ -194,6 +207,52 @@ class SweepTracker:
             done.add(key)
             created += 1
         return created
+
+    def log_generators(self, pools: list[SyntheticPool]) -> int:
+        """One child run per trained model the pools came from, with its loss at every training
+        step and the pools it made (a resumed sweep logs none twice); returns how many."""
+        from mlflow.entities import Metric, Param
+
+        models: dict[str, tuple[dict[str, Any], SyntheticPool, list[str]]] = {}
+        for pool in pools:
+            if pool.model is not None:
+                models.setdefault(pool.model["key"], (pool.model, pool, []))[2].append(pool.key)
+        logged = {
+            run.data.tags[GENERATOR_TAG]
+            for run in self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`{PARENT_TAG}` = '{self.parent_id}' and tags.`{GENERATOR_TAG}` LIKE '%'",
+            )
+        }
+        created = 0
+        for key, (model, pool, pool_keys) in models.items():
+            if key in logged:
+                continue
+            spec = pool.spec
+            name = f"generator {spec.sampler} {spec.dataset} seed{spec.seed} access={spec.data_access}"
+            tags = {PARENT_TAG: self.parent_id, GENERATOR_TAG: key, POOLS_TAG: ",".join(sorted(pool_keys))}
+            run = self.client.create_run(self.experiment_id, tags=tags, run_name=name)
+            now = int(time.time() * 1000)
+            losses = [Metric("loss", float(v), now, step) for step, v in enumerate(model["losses"], start=1)]
+            params = [Param(k, str(model[k])) for k in ("source", "steps", "seconds")]
+            params += [
+                Param(k, str(v))
+                for k, v in (
+                    ("sampler", spec.sampler),
+                    ("data_access", spec.data_access),
+                    ("seed", spec.seed),
+                )
+            ]
+            self.client.log_batch(run.info.run_id, metrics=losses[:LOG_BATCH_LIMIT], params=params)
+            for start in range(LOG_BATCH_LIMIT, len(losses), LOG_BATCH_LIMIT):
+                self.client.log_batch(run.info.run_id, metrics=losses[start : start + LOG_BATCH_LIMIT])
+            self.client.set_terminated(run.info.run_id)
+            created += 1
+        return created
+
+    def log_table(self, table: pd.DataFrame, artifact_file: str) -> None:
+        """A table artifact of the parent run, shown as a table in the MLflow UI."""
+        self.client.log_table(self.parent_id, data=table, artifact_file=artifact_file)
 
     def log_parent_metrics(self, metrics: dict[str, float]) -> None:
         from mlflow.entities import Metric
@@ -245,16 +304,19 @@ class SweepTracker:
     def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
 
-        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+        entries = [Param(k, str(v)[:PARAM_VALUE_LIMIT]) for k, v in params.items()]
+        for start in range(0, len(entries), PARAMS_PER_BATCH):
+            self.client.log_batch(run_id, params=entries[start : start + PARAMS_PER_BATCH])
 
 
-def parent_pool_metrics(diagnostics: pd.DataFrame, access_in_name: bool = False) -> dict[str, float]:
-    """Each pool's diagnostics per target, as metrics of the sweep's parent run; the data
-    access is part of the name when the sweep lists several, as in the grid keys."""
-    metrics = {}
-    for row in diagnostics.to_dict("records"):
-        sampler = f"{row['sampler']}/access_{row['data_access']}" if access_in_name else row["sampler"]
-        prefix = f"pool/{row['dataset']}/{row['task']}/{sampler}/seed{row['seed']}/{row['target']}"
-        names = [m for m in row if m in POOL_METRICS or str(m).startswith(PER_COLUMN_PREFIX)]
-        metrics.update({f"{prefix}/{m}": row[m] for m in names if pd.notna(row[m])})
-    return metrics
+def flat_params(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as dotted keys (`experiment.ratio.ks`), as the MLflow UI lists params."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flat_params(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = (
+                json.dumps(value) if isinstance(value, (list, bool)) or value is None else value
+            )
+    return flat

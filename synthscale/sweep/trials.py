@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from ray import tune
 from tqdm.auto import tqdm
 
@@ -30,7 +29,7 @@ from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import SplitKey, SweepPlan
 from synthscale.sweep.pools import PoolSlot, PoolSpec, SyntheticPool
-from synthscale.sweep.tracking import SweepTracker, TrackingRef, parent_pool_metrics, tracker_for
+from synthscale.sweep.tracking import SweepTracker, TrackingRef, tracker_for
 
 log = logging.getLogger(__name__)
 
@@ -242,9 +241,8 @@ def _quiet_missing_trial_logs() -> None:
 
 class TrialCollector(tune.Callback):
     """Driver-side, as results arrive: gather each batch's records (kept on disk for
-    --resume) and advance the bar; log each pool's diagnostics to the parent run; and once
-    the last batch has reported, check MLflow against the grid. The last two run while the
-    remaining diagnostics trials still work, instead of after them."""
+    --resume) and each pool's diagnostics, and advance the bar; once the last batch has
+    reported, check MLflow against the grid, while the diagnostics trials still work."""
 
     def __init__(
         self,
@@ -257,20 +255,22 @@ class TrialCollector(tune.Callback):
     ) -> None:
         self.bar, self.n_trials, self.out = bar, n_trials, out
         self.tracker, self.grid, self.unreported = tracker, grid, set(batch_ids)
-        self.access_in_name = any(g.access_in_key for g in grid)  # as in the grid keys
         self.records: list[dict[str, Any]] = []
         self.diagnostics: list[dict[str, Any]] = []
         self.trials_done = 0
         self.grid_checked = False
         self.grid_error: RuntimeError | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Tune pickles its callbacks into the experiment state: the live bar (and the stream
+        it writes to) stays behind; only this driver's own collector ever reports."""
+        return {**self.__dict__, "bar": None}
+
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         self.trials_done += 1
         self.bar.set_postfix_str(f"trials {self.trials_done}/{self.n_trials}")
         if "diagnostics" in result:
-            rows = json.loads(result["diagnostics"])
-            self.diagnostics.extend(rows)
-            self.tracker.log_parent_metrics(parent_pool_metrics(pd.DataFrame(rows), self.access_in_name))
+            self.diagnostics.extend(json.loads(result["diagnostics"]))
             return
         batch_id = trial.config["batch_id"]
         records = json.loads(result["records"])

@@ -106,7 +106,7 @@ def test_no_methods_is_refused():
 
 
 def test_repeated_method_is_refused():
-    with pytest.raises(SynthscaleError, match=r"the grid repeats a point"):
+    with pytest.raises(SynthscaleError, match=r"methods: 'smote' is listed twice; list each value once"):
         expand_grid(sweep_config(methods=("smote", "smote")), "craft")
 
 

@@ -82,3 +82,38 @@ def test_llm_points_have_finite_risks(two_sweeps):
     results = first.results
     llm = results.loc[results["method"].isin(["llm", "llm_aug"])]
     assert len(llm) > 0 and np.isfinite(llm["minority_ce"]).all()
+
+
+def test_mlflow_holds_each_generators_loss_curve_linked_to_its_pools(two_sweeps):
+    from mlflow import MlflowClient
+
+    from synthscale.sweep.tracking import GENERATOR_TAG, PARENT_TAG, POOLS_TAG
+
+    _, first, second = two_sweeps
+    client = MlflowClient(tracking_uri=first.tracking_uri)
+    runs = client.search_runs(
+        [first.experiment_id],
+        f"tags.`{PARENT_TAG}` = '{first.parent_run_id}' and tags.`{GENERATOR_TAG}` LIKE '%'",
+    )
+    assert len(runs) == 1  # one model serves both tasks of the replicate
+    (run,) = runs
+    losses = client.get_metric_history(run.info.run_id, "loss")
+    assert [m.step for m in losses] == list(range(1, 16)) and all(np.isfinite(m.value) for m in losses)
+    assert run.data.params["source"] == "trained" and run.data.params["steps"] == "15"
+    llm_pool_keys = set(first.results.loc[first.results["method"] == "llm", "pool"])
+    assert set(run.data.tags[POOLS_TAG].split(",")) == llm_pool_keys and len(llm_pool_keys) == 2
+    # the second sweep reused the model: its run still shows the curve the model was trained with
+    reused = MlflowClient(tracking_uri=second.tracking_uri).search_runs(
+        [second.experiment_id], f"tags.`{GENERATOR_TAG}` = '{run.data.tags[GENERATOR_TAG]}'"
+    )
+    assert len(reused) == 1
+
+
+def test_the_terminal_shows_training_progress_and_loss(ray_local, tmp_path, capfd):
+    """Training is the slowest step of a sweep: its bar counts the steps and shows the loss."""
+    config = validate_config({**llm_sweep(tmp_path / "models"), "experiment": {
+        "tasks": ["imbalance"], "protocols": ["ratio"], "seeds": [0], "ratio": {"ks": [2]}}})  # fmt: skip
+    run_sweep(config, tmp_path / "out", show_progress=True)
+    err = capfd.readouterr().err  # at the file descriptor: Tune pickles the bar's stream
+    assert "training generators" in err and "15/15" in err
+    assert "llm craft seed0 access=seed: loss " in err

@@ -323,5 +323,11 @@ def test_a_sweep_over_two_data_accesses_fits_each_sampler_per_access_and_raw_onc
     )
     logged = {c.data.tags[GRID_KEY_TAG]: c.data.params["data_access"] for c in children}
     assert logged == dict(zip(table["grid_key"], table["data_access"], strict=True))
-    parent_metrics = client.get_run(result.parent_run_id).data.metrics
-    assert "pool/craft/imbalance/smote/access_seed/seed0/y1/detection_auc" in parent_metrics
+    parent = client.get_run(result.parent_run_id).data
+    # the parent holds the config as dotted params and the pools' diagnostics as a table, not as metrics
+    assert (
+        parent.params["generator.data_access"] == '["train", "seed"]' and parent.params["name"] == config.name
+    )
+    assert not [m for m in parent.metrics if m.startswith("pool/")]
+    artifacts = {a.path for a in client.list_artifacts(result.parent_run_id)}
+    assert {"pools.csv", "pools_table.json", "results.csv"} <= artifacts

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from synthscale.sweep.layout import OutDir
-from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, parent_pool_metrics, tracker_for
+from synthscale.sweep.tracking import GRID_KEY_TAG, SweepTracker, flat_params, tracker_for
 
 
 def record(key: str, minority_ce: float) -> dict:
@@ -55,10 +54,14 @@ def test_a_worker_tracker_logs_under_the_drivers_parent(tracker):
     assert tracker.logged_keys() == ["w"]
 
 
-def test_parent_pool_metrics_name_the_access_only_when_the_sweep_lists_several():
-    row = {"dataset": "craft", "task": "imbalance", "sampler": "smote", "data_access": "train", "seed": 0}
-    diagnostics = pd.DataFrame([{**row, "target": "y1", "detection_auc": 0.75}])
-    assert parent_pool_metrics(diagnostics) == {"pool/craft/imbalance/smote/seed0/y1/detection_auc": 0.75}
-    assert parent_pool_metrics(diagnostics, access_in_name=True) == {
-        "pool/craft/imbalance/smote/access_train/seed0/y1/detection_auc": 0.75
+def test_the_config_becomes_dotted_params():
+    flat = flat_params(
+        {"name": "q", "experiment": {"seeds": [0, 1], "ratio": {"ks": [2]}}, "x": None, "b": True}
+    )
+    assert flat == {
+        "name": "q",
+        "experiment.seeds": "[0, 1]",
+        "experiment.ratio.ks": "[2]",
+        "x": "null",
+        "b": "true",
     }

@@ -29,7 +29,7 @@ from synthscale.samplers.base import VisibleRows, as_target
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
-from synthscale.samplers.llm.train import TrainingReport, train_generator
+from synthscale.samplers.llm.train import StepCallback, TrainingReport, train_generator
 from synthscale.splits import row_targets
 from synthscale.targets import Target, labels_of
 
@@ -54,6 +54,7 @@ class LLMSampler(VisibleRows):
         self.training: TrainingReport | None = None
         self.model_source = ""  # trained, disk cache, or memory
         self.sampling: dict[str, SamplingReport] = {}
+        self.model_key = ""
         self._codec: RowCodec | None = None
         self._generator: GeneratorModel | None = None
 
@@ -64,9 +65,15 @@ class LLMSampler(VisibleRows):
         super().fit(rows, targets, schema)
         y = labels_of(self._targets)
         self._codec = build_codec(self._rows, schema)
-        key = model_key(self._rows, y, schema, self.settings)
+        self.model_key = model_key(self._rows, y, schema, self.settings)
         self._generator, self.training, self.model_source = load_or_train(
-            key, self._codec, self._rows, y, self.settings, self.show_progress
+            self.model_key,
+            self._codec,
+            self._rows,
+            y,
+            self.settings,
+            self.show_progress,
+            self.on_training_step,
         )
         return self
 
@@ -89,6 +96,19 @@ class LLMSampler(VisibleRows):
         assert (labels == y).all(), "the prompt fixes the label"
         self.sampling[target] = report
         return features
+
+    def model_record(self) -> dict[str, Any] | None:
+        """The trained model behind this sampler's rows: its cache key, where it came from,
+        and its loss per training step (for the sweep's MLflow run per generator)."""
+        if self.training is None:
+            return None
+        return {
+            "key": self.model_key,
+            "source": self.model_source,
+            "steps": self.training.steps,
+            "seconds": self.training.seconds,
+            "losses": list(self.training.losses),
+        }
 
     def target_report(self, target: str) -> dict[str, float]:
         """What the pool records per target: validity, drops, training length and loss."""
@@ -153,6 +173,7 @@ def load_or_train(
     y: np.ndarray,
     settings: LLMConfig,
     show_progress: bool,
+    on_step: StepCallback | None = None,
 ) -> tuple[GeneratorModel, TrainingReport, str]:
     """From this process's memory, then the disk cache, else train and cache."""
     if key in _LOADED:
@@ -166,7 +187,9 @@ def load_or_train(
             log.warning("generator cache entry %s is corrupt; retraining it", entry)
             shutil.rmtree(entry)
         generator = build_model(codec, settings, settings.train_seed)
-        report = train_generator(generator, codec, rows, y, settings, settings.train_seed, show_progress)
+        report = train_generator(
+            generator, codec, rows, y, settings, settings.train_seed, show_progress, on_step
+        )
         merge_lora(generator)
         write_model(entry, key, codec, generator, report)
         loaded, source = (generator, report), "trained"

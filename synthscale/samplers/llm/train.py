@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,9 @@ from synthscale.samplers.llm.serialize import RowCodec
 
 WARMUP_SHARE = 0.05  # of the steps, linear warm-up before the cosine decay
 MAX_GRAD_NORM = 1.0
+LOSS_SHOWN_EVERY = 10  # steps between updates of the loss beside the progress bar
+
+StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, this step's loss)
 
 
 @dataclass
@@ -51,8 +55,10 @@ def train_generator(
     settings: LLMConfig,
     train_seed: int,
     show_progress: bool = False,
+    on_step: StepCallback | None = None,
 ) -> TrainingReport:
-    """Train in place; returns the loss per step."""
+    """Train in place; returns the loss per step. The bar shows the running loss; `on_step`
+    hears of every step (a sweep's driver shows remote trainings through it)."""
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(settings))
     rng = np.random.default_rng([train_seed, accelerator.process_index])
     blocks = codec.value_blocks(features, y)
@@ -66,7 +72,10 @@ def train_generator(
     report, started = TrainingReport(steps, 0.0), time.perf_counter()
     with torch.random.fork_rng(devices=_cuda_devices()):
         torch.manual_seed(train_seed + accelerator.process_index)  # dropout
-        for _ in tqdm(range(steps), desc="training generator", disable=not show_progress):
+        bar = tqdm(range(steps), desc="training generator", unit="step", disable=not show_progress)
+        if on_step is not None:
+            on_step(0, steps, float("nan"))  # started: the driver's bar learns how many steps come
+        for step in bar:
             rows = rng.choice(len(y), size=settings.batch_size, p=draw_probability)
             sequences = codec.assemble([block[rows] for block in blocks], rng)
             input_ids = token_ids[torch.from_numpy(sequences).to(accelerator.device)]
@@ -77,6 +86,10 @@ def train_generator(
             schedule.step()
             optimizer.zero_grad()
             report.losses.append(float(loss.detach()))
+            if step % LOSS_SHOWN_EVERY == 0 or step == steps - 1:
+                bar.set_postfix(loss=f"{np.mean(report.losses[-LOSS_SHOWN_EVERY:]):.3f}", refresh=False)
+            if on_step is not None:
+                on_step(step + 1, steps, report.losses[-1])
     model.eval()
     generator.model = accelerator.unwrap_model(model)
     report.seconds = time.perf_counter() - started
