@@ -263,6 +263,12 @@ def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:
     return paths
 
 
+def inline_svg(path: Path) -> str:
+    """The figure's <svg> element, to embed in the page (the page is then one file to mail)."""
+    text = path.read_text(encoding="utf-8")
+    return text[text.index("<svg") :]
+
+
 def write_report(
     results: pd.DataFrame,
     exponents: pd.DataFrame,
@@ -272,8 +278,8 @@ def write_report(
     seed_size: int | None = None,
     theory_alpha: float = 1.0,
 ) -> Path:
-    """The paper's figures for every dataset and task, the exponents beside the published
-    ones, and the config, in one index.html."""
+    """The paper's figures for every dataset and task (embedded, and as SVG and PNG files
+    beside it), the exponents beside the published ones, and the config, in one index.html."""
     out_dir = Path(out_dir)
     sections = []
     datasets = sorted(results["dataset"].unique())
@@ -329,8 +335,10 @@ def _dataset_figures(
                 if qualifiers:
                     figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({', '.join(qualifiers)})")
                 png, svg = save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}")
-                sections.append(f'<figure><img src="{svg.name}" alt="{kind} {task}"><figcaption>'
-                                f'<a href="{png.name}">PNG</a></figcaption></figure>')  # fmt: skip
+                sections.append(
+                    f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
+                    f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
+                )
     return sections
 
 
@@ -347,7 +355,7 @@ PUBLISHED_SOURCE_NOTE = (
 
 HTML_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>synthscale report: {metric}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} img{{max-width:100%}}
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} svg{{max-width:100%;height:auto}}
 table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
 </head><body>
 <h1>synthscale report: {metric}</h1>

@@ -71,11 +71,14 @@ def test_figures_are_written_as_png_and_svg(results, tmp_path):
     assert "<svg" in paths[1].read_text()
 
 
-def test_report_page_links_every_figure_and_the_exponents(results, tmp_path):
+def test_report_page_embeds_every_figure_and_holds_the_exponents(results, tmp_path):
     index = write_report(results, fit_results(results, "minority_ce"), tmp_path, "minority_ce", "name: t\n")
     page = index.read_text()
+    assert "<img" not in page and page.count("<svg") == 4  # one file to mail: no figure outside it
     for stem in ("ratio_imbalance", "ratio_spurious", "augment_imbalance", "augment_spurious"):
-        assert f'src="{stem}.svg"' in page and (tmp_path / f"{stem}.png").is_file()
+        figure = page[page.index(f'<figure id="{stem}">') :]
+        assert figure.index("<svg") < figure.index("</figure>")  # the figure's own drawing, inline
+        assert f'href="{stem}.svg"' in figure and (tmp_path / f"{stem}.png").is_file()
     assert "<table" in page and "smote" in page and "name: t" in page
 
 
