@@ -24,7 +24,8 @@ examples:
       --set dataset.label=income --set dataset.spurious=sex --set experiment.seeds=[0,1]
   mlflow ui --backend-store-uri sqlite:///runs/quickstart/mlflow.db
 
-every YAML key (--set takes the dotted name; `synthscale config --keys` lists them)
+Every YAML key can be set with --set and its dotted name; `synthscale config --keys` lists
+them with their defaults and meaning.
 """
 
 
@@ -35,17 +36,55 @@ examples:
       --label-value '>50K' --spurious-value Female --n 500 -o women_high_income.csv \\
       --set generator.llm.max_steps=3000 --set generator.llm.temperature=1.1
 
-settings: --set generator.llm.<key>=<value> (`synthscale config --keys` lists them)
+Generator settings: --set generator.llm.<key>=<value>; `synthscale config --keys` lists them.
+Another CSV dialect: --set "dataset.sep=';'" --set dataset.encoding=latin-1.
+"""
+
+FIT_EPILOG = """\
+examples:
+  synthscale fit runs/scaling/results.csv                  # -> runs/scaling/fit/exponents.md, ...
+  synthscale fit runs/scaling/results.csv --metric balanced_ce --no-mlflow
+  synthscale fit --published                               # the paper's own curves
+"""
+
+REPORT_EPILOG = """\
+examples:
+  synthscale report runs/quickstart/results.csv            # -> runs/quickstart/report/index.html
+  synthscale report runs/scaling/results.csv --metric worst_group_ce -o figures/
+"""
+
+EXPORT_EPILOG = """\
+examples:
+  synthscale export runs/scaling/fit/exponents.csv -o paper/ --formats tex,md
+  synthscale export runs/scaling/results.csv -o paper/ --columns dataset,task,method,alpha,verdict
+"""
+
+CONFIG_EPILOG = """\
+examples:
+  synthscale config sweeps/quickstart.yaml                 # the config a run of it would use
+  synthscale config sweeps/quickstart.yaml --set experiment.seeds=[0]
+  synthscale config --keys                                 # every key, its default and meaning
 """
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's default in --help, except flags and options without one."""
+    """Every option's default in --help, except flags and options without one; the examples
+    epilog is printed as written, the description wrapped."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or "default" in (action.help or ""):
+        if (
+            action.default is None
+            or action.default is False
+            or action.default == []
+            or "default" in (action.help or "")
+        ):
             return action.help
         return super()._get_help_string(action)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Expand the sweep grid, build synthetic pools once, fit every point "
         "through Ray Tune and log each fit as an MLflow child run.",
         epilog=RUN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     run.add_argument("sweep", nargs="?", help="sweep YAML file, e.g. sweeps/quickstart.yaml")
     _add_set_option(run)
@@ -99,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "md, tex; the md/tex tables carry the verdict, the tex needs \\usepackage{booktabs}) and "
         "residuals.csv/.json. When the results come from a sweep, logs the exponents as metrics and "
         "the tables as artifacts of its MLflow parent run (--no-mlflow: do not).",
+        epilog=FIT_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
     fit.add_argument("results", nargs="?", help="a results.csv written by `synthscale run`")
@@ -130,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the figures, the exponents beside the published ones, and the sweep's configuration. "
         "When the results come from a sweep, logs the files as artifacts of its MLflow parent run "
         "(--no-mlflow: do not).",
+        epilog=REPORT_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
     report.add_argument("results", help="a results.csv written by `synthscale run`")
@@ -142,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export the fitted exponents of a sweep: pass the exponents.csv written by "
         "`synthscale fit`, or a results.csv (fitted on the fly as `synthscale fit` does). "
         "CSV and JSON keep every column; Markdown and LaTeX hold --columns.",
+        epilog=EXPORT_EPILOG,
+        formatter_class=DefaultsHelpFormatter,
     )
     export.add_argument("table", help="exponents.csv from `synthscale fit`, or a results.csv")
     export.add_argument(
@@ -154,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
         "n_ref, decades, preferred model and the verdict)",
     )
     export.add_argument("--metric", default="minority_ce", help="loss column, when fitting a results.csv")
-    export.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0, when fitting")
+    export.add_argument(
+        "--theory-alpha", type=float, default=1.0, help="alpha under H0 (the paper's 1/N), when fitting"
+    )
     export.add_argument("--name", default="exponents", help="file stem (default: exponents)")
     export.add_argument(
         "--residuals",
@@ -170,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rows of the minority class (or of --label-value, and of --spurious-value for a group) "
         "with schema-constrained decoding. Writes a CSV with the table's columns.",
         epilog=GENERATE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     generate.add_argument("--data", required=True, help="CSV or Parquet table")
     generate.add_argument("--label", required=True, help="binary label column")
@@ -185,7 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-progress", action="store_true", help="hide progress bars")
     _add_set_option(generate)
 
-    show = commands.add_parser("config", help="print the resolved config, or every key")
+    show = commands.add_parser(
+        "config",
+        help="print the resolved config, or every key",
+        description="Print the config a run would use (the sweep file, --set overrides and every "
+        "default filled in), or with --keys every key with its default and meaning.",
+        epilog=CONFIG_EPILOG,
+        formatter_class=DefaultsHelpFormatter,
+    )
     show.add_argument("sweep", nargs="?", help="sweep YAML file (default: built-in defaults)")
     _add_set_option(show)
     show.add_argument("--keys", action="store_true", help="list every key, its default and meaning")

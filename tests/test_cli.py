@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,20 @@ def test_fit_and_report_help_show_defaults_and_the_mlflow_logging(command, capsy
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: minority_ce)" in text and "(default: 1.0)" in text
     assert "MLflow parent run (--no-mlflow: do not)" in text and "--no-mlflow" in text
+
+
+def test_every_subcommand_has_examples_and_every_option_its_default(capsys):
+    from synthscale.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"run", "fit", "report", "export", "generate", "config"}
+    for name, command in commands.choices.items():
+        text = command.format_help()
+        assert "\nexamples:\n  synthscale " in text, name
+        assert "%%" not in text and "default: [])" not in text, name
+        for action in command._actions:
+            valued = action.default not in (None, [], argparse.SUPPRESS) and action.default is not False
+            if valued and action.option_strings:
+                shown = command._get_formatter()._format_action(action)
+                assert "default" in shown, f"{name} {action.option_strings[0]}: {shown}"
