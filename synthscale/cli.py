@@ -263,10 +263,22 @@ def _add_set_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def actionable(record: logging.LogRecord) -> bool:
+    """What the terminal shows without -v: synthscale's own warnings and anyone's errors. Ray's,
+    MLflow's and other libraries' warnings go to the sweep's log file (DIR/synthscale.log)."""
+    return record.name.startswith("synthscale") or record.levelno >= logging.ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    console = logging.StreamHandler()
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not args.verbose:
+        console.addFilter(actionable)
+    logging.basicConfig(level=level, handlers=[console])
+    logging.captureWarnings(True)  # library warnings: into the sweep's log file, not the terminal
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))  # quiet schema migrations
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "info" if args.verbose else "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own bars say what runs

@@ -158,3 +158,17 @@ def test_every_subcommand_has_examples_and_every_option_its_default(capsys):
             if valued and action.option_strings:
                 shown = command._get_formatter()._format_action(action)
                 assert "default" in shown, f"{name} {action.option_strings[0]}: {shown}"
+
+
+def test_the_terminal_keeps_synthscales_warnings_and_every_error_only():
+    import logging
+
+    from synthscale.cli import actionable
+
+    def record(name: str, level: int) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "message", None, None)
+
+    assert actionable(record("synthscale.config", logging.WARNING))
+    assert actionable(record("mlflow.store", logging.ERROR))
+    assert not actionable(record("ray.tune.tune", logging.WARNING))
+    assert not actionable(record("py.warnings", logging.WARNING))  # a library's warnings.warn

@@ -9,6 +9,7 @@ let it resume.
     fits/<batch>.json     each finished batch's records (what --resume skips)
     mlflow.db             the default MLflow store, artifacts in mlartifacts/
     ray_results/          Ray Tune's experiment state
+    synthscale.log        everything logged while it ran, library warnings included
 
 Resume: the driver writes every trial's records to `fits/<batch_id>.json` (atomically) as soon
 as the trial reports. After a crash, `synthscale run --resume <out>` reads those files, runs
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 
 RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv"
 POOL_CACHE, FITS, ARTIFACTS = "pools", "fits", "mlartifacts"
-TRACKING_DB, RAY_RESULTS = "mlflow.db", "ray_results"
-ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS)
+TRACKING_DB, RAY_RESULTS, LOG = "mlflow.db", "ray_results", "synthscale.log"
+ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS, LOG)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class OutDir:
     @property
     def ray_results(self) -> Path:
         return self.root / RAY_RESULTS
+
+    @property
+    def log(self) -> Path:
+        return self.root / LOG
 
     def was_started(self) -> bool:
         return self.config.is_file()

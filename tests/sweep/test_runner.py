@@ -331,3 +331,9 @@ def test_a_sweep_over_two_data_accesses_fits_each_sampler_per_access_and_raw_onc
     assert not [m for m in parent.metrics if m.startswith("pool/")]
     artifacts = {a.path for a in client.list_artifacts(result.parent_run_id)}
     assert {"pools.csv", "pools_table.json", "results.csv"} <= artifacts
+
+
+def test_the_out_dir_keeps_a_log_of_everything_the_sweep_logged(small_run):
+    _, result = small_run
+    log = (result.out_dir / "synthscale.log").read_text()
+    assert " INFO synthscale.sweep.trials: trial " in log and " fits in " in log
