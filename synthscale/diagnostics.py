@@ -9,7 +9,11 @@
 - closest-row distance: median distance from a synthetic row to its nearest real row
   (numbers standardized, categories one-hot): near 0 means memorized rows;
 - train-on-synthetic, test-on-real: balanced accuracy, on the real rows, of a classifier
-  fitted to tell the pool's classes apart (per pool, when it holds both classes).
+  fitted to tell the pool's classes apart (per pool, when it holds both classes);
+- privacy against held-out rows: the holdout DCR share (the share of synthetic rows closer to
+  a row the sampler saw than to a real row it never saw, equally many of each: 0.5 is ideal,
+  1.0 means copies) and a distance-based membership-inference AUC (do the synthetic rows sit
+  nearer the rows the sampler saw than the held-out ones? 0.5: they cannot tell).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ DETECTION_MIN_ROWS = 10  # per side: below this a cross-validated AUC means noth
 DETECTION_FOLDS = 3
 PER_COLUMN_PREFIX = "marginal_distance/"  # + column name: one distance per column in pools.csv
 DETECTION_MODEL = DownstreamConfig(xgboost=XGBoostConfig(n_estimators=50, max_depth=4))
+PRIVACY_MAX_ROWS = 1000  # per side (seen, held out): enough for a stable share, cheap for every pool
+PRIVACY_MIN_ROWS = 10  # per side: below this the share is noise
 # a pool's summary: averaged over its targets into results.csv's pool_* columns, and logged
 POOL_METRICS = (
     "detection_auc",
@@ -44,6 +50,8 @@ POOL_METRICS = (
     "tstr_balanced_accuracy",
     "validity",
     "rows_dropped",
+    "holdout_dcr_share",
+    "membership_auc",
 )
 
 
@@ -58,6 +66,24 @@ def diagnose_targets(
     target with no synthetic row)."""
     return {
         target: diagnose(real[real_targets == target], rows, schema, seed) if len(rows) else {}
+        for target, rows in synthetic.items()
+    }
+
+
+def privacy_by_target(
+    synthetic: dict[Target, pd.DataFrame],
+    seen: pd.DataFrame,
+    seen_targets: np.ndarray,
+    held_out: pd.DataFrame,
+    held_out_targets: np.ndarray,
+    schema: Schema,
+    seed: int,
+) -> dict[Target, dict[str, float]]:
+    """`holdout_privacy` per target, each against the seen and held-out rows of that target."""
+    return {
+        target: holdout_privacy(
+            rows, seen[seen_targets == target], held_out[held_out_targets == target], schema, seed
+        )
         for target, rows in synthetic.items()
     }
 
@@ -173,6 +199,36 @@ def _distance_space(rows: pd.DataFrame, schema: Schema, spread: pd.Series) -> np
         else:
             parts.append(values.to_numpy(np.float64)[:, None] / spread[column.name])
     return np.concatenate(parts, axis=1)
+
+
+def holdout_privacy(
+    synthetic: pd.DataFrame, seen: pd.DataFrame, held_out: pd.DataFrame, schema: Schema, seed: int
+) -> dict[str, float]:
+    """Holdout DCR share and membership-inference AUC of one target's synthetic rows, against
+    equally many real rows the sampler saw and real rows it never saw (empty when too few)."""
+    n = min(len(seen), len(held_out), PRIVACY_MAX_ROWS)
+    if n < PRIVACY_MIN_ROWS or len(synthetic) == 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    seen = seen.iloc[rng.choice(len(seen), n, replace=False)]
+    held_out = held_out.iloc[rng.choice(len(held_out), n, replace=False)]
+    numeric = [c.name for c in schema.columns if c.kind != "category"]
+    spread = pd.concat([seen, held_out])[numeric].astype(np.float64).std(ddof=0).replace(0.0, 1.0)
+    space = {name: _distance_space(rows, schema, spread) for name, rows in
+             (("synthetic", synthetic), ("seen", seen), ("held_out", held_out))}  # fmt: skip
+    to_seen = _nearest(space["seen"], space["synthetic"])
+    to_held_out = _nearest(space["held_out"], space["synthetic"])
+    closer = np.mean(to_seen < to_held_out) + 0.5 * np.mean(to_seen == to_held_out)  # a tie is a coin
+    candidates = np.concatenate([space["seen"], space["held_out"]])
+    nearness = -_nearest(space["synthetic"], candidates)  # a member sits nearer the synthetic rows
+    membership = roc_auc_score(np.repeat([1, 0], n), nearness)
+    return {"holdout_dcr_share": float(closer), "membership_auc": float(membership)}
+
+
+def _nearest(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Each query row's Euclidean distance to its nearest reference row."""
+    distances, _ = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries)
+    return distances[:, 0]
 
 
 def tstr_balanced_accuracy(

@@ -13,6 +13,7 @@ from synthscale.diagnostics import (
     detection_auc,
     diagnose,
     exact_copy_rate,
+    holdout_privacy,
     marginal_distances,
     metric_safe,
     tstr_balanced_accuracy,
@@ -101,3 +102,23 @@ def test_tstr_separates_real_classes_only_when_synthetic_classes_differ(craft):
 def test_per_column_metric_names_are_ones_mlflow_accepts():
     assert metric_safe("capital-gain") == "capital-gain"
     assert metric_safe("a, b(c)=d") == "a_ b_c__d"
+
+
+def test_copies_of_the_seen_rows_read_as_memorised(minority_rows):
+    rows, schema = minority_rows
+    seen, held_out = rows.iloc[:300], rows.iloc[300:600]
+    copies = pd.concat([seen, seen.sample(100, random_state=1)])  # every seen row, some twice (as ROS)
+    privacy = holdout_privacy(copies, seen, held_out, schema, seed=0)
+    assert privacy["holdout_dcr_share"] == 1.0 and privacy["membership_auc"] > 0.99
+
+
+def test_fresh_rows_of_the_same_distribution_sit_as_near_the_held_out_rows(minority_rows):
+    rows, schema = minority_rows
+    seen, held_out, fresh = rows.iloc[:500], rows.iloc[500:1000], rows.iloc[1000:1500]
+    privacy = holdout_privacy(fresh, seen, held_out, schema, seed=0)
+    assert abs(privacy["holdout_dcr_share"] - 0.5) < 0.06 and abs(privacy["membership_auc"] - 0.5) < 0.06
+
+
+def test_privacy_needs_enough_rows_on_each_side(minority_rows):
+    rows, schema = minority_rows
+    assert holdout_privacy(rows.iloc[:50], rows.iloc[50:59], rows.iloc[60:200], schema, seed=0) == {}

@@ -22,13 +22,13 @@ from tqdm.auto import tqdm
 
 from synthscale.config import SweepConfig
 from synthscale.data.loaders import Dataset
-from synthscale.diagnostics import diagnose_targets, pool_tstr
+from synthscale.diagnostics import diagnose_targets, pool_tstr, privacy_by_target
 from synthscale.experiments import Point, evaluate_point, sampler_of
 from synthscale.splits import Split, row_targets
 from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import SplitKey, SweepPlan
-from synthscale.sweep.pools import PoolSlot, PoolSpec, SyntheticPool
+from synthscale.sweep.pools import PoolSlot, PoolSpec, SyntheticPool, visible_rows
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, tracker_for
 
 log = logging.getLogger(__name__)
@@ -118,11 +118,23 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
 
 def diagnose_pool(pool: SyntheticPool, dataset: Dataset, split: Split) -> list[dict[str, Any]]:
     """One row per target: the pool's rows against every real training row of that target,
-    what the sampler reported while making them, and the pool's train-on-synthetic score."""
-    spec, train = pool.spec, split.train_index
+    how much nearer they sit to the rows the sampler saw than to held-out (test) rows, what
+    the sampler reported while making them, and the pool's train-on-synthetic score."""
+    spec, train, schema = pool.spec, split.train_index, dataset.schema
     real, real_targets = dataset.features.iloc[train], row_targets(dataset, spec.task, train)
-    metrics = diagnose_targets(pool.rows, real, real_targets, dataset.schema, spec.seed)
-    tstr = pool_tstr(pool.rows, real, real_targets, dataset.schema, spec.seed)
+    metrics = diagnose_targets(pool.rows, real, real_targets, schema, spec.seed)
+    seen, seen_targets = visible_rows(dataset, split, spec.task, spec.data_access)
+    held_out = split.test_index
+    privacy = privacy_by_target(
+        pool.rows,
+        dataset.features.iloc[seen],
+        seen_targets,
+        dataset.features.iloc[held_out],
+        row_targets(dataset, spec.task, held_out),
+        schema,
+        spec.seed,
+    )
+    tstr = pool_tstr(pool.rows, real, real_targets, schema, spec.seed)
     identity = {
         "pool": pool.key,
         "dataset": spec.dataset,
@@ -137,6 +149,7 @@ def diagnose_pool(pool: SyntheticPool, dataset: Dataset, split: Split) -> list[d
             "target": target.value,
             "n_rows": len(rows),
             **metrics[target],
+            **privacy[target],
             **pool.reports.get(target, {}),
             **tstr,
         }

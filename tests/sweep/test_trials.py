@@ -68,3 +68,5 @@ def test_a_diagnosis_trial_reports_a_row_per_target_of_its_pool(inputs):
     filled = [row for row in rows if row["n_rows"] >= 10]
     assert filled and all(0.0 <= row["detection_auc"] <= 1.0 for row in filled)
     assert len({row["tstr_balanced_accuracy"] for row in rows}) == 1  # one score per pool
+    # SMOTE interpolates between seen rows: nearer them than held-out rows, but no copies
+    assert all(0.5 < row["holdout_dcr_share"] < 1.0 and row["membership_auc"] > 0.5 for row in filled)
