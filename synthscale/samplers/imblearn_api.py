@@ -5,7 +5,9 @@ synthetic rows appended, as many per class as `sampling_strategy` asks (imblearn
 its forms: 'auto', a float ratio, a dict of counts). It therefore drops into an
 `imblearn.pipeline.Pipeline` before any classifier. X comes back in the caller's container
 and dtypes, as imblearn's samplers return it: a DataFrame with categories, integers and floats
-as one, an array as an array of its dtype.
+as one, an array as an array of its dtype. Two classes share one generator conditioned on the
+label; with more, each class to oversample gets its own, trained on it against the rest.
+imbalanced-learn's estimator checks pass (tests/samplers/test_imblearn_api.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
+from scipy import sparse
 
 from synthscale.config import GeneratorConfig, LLMConfig, validate_section
 from synthscale.data.loaders import prepare_dataset
@@ -23,6 +26,7 @@ from synthscale.errors import SynthscaleError
 from synthscale.targets import MAJORITY_CLASS, MINORITY_CLASS, class_keys
 
 LABEL_COLUMN = "label"  # how the label is written in the rows, when no feature has that name
+REST_LABEL = "<other>"  # with more than two classes: every class but the one a model writes
 
 
 class LLMOverSampler(BaseOverSampler):
@@ -55,12 +59,24 @@ class LLMOverSampler(BaseOverSampler):
         self.label_name = label_name
         self.show_progress = show_progress
 
+    def __sklearn_tags__(self):
+        """Rows are written as text: a sparse matrix is refused (a DataFrame or array is not)."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
     def _check_X_y(self, X, y, accept_sparse=None):
         """Keep X as a table: the generator needs column names and dtypes, not a float array."""
+        if sparse.issparse(X):
+            raise TypeError(
+                "LLMOverSampler: X is a sparse matrix; the generator writes rows as text: pass "
+                "X.toarray() or a DataFrame"
+            )
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         # an array is tabled for the generator and turned back into an array of its dtype at the end
         self._array_dtype = None if isinstance(X, pd.DataFrame) else np.asarray(X).dtype
         table = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        self._set_features_in(X, table)
         table = table.rename(columns=lambda c: str(c)).reset_index(drop=True)
         if len(table) != len(y):
             raise SynthscaleError(f"LLMOverSampler: X has {len(table)} rows but y has {len(y)}")
@@ -74,41 +90,57 @@ class LLMOverSampler(BaseOverSampler):
             )
         return table, np.asarray(y), binarize_y
 
-    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray):
-        from synthscale.samplers.llm.sampler import LLMSampler
+    def _set_features_in(self, X, table: pd.DataFrame) -> None:
+        """n_features_in_ and, for a DataFrame with string column names, feature_names_in_:
+        what scikit-learn's get_feature_names_out checks against."""
+        self.n_features_in_ = table.shape[1]
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
 
-        classes = np.unique(y)
-        if len(classes) != 2:
-            raise SynthscaleError(
-                f"LLMOverSampler: y has {len(classes)} classes ({', '.join(map(str, classes[:5]))}); "
-                "the generator conditions on a binary label"
-            )
+    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray):
         if self.label_name in X.columns:
             raise SynthscaleError(
                 f"LLMOverSampler: a feature is named '{self.label_name}'; pass label_name=<another name>"
             )
         settings = validate_section(LLMConfig, self.llm or {}, "LLMOverSampler(llm=...)")
-        counts = pd.Series(y).value_counts()  # the rarer class; either one when balanced
-        minority = counts.idxmin() if counts.min() < counts.max() else classes[-1]
-        dataset = prepare_dataset(
-            X.assign(**{self.label_name: y}), label=self.label_name, minority=minority, missing="error"
-        )
-        sampler = LLMSampler(GeneratorConfig(llm=settings), show_progress=self.show_progress)
-        sampler.fit(dataset.features, class_keys(dataset.y), dataset.schema)
+        wanted = {label: int(n) for label, n in self.sampling_strategy_.items() if n > 0}
         seed = _seed_from(self.random_state)
+        classes = np.unique(y)
+        self.samplers_ = {}
         new_rows, new_labels = [X], [y]
-        for label, n in self.sampling_strategy_.items():
-            if n == 0:
-                continue
-            target = MINORITY_CLASS if label == dataset.schema.minority_value else MAJORITY_CLASS
-            generated = sampler.sample(int(n), target, seed)
-            new_rows.append(_like(generated, X))
-            new_labels.append(np.full(int(n), label, dtype=np.asarray(y).dtype))
-        self.sampler_ = sampler
+        for label, n in wanted.items():
+            sampler, target = self._generator_for(X, y, label, classes, settings)
+            new_rows.append(_like(sampler.sample(n, target, seed), X))
+            new_labels.append(np.full(n, label, dtype=np.asarray(y).dtype))
+            self.samplers_[label] = sampler
+        self.sampler_ = next(iter(self.samplers_.values()), None)
         resampled = pd.concat(new_rows, ignore_index=True)
         if getattr(self, "_array_dtype", None) is not None:
             return resampled.to_numpy(dtype=self._array_dtype), np.concatenate(new_labels)
         return resampled, np.concatenate(new_labels)
+
+    def _generator_for(self, X: pd.DataFrame, y: np.ndarray, label, classes: np.ndarray, settings: LLMConfig):
+        """The generator that writes rows of `label`, and the target to ask it for. Two
+        classes: one model conditioned on both (cached, so every label reuses it). More: one
+        model per class to oversample, trained on that class against the rest."""
+        from synthscale.samplers.llm.sampler import LLMSampler
+
+        if len(classes) == 2:
+            counts = pd.Series(y).value_counts()  # the rarer class is the minority; either when tied
+            minority = counts.idxmin() if counts.min() < counts.max() else classes[-1]
+            labels = y
+        else:
+            minority, labels = str(label), np.where(y == label, str(label), REST_LABEL)
+        dataset = prepare_dataset(
+            X.assign(**{self.label_name: labels}), label=self.label_name, minority=minority, missing="error"
+        )
+        sampler = LLMSampler(GeneratorConfig(llm=settings), show_progress=self.show_progress)
+        sampler.fit(dataset.features, class_keys(dataset.y), dataset.schema)
+        schema = dataset.schema
+        target = MINORITY_CLASS if str(label) == str(schema.minority_value) else MAJORITY_CLASS
+        return sampler, target
 
 
 def _seed_from(random_state) -> int:

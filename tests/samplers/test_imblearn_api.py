@@ -6,12 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from imblearn.pipeline import Pipeline
+from imblearn.utils.estimator_checks import estimator_checks_generator
 from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
 from synthscale import LLMOverSampler
 from synthscale.errors import SynthscaleError
+
+TINY_LLM = {"max_steps": 5, "tiny_layers": 1, "tiny_width": 32, "tiny_heads": 2}
 
 
 @pytest.fixture
@@ -58,11 +61,49 @@ def test_inside_an_imblearn_pipeline(imbalanced, small_llm):
     assert pipeline.predict_proba(X).shape == (len(X), 2)
 
 
-def test_more_than_two_classes_is_refused(imbalanced, small_llm):
+def test_more_than_two_classes_each_get_rows_from_their_own_generator(imbalanced, small_llm):
     X, y = imbalanced
-    y = np.where(np.arange(len(y)) % 3 == 0, "mid", y)
-    with pytest.raises(SynthscaleError, match=r"y has 3 classes .* binary label"):
-        LLMOverSampler(llm=small_llm).fit_resample(X, y)
+    y = np.where(np.arange(len(y)) % 4 == 0, "mid", y)  # low 30, high 15, mid 15
+    sampler = LLMOverSampler(llm=small_llm, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
+    assert dict(zip(*np.unique(y_res, return_counts=True), strict=True)) == dict.fromkeys(
+        counts, max(counts.values())
+    )
+    assert sorted(sampler.samplers_) == sorted(k for k, n in counts.items() if n < max(counts.values()))
+    # each model was trained on its class against the rest, so it writes rows of that class
+    for label, model in sampler.samplers_.items():
+        assert str(model._schema.minority_value) == label and model._schema.majority_value == "<other>"
+    new = X_res.iloc[len(X) :]
+    assert new["job"].isin(["a", "b", "c"]).all() and new["sex"].isin(["F", "M"]).all()
+
+
+def test_a_balanced_y_comes_back_as_it_is(imbalanced, small_llm):
+    X, y = imbalanced
+    X, y = X.iloc[:40], np.array(["low", "high"] * 20)
+    X_res, y_res = LLMOverSampler(llm=small_llm).fit_resample(X, y)
+    pd.testing.assert_frame_equal(X_res, X.reset_index(drop=True))
+    assert (y_res == y).all()
+
+
+def test_a_sparse_matrix_is_refused_with_the_fix(small_llm):
+    from scipy import sparse
+
+    X = sparse.random(30, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="X is a sparse matrix; .* pass X.toarray\\(\\) or a DataFrame"):
+        LLMOverSampler(llm=small_llm).fit_resample(X, np.array([0] * 20 + [1] * 10))
+
+
+CHECKS = list(estimator_checks_generator(LLMOverSampler(llm=TINY_LLM)))
+
+
+@pytest.mark.parametrize(
+    "check", [c for _, c in CHECKS], ids=[getattr(c, "func", c).__name__ for _, c in CHECKS]
+)
+def test_imbalanced_learns_own_estimator_checks(check, tmp_path):
+    """Every check imbalanced-learn runs on its own samplers (the sparse one is skipped by the
+    tag input_tags.sparse = False: rows are written as text)."""
+    check(LLMOverSampler(llm={**TINY_LLM, "cache_dir": str(tmp_path / "models")}))
 
 
 def test_feature_named_like_the_label_is_refused(imbalanced, small_llm):
