@@ -176,6 +176,17 @@ class LLMConfig(_Section):
     tiny_heads: int = Field(4, gt=0, description="tiny: attention heads")
     epochs: float = Field(400, gt=0, description="passes over the visible rows (capped by max_steps)")
     max_steps: int = Field(1500, gt=0, description="most optimizer steps of fine-tuning")
+    holdout_share: float = Field(
+        0.1,
+        ge=0,
+        lt=0.5,
+        description="share of the visible rows (per class) held out to stop training once their loss "
+        "stops falling, keeping the best step's weights; 0: train max_steps",
+    )
+    eval_every: int = Field(50, gt=0, description="steps between evaluations of the held-out loss")
+    patience: int = Field(
+        4, gt=0, description="evaluations without a new best held-out loss before training stops"
+    )
     learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
     batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
     minority_share: float = Field(

@@ -63,7 +63,7 @@ def _build_on_ray(plan: SweepPlan, missing: Missing, show_progress: bool) -> Ite
     datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     steps = Queue(actor_options={"num_cpus": 0})  # (model, steps done, steps in all, loss)
     bar = tqdm(total=0, desc="training generators", unit="step", disable=not show_progress)
-    done_steps: dict[str, int] = {}
+    done_steps: dict[str, tuple[int, int]] = {}  # model -> (steps done, steps in all)
     try:
         for wave in model_waves(missing):
             running = [
@@ -96,15 +96,15 @@ class TrainingSteps:
                 self.queue.put_nowait((self.model, step, total, loss))
 
 
-def _show_training_steps(bar: tqdm, steps, done_steps: dict[str, int]) -> None:
-    """Advance the bar by what the trainings reported since the last look."""
+def _show_training_steps(bar: tqdm, steps, done_steps: dict[str, tuple[int, int]]) -> None:
+    """Advance the bar by what the trainings reported since the last look; a training that
+    stopped early takes its remaining steps off the bar's total."""
     while not steps.empty():
         model, step, total, loss = steps.get_nowait()
-        if model not in done_steps:
-            done_steps[model] = 0
-            bar.total += total
-        bar.update(step - done_steps[model])
-        done_steps[model] = step
+        done, known_total = done_steps.get(model, (0, 0))
+        bar.total += total - known_total
+        bar.update(step - done)
+        done_steps[model] = (step, total)
         bar.set_postfix_str(f"{model}: loss {loss:.3f}" if step else f"{model}: started", refresh=False)
 
 

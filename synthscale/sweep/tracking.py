@@ -234,7 +234,10 @@ class SweepTracker:
             run = self.client.create_run(self.experiment_id, tags=tags, run_name=name)
             now = int(time.time() * 1000)
             losses = [Metric("loss", float(v), now, step) for step, v in enumerate(model["losses"], start=1)]
-            params = [Param(k, str(model[k])) for k in ("source", "steps", "seconds")]
+            losses += [
+                Metric("holdout_loss", float(v), now, int(s)) for s, v in model.get("holdout_losses", [])
+            ]
+            params = [Param(k, str(model.get(k))) for k in ("source", "steps", "seconds", "best_step")]
             params += [
                 Param(k, str(v))
                 for k, v in (

@@ -108,6 +108,8 @@ class LLMSampler(VisibleRows):
             "steps": self.training.steps,
             "seconds": self.training.seconds,
             "losses": list(self.training.losses),
+            "holdout_losses": [list(pair) for pair in self.training.holdout_losses],
+            "best_step": self.training.best_step,
         }
 
     def target_report(self, target: str) -> dict[str, float]:
@@ -124,6 +126,7 @@ class LLMSampler(VisibleRows):
         if self.training is not None:
             report.update(
                 training_steps=self.training.steps,
+                training_best_step=float(self.training.best_step or self.training.steps),
                 training_final_loss=self.training.final_loss,
                 training_seconds=self.training.seconds,
                 model_reused=float(self.model_source != "trained"),
@@ -209,7 +212,13 @@ def write_model(
         "key": key,
         "tokens": codec.tokens,
         "token_ids": generator.token_ids.tolist(),
-        "training": {"steps": report.steps, "seconds": report.seconds, "losses": report.losses},
+        "training": {
+            "steps": report.steps,
+            "seconds": report.seconds,
+            "losses": report.losses,
+            "holdout_losses": report.holdout_losses,
+            "best_step": report.best_step,
+        },
         "sha256": file_sha256(partial / WEIGHTS_FILE),
     }
     with atomic_write(partial / ENTRY_FILE) as handle:
@@ -228,5 +237,11 @@ def read_model(entry: Path, codec: RowCodec) -> tuple[GeneratorModel, TrainingRe
     except (OSError, ValueError, KeyError):
         return None
     training = record["training"]
-    report = TrainingReport(training["steps"], training["seconds"], training["losses"])
+    report = TrainingReport(
+        training["steps"],
+        training["seconds"],
+        training["losses"],
+        [tuple(pair) for pair in training.get("holdout_losses", [])],
+        training.get("best_step"),
+    )
     return GeneratorModel(model, tokenizer, torch.tensor(record["token_ids"])), report

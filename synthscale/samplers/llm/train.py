@@ -4,6 +4,10 @@ Each step draws a batch with a fixed share of minority-class rows (the seed set 
 100 of them; measured in shared notes: better class conditioning at every training length)
 and writes every row with a fresh column order. One process trains on CPU; under
 `accelerate launch` every GPU draws its own batches and gradients are averaged.
+
+Early stopping: a stratified slice of the rows (`holdout_share`) is held out; its loss is
+measured every `eval_every` steps, training stops after `patience` evaluations without a new
+best, and the best step's weights are kept. `max_steps` is then a ceiling, not the length.
 """
 
 from __future__ import annotations
@@ -27,15 +31,21 @@ from synthscale.samplers.llm.serialize import RowCodec
 WARMUP_SHARE = 0.05  # of the steps, linear warm-up before the cosine decay
 MAX_GRAD_NORM = 1.0
 LOSS_SHOWN_EVERY = 10  # steps between updates of the loss beside the progress bar
+HOLDOUT_MAX_ROWS = 1000  # held-out rows at most: a stable loss, a cheap evaluation
+HOLDOUT_MIN_ROWS = 4  # fewer held-out rows than this: no early stopping, max_steps are trained
+EVAL_BATCH_ROWS = 512
+MIN_IMPROVEMENT = 1e-4  # a held-out loss lower by less is no new best
 
 StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, this step's loss)
 
 
 @dataclass
 class TrainingReport:
-    steps: int
+    steps: int  # steps trained (fewer than the budget when stopped early)
     seconds: float
     losses: list[float] = field(default_factory=list)  # one per step, process 0's batch
+    holdout_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out loss)
+    best_step: int | None = None  # the step whose weights were kept (None: no held-out rows)
 
     @property
     def final_loss(self) -> float:
@@ -62,21 +72,27 @@ def train_generator(
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(settings))
     rng = np.random.default_rng([train_seed, accelerator.process_index])
     blocks = codec.value_blocks(features, y)
-    draw_probability = minority_weights(y, settings.minority_share)
-    steps = training_steps(len(y), settings)
+    train, holdout = holdout_split(np.asarray(y), settings.holdout_share, train_seed)
+    draw_probability = minority_weights(np.asarray(y)[train], settings.minority_share)
+    steps = training_steps(len(train), settings)
     optimizer = torch.optim.AdamW(generator.model.parameters(), lr=settings.learning_rate)
     schedule = get_cosine_schedule_with_warmup(optimizer, math.ceil(WARMUP_SHARE * steps), steps)
     model, optimizer, schedule = accelerator.prepare(generator.model, optimizer, schedule)
     token_ids = generator.token_ids.to(accelerator.device)
+    held_out = None
+    if len(holdout):  # one fixed column order per held-out row: a loss comparable across steps
+        fixed = codec.assemble([block[holdout] for block in blocks], np.random.default_rng(train_seed))
+        held_out = token_ids[torch.from_numpy(fixed).to(accelerator.device)]
     model.train()
     report, started = TrainingReport(steps, 0.0), time.perf_counter()
+    stopper = EarlyStopping(settings.eval_every, settings.patience) if held_out is not None else None
     with torch.random.fork_rng(devices=_cuda_devices()):
         torch.manual_seed(train_seed + accelerator.process_index)  # dropout
         bar = tqdm(range(steps), desc="training generator", unit="step", disable=not show_progress)
         if on_step is not None:
             on_step(0, steps, float("nan"))  # started: the driver's bar learns how many steps come
         for step in bar:
-            rows = rng.choice(len(y), size=settings.batch_size, p=draw_probability)
+            rows = train[rng.choice(len(train), size=settings.batch_size, p=draw_probability)]
             sequences = codec.assemble([block[rows] for block in blocks], rng)
             input_ids = token_ids[torch.from_numpy(sequences).to(accelerator.device)]
             loss = model(input_ids=input_ids, labels=input_ids).loss
@@ -90,10 +106,72 @@ def train_generator(
                 bar.set_postfix(loss=f"{np.mean(report.losses[-LOSS_SHOWN_EVERY:]):.3f}", refresh=False)
             if on_step is not None:
                 on_step(step + 1, steps, report.losses[-1])
+            if stopper is not None and stopper.due(step + 1, steps):
+                report.holdout_losses.append((step + 1, holdout_loss(model, held_out)))
+                if stopper.stop(report.holdout_losses[-1], accelerator.unwrap_model(model)):
+                    break
     model.eval()
     generator.model = accelerator.unwrap_model(model)
+    if stopper is not None:
+        report.best_step = stopper.restore_best(generator.model)
+    report.steps = len(report.losses)
+    if on_step is not None and report.steps < steps:  # stopped early: the driver's bar ends here
+        on_step(report.steps, report.steps, report.losses[-1])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def holdout_split(y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, held-out rows): `share` of each class held out, the same in every
+    process; no held-out rows when that would leave fewer than HOLDOUT_MIN_ROWS."""
+    rng = np.random.default_rng([seed, 7])
+    everything = np.arange(len(y))
+    held = []
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        held.append(rows[: int(share * len(rows))])
+    holdout = np.sort(np.concatenate(held))[:HOLDOUT_MAX_ROWS] if held else np.array([], dtype=int)
+    if len(holdout) < HOLDOUT_MIN_ROWS:
+        return everything, np.array([], dtype=np.int64)
+    return np.setdiff1d(everything, holdout), holdout
+
+
+@torch.no_grad()
+def holdout_loss(model: torch.nn.Module, input_ids: torch.Tensor) -> float:
+    """Mean token loss of the held-out rows (the model back in training mode after)."""
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(input_ids), EVAL_BATCH_ROWS):
+        batch = input_ids[start : start + EVAL_BATCH_ROWS]
+        total += float(model(input_ids=batch, labels=batch).loss) * len(batch)
+        count += len(batch)
+    model.train()
+    return total / count
+
+
+class EarlyStopping:
+    """When to evaluate, when to stop, and the best weights so far (kept on the CPU)."""
+
+    def __init__(self, eval_every: int, patience: int) -> None:
+        self.eval_every, self.patience = eval_every, patience
+        self.best_loss, self.best_step, self.best_state, self.misses = math.inf, 0, None, 0
+
+    def due(self, step: int, steps: int) -> bool:
+        return step % self.eval_every == 0 or step == steps
+
+    def stop(self, evaluated: tuple[int, float], model: torch.nn.Module) -> bool:
+        step, loss = evaluated
+        if loss < self.best_loss - MIN_IMPROVEMENT:
+            self.best_loss, self.best_step, self.misses = loss, step, 0
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            return False
+        self.misses += 1
+        return self.misses >= self.patience
+
+    def restore_best(self, model: torch.nn.Module) -> int:
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        return self.best_step
 
 
 def minority_weights(y: np.ndarray, minority_share: float) -> np.ndarray:
