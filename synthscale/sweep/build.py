@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import ray
+from ray.util.queue import Queue
 from tqdm.auto import tqdm
 
 from synthscale.samplers import sampler_trains_model
@@ -58,8 +59,6 @@ def build_pools(
 def _build_on_ray(plan: SweepPlan, missing: Missing, show_progress: bool) -> Iterator[SyntheticPool]:
     """Each pool as its Ray task finishes: the first wave trains the models, the second loads
     them. Meanwhile a bar over every training step shows the trainings' progress and loss."""
-    from ray.util.queue import Queue
-
     datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     steps = Queue(actor_options={"num_cpus": 0})  # (model, steps done, steps in all, loss)
     bar = tqdm(total=0, desc="training generators", unit="step", disable=not show_progress)
@@ -82,7 +81,9 @@ def _build_on_ray(plan: SweepPlan, missing: Missing, show_progress: bool) -> Ite
 
 class TrainingSteps:
     """Passed to a remote pool build: forwards its training steps to the driver, at most about
-    once a second (and the first and last step at once)."""
+    once a second (and the first and last step at once). Fire and forget: a task that waited on
+    the queue (ray.get) would hand its CPUs back meanwhile, and Ray would start the next
+    training beside it on the same cores."""
 
     def __init__(self, queue, spec: PoolSpec) -> None:
         self.queue, self.last = queue, 0.0
@@ -93,7 +94,7 @@ class TrainingSteps:
         if step in (0, 1, total) or now - self.last >= 1.0:
             self.last = now
             with contextlib.suppress(Exception):  # progress is a courtesy: never fail a build for it
-                self.queue.put_nowait((self.model, step, total, loss))
+                self.queue.actor.put_nowait.remote((self.model, step, total, loss))
 
 
 def _show_training_steps(bar: tqdm, steps, done_steps: dict[str, tuple[int, int]]) -> None:

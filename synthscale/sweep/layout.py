@@ -20,9 +20,11 @@ finds the finished child runs by grid key and logs none twice, so MLflow stays e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,25 @@ class OutDir:
     @property
     def log(self) -> Path:
         return self.root / LOG
+
+    @contextlib.contextmanager
+    def logging(self) -> Iterator[None]:
+        """Everything logged meanwhile, at INFO and up and from every library (Python warnings
+        included), appended to the log here; the terminal keeps only what the user can act on
+        (cli.py)."""
+        handler = logging.FileHandler(self.log, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(handler)
+        root.setLevel(min(level, logging.INFO))
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+            handler.close()
 
     def was_started(self) -> bool:
         return self.config.is_file()

@@ -6,10 +6,8 @@ layout.py; this module composes them, and owns the sweep's MLflow parent run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,29 +100,9 @@ def _open_tracker(config: SweepConfig, out: OutDir) -> SweepTracker:
     return SweepTracker(config.tracking.uri, config.tracking.experiment)
 
 
-@contextlib.contextmanager
-def logging_to(path: Path) -> Iterator[None]:
-    """Everything logged while the sweep runs, at INFO and up and from every library (Python
-    warnings included), appended to the out dir's log; the terminal keeps only what the user
-    can act on (see cli.py)."""
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(min(level, logging.INFO))
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-        handler.close()
-
-
 def _run_planned(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool) -> SweepResult:
     out.root.mkdir(parents=True, exist_ok=True)
-    with logging_to(out.log):
+    with out.logging():
         return _run_logged(plan, out, show_progress, resume)
 
 

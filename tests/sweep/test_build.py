@@ -112,3 +112,27 @@ def test_the_first_wave_trains_one_model_per_access():
     assert sorted(spec.data_access for _, spec in first) == ["seed", "train"]
     assert [spec.task for _, spec in first] == ["imbalance", "imbalance"]
     assert len(later) == 2
+
+
+def test_training_steps_reach_the_driver_without_the_task_waiting():
+    """A task blocked in ray.get lends its CPUs out: Ray would start another training on them."""
+    sent = []
+
+    class Method:
+        def remote(self, item):
+            sent.append(item)
+
+    class Actor:
+        put_nowait = Method()
+
+    class Queue:
+        actor = Actor()
+
+        def put_nowait(self, item):  # the blocking call
+            raise AssertionError("waited on the queue")
+
+    forward = build_module.TrainingSteps(Queue(), PoolSpec("craft", "imbalance", "llm", 0, "seed", ()))
+    for step in range(4):
+        forward(step, 3, 1.5)
+    assert [item[1] for item in sent] == [0, 1, 3]  # start, first and last; the rest within a second
+    assert sent[0][0] == "llm craft seed0 access=seed"
