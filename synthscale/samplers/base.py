@@ -23,6 +23,7 @@ class Sampler(Protocol):
     min_target_rows: int  # a target with fewer visible rows cannot be sampled
     few_rows_fix: str  # the setting to change when that happens
     trains_model: bool  # a model worth sharing across tasks, and worth a GPU
+    on_training_step: Callable[[int, int, float], None] | None  # hears (steps done, in all, loss)
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
