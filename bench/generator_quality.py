@@ -41,7 +41,10 @@ def variants(budget: int) -> dict[str, list[str]]:
     """The LLM runs compared: the fixed budget (no held-out rows) and the early-stopped one."""
     return {
         f"llm fixed {budget}": [f"generator.llm.max_steps={budget}", "generator.llm.holdout_share=0"],
-        f"llm early-stopped (max {budget})": [f"generator.llm.max_steps={budget}"],
+        f"llm early-stopped (max {budget})": [
+            f"generator.llm.max_steps={budget}",
+            "generator.llm.holdout_share=0.1",
+        ],
     }
 
 

@@ -177,11 +177,11 @@ class LLMConfig(_Section):
     epochs: float = Field(400, gt=0, description="passes over the visible rows (capped by max_steps)")
     max_steps: int = Field(1500, gt=0, description="most optimizer steps of fine-tuning")
     holdout_share: float = Field(
-        0.1,
+        0.0,
         ge=0,
         lt=0.5,
         description="share of the visible rows (per class) held out to stop training once their loss "
-        "stops falling, keeping the best step's weights; 0: train max_steps",
+        "stops falling, keeping the best step's weights (e.g. 0.1); 0: train every step",
     )
     eval_every: int = Field(50, gt=0, description="steps between evaluations of the held-out loss")
     patience: int = Field(
