@@ -59,4 +59,7 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
-    assert sorted(r.data.tags["synthscale.grid_key"] for r in children) == sorted(grid_keys)
+    fits = [r for r in children if "synthscale.grid_key" in r.data.tags]
+    assert sorted(r.data.tags["synthscale.grid_key"] for r in fits) == sorted(grid_keys)
+    generators = [r for r in children if "synthscale.generator_model" in r.data.tags]
+    assert len(generators) == 2 and len(children) == len(fits) + 2  # one model per seed, nothing else

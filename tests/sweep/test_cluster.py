@@ -67,8 +67,17 @@ def mlflow_server(tmp_path):
 
 @pytest.fixture
 def two_node_cluster():
+    """A cluster without authentication, whatever token this machine or an earlier test left."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")},
+        "RAY_AUTH_MODE": "disabled",
+    }
     helper = subprocess.Popen(
-        [sys.executable, "-c", CLUSTER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CLUSTER_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         address = helper.stdout.readline().strip()
