@@ -182,11 +182,15 @@ def closest_row_distance(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Sc
     """Median Euclidean distance from each synthetic row to its nearest real row."""
     if len(synthetic) == 0 or len(real) == 0:
         return float("nan")
-    numeric = [c.name for c in schema.columns if c.kind != "category"]
-    spread = real[numeric].astype(np.float64).std(ddof=0).replace(0.0, 1.0)
-    neighbours = NearestNeighbors(n_neighbors=1).fit(_distance_space(real, schema, spread))
-    distances, _ = neighbours.kneighbors(_distance_space(synthetic, schema, spread))
+    spread = _numeric_spread(real, schema)
+    distances = _nearest(_distance_space(real, schema, spread), _distance_space(synthetic, schema, spread))
     return float(np.median(distances))
+
+
+def _numeric_spread(rows: pd.DataFrame, schema: Schema) -> pd.Series:
+    """Each numeric column's standard deviation (1 where constant): the distance scale."""
+    numeric = [c.name for c in schema.columns if c.kind != "category"]
+    return rows[numeric].astype(np.float64).std(ddof=0).replace(0.0, 1.0)
 
 
 def _distance_space(rows: pd.DataFrame, schema: Schema, spread: pd.Series) -> np.ndarray:
@@ -212,8 +216,7 @@ def holdout_privacy(
     rng = np.random.default_rng(seed)
     seen = seen.iloc[rng.choice(len(seen), n, replace=False)]
     held_out = held_out.iloc[rng.choice(len(held_out), n, replace=False)]
-    numeric = [c.name for c in schema.columns if c.kind != "category"]
-    spread = pd.concat([seen, held_out])[numeric].astype(np.float64).std(ddof=0).replace(0.0, 1.0)
+    spread = _numeric_spread(pd.concat([seen, held_out]), schema)
     space = {name: _distance_space(rows, schema, spread) for name, rows in
              (("synthetic", synthetic), ("seen", seen), ("held_out", held_out))}  # fmt: skip
     to_seen = _nearest(space["seen"], space["synthetic"])
