@@ -1,15 +1,17 @@
-"""Generator time-to-quality: the LLM at a fixed step budget against the early-stopped LLM,
-beside SMOTE and the references, side by side in one run.
+"""Generator quality and time-to-quality: LLM variants beside SMOTE and the references,
+side by side in one run (by default the fixed step budget against the early-stopped LLM).
 
 Protocol (issues #16, #18): the ratio experiment at n_maj/n_min = 5 and 11 (k = 4, 10): the
 balanced seed set (200 rows) plus k·s/2 real majority rows, balanced with synthetic minority
 rows; the generator sees the seed set; XGBoost. Each LLM variant is its own sweep with a fresh
 model cache, so every model is trained and timed. Prints, per dataset, method and k, the mean
 (sd) over seeds of minority CE, balanced CE and AUC, the training seconds and steps per model,
-and the early-stopped run's training time as a share of the fixed budget's.
+each method's pool privacy (holdout DCR share, membership AUC) and, for the default pair,
+the early-stopped run's training time as a share of the fixed budget's.
 
 usage: python bench/generator_quality.py [--seeds 0 1 2] [--datasets craft adult]
            [--adult PATH] [--budget 1500] [--set key=value ...]
+           [--variant "LABEL: key=value key=value" ...]   (replaces the default pair)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pandas as pd
 from synthscale.config import load_config
 from synthscale.sweep.runner import run_sweep
 
-REFERENCES = ["raw", "smote", "independent", "gaussian_copula"]
+REFERENCES = ["raw", "ros", "smote", "independent", "gaussian_copula"]
 PROTOCOL = [
     "experiment.tasks=[imbalance]",
     "experiment.protocols=[ratio]",
@@ -35,6 +37,7 @@ PROTOCOL = [
     "resources.fits_per_trial=40",
 ]
 METRICS = ("minority_ce", "balanced_ce", "auc")
+PRIVACY = ("holdout_dcr_share", "membership_auc")
 
 
 def variants(budget: int) -> dict[str, list[str]]:
@@ -46,6 +49,12 @@ def variants(budget: int) -> dict[str, list[str]]:
             "generator.llm.holdout_share=0.1",
         ],
     }
+
+
+def parse_variant(text: str) -> tuple[str, list[str]]:
+    """'LABEL: key=value key=value' -> (LABEL, overrides)."""
+    label, _, overrides = text.partition(":")
+    return label.strip(), overrides.split()
 
 
 def dataset_overrides(name: str, adult: str | None) -> list[str]:
@@ -73,6 +82,12 @@ def summarise(results: pd.DataFrame, label: str) -> pd.DataFrame:
     return rows.reset_index().assign(run=label)
 
 
+def privacy(pools: pd.DataFrame) -> pd.DataFrame:
+    """Mean holdout DCR share and membership AUC of each sampler's pools (over targets and seeds)."""
+    columns = [c for c in PRIVACY if c in pools]
+    return pools.groupby("sampler")[columns].mean() if columns else pd.DataFrame()
+
+
 def training(pools: pd.DataFrame) -> tuple[float, float]:
     """Mean seconds and steps per trained model (a model serves several pools: count it once)."""
     llm = pools[(pools["sampler"] == "llm") & (pools["model_reused"] == 0)].drop_duplicates("pool")
@@ -88,19 +103,23 @@ def main() -> None:
     parser.add_argument("--adult", help="adult.csv (label income, attribute sex); default: OpenML")
     parser.add_argument("--budget", type=int, default=1500, help="the fixed step budget compared")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--variant", dest="variants", action="append", default=[], help="LABEL: overrides")
     args = parser.parse_args()
+    runs = dict(map(parse_variant, args.variants)) if args.variants else variants(args.budget)
     root = Path(tempfile.mkdtemp(prefix="synthscale-quality-"))
     seeds = f"experiment.seeds=[{', '.join(map(str, args.seeds))}]"
     started = time.perf_counter()
     for dataset in args.datasets:
         common = [*PROTOCOL, seeds, *dataset_overrides(dataset, args.adult), *args.overrides]
-        tables, times = [], {}
-        results, _, seconds = run_one(f"{dataset} references", [*common, f"methods={REFERENCES}"], root)
+        tables, times, privacies = [], {}, {}
+        results, pools, seconds = run_one(f"{dataset} references", [*common, f"methods={REFERENCES}"], root)
         tables.append(summarise(results, "references"))
-        for label, extra in variants(args.budget).items():
+        privacies["references"] = privacy(pools)
+        for label, extra in runs.items():
             results, pools, seconds = run_one(f"{dataset} {label}", [*common, "methods=[llm]", *extra], root)
             tables.append(summarise(results, label))
             times[label] = (*training(pools), seconds)
+            privacies[label] = privacy(pools)
         table = pd.concat(tables, ignore_index=True)
         print(
             f"\n{dataset}: ratio protocol, seed set visible, XGBoost, seeds {args.seeds}; {platform.machine()}"
@@ -113,8 +132,14 @@ def main() -> None:
             print(
                 f"{label:34s} training {train_s:6.1f} s per model, {steps:6.0f} steps; sweep {sweep_s:6.1f} s"
             )
-        fixed, early = list(times.values())
-        print(f"early-stopped / fixed training time: {early[0] / fixed[0]:.2f}")
+        print("pool privacy (mean over targets and seeds; 0.5 = no nearer the seen rows than unseen ones)")
+        for label, table in privacies.items():
+            for sampler, row in table.iterrows():
+                cells = "".join(f" {name} {row[name]:.3f}" for name in table.columns)
+                print(f"{label:34s} {sampler:16s}{cells}")
+        if not args.variants:
+            fixed, early = list(times.values())
+            print(f"early-stopped / fixed training time: {early[0] / fixed[0]:.2f}")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

@@ -187,6 +187,13 @@ class LLMConfig(_Section):
     patience: int = Field(
         4, gt=0, description="evaluations without a new best held-out loss before training stops"
     )
+    interpolated_rows: float = Field(
+        2.0,
+        ge=0,
+        description="SMOTE rows added to the training rows per real row of each target, "
+        "between near neighbours (generator.k_neighbors) of the target; they teach the model "
+        "each class's joint structure from a small seed set (0: real rows only)",
+    )
     learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
     batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
     minority_share: float = Field(
@@ -195,6 +202,19 @@ class LLMConfig(_Section):
     temperature: float = Field(1.0, gt=0, description="sampling temperature")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (1: off)")
     top_k: int = Field(0, ge=0, description="sample among the k likeliest tokens (0: off)")
+    guidance: float = Field(
+        1.0,
+        ge=1.0,
+        description="label guidance: each token's log-probability is pushed away from what the "
+        "same prompt with the other label predicts, by this factor (1: off; 1.5 doubles as a "
+        "sampling cost) - rows more typical of their class",
+    )
+    condition_features: int = Field(
+        0,
+        ge=0,
+        description="feature values each prompt copies from a random real row of the target, "
+        "the model writing the rest (0: the prompt is the label, and the attribute, alone)",
+    )
     max_rows_per_batch: int = Field(512, gt=0, description="rows generated per batch (per process)")
     lora_rank: int = Field(
         0,

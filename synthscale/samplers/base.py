@@ -109,13 +109,19 @@ def restore_dtypes(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def snap_to_values(values: np.ndarray, observed: tuple[int, ...]) -> np.ndarray:
     """Each value replaced by the nearest of the sorted `observed` integers."""
+    return nearest_of(values, observed).astype(np.int64)
+
+
+def nearest_of(values: np.ndarray, observed: tuple) -> np.ndarray:
+    """Each value replaced by the nearest of the sorted `observed` numbers (ties go down)."""
     domain = np.asarray(observed, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
     if len(domain) == 1:
-        return np.full(len(values), observed[0], dtype=np.int64)
+        return np.full(len(values), domain[0])
     right = np.clip(np.searchsorted(domain, values), 1, len(domain) - 1)
     left = right - 1
     nearest = np.where(values - domain[left] <= domain[right] - values, left, right)
-    return domain[nearest].astype(np.int64)
+    return domain[nearest]
 
 
 def check_target(

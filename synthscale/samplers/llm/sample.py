@@ -1,7 +1,11 @@
 """Batched, conditioned, sharded sampling with the KV cache, and validity accounting.
 
 The prompt fixes the label (and the attribute for a group), so a minority row is sampled
-directly. Rows are generated in batches of fixed size; batch b of a target is seeded from
+directly. With feature conditioning (`llm.condition_features` = k > 0, after ImbLLM, arXiv
+2510.09783) each row's prompt also copies k feature values, in a random order, from a random
+real row of the target: the model completes real partial rows instead of starting from the
+label alone, which keeps rows near the target's real ones and varies them as those do. Rows
+are generated in batches of fixed size; batch b of a target is seeded from
 (generator_seed, target, b), so which process generates it does not change its rows: under
 `accelerate launch` the batches are split across processes and gathered back in order, and
 the result equals a one-process run. Rows the grammar rejects (none are expected) are
@@ -26,14 +30,65 @@ from transformers import (
     TemperatureLogitsWarper,
     TopKLogitsWarper,
     TopPLogitsWarper,
+    UnbatchedClassifierFreeGuidanceLogitsProcessor,
 )
 
 from synthscale.config import LLMConfig
+from synthscale.errors import SynthscaleError
 from synthscale.samplers.llm.constrain import SchemaConstraint
 from synthscale.samplers.llm.model import GeneratorModel
 from synthscale.samplers.llm.serialize import RowCodec
 
 MAX_EXTRA_ROUNDS = 5  # rounds of replacement batches before a broken generator is reported
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """How each sampled row starts: the target's prefix alone (k = 0), or every conditioning
+    field of a real row of the target (the label, and the attribute) followed by k of its
+    feature fields in a random order, as training wrote them."""
+
+    prefix: list[int]
+    anchors: list[np.ndarray] | None = None  # per field: [rows of the target, field tokens]
+    k: int = 0
+    n_conditioning: int = 1
+
+    @classmethod
+    def conditioned(
+        cls, codec: RowCodec, prefix: list[int], rows: pd.DataFrame, label: int, k: int
+    ) -> Prompts:
+        """Prompts copying k feature values from `rows` (the target's real rows)."""
+        free = len(codec.fields) - codec.n_conditioning
+        if k >= free:
+            raise SynthscaleError(
+                f"llm.condition_features={k} would copy every one of the {free} feature columns "
+                f"from a real row (a copy, not a new row); set it to at most {free - 1}"
+            )
+        if k == 0:
+            return cls(prefix)
+        if rows.empty:
+            raise SynthscaleError("llm.condition_features needs real rows of the target to copy from")
+        anchors = codec.value_blocks(rows, np.full(len(rows), label))
+        return cls(prefix, anchors, k, codec.n_conditioning)
+
+    def draw(self, size: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`size` prompts grouped by length: (positions in the batch, [m, length] token ids)."""
+        if self.anchors is None:
+            return [(np.arange(size), np.tile(np.asarray(self.prefix, dtype=np.int64), (size, 1)))]
+        rows = rng.integers(len(self.anchors[0]), size=size)
+        n_fields = len(self.anchors)
+        free = np.arange(self.n_conditioning, n_fields)
+        chosen = rng.permuted(np.tile(free, (size, 1)), axis=1)[:, : self.k]
+        fixed = np.arange(self.n_conditioning)
+        prompts = [
+            np.concatenate([self.prefix[:1], *(self.anchors[f][row] for f in (*fixed, *fields))])
+            for row, fields in zip(rows, chosen, strict=True)
+        ]
+        lengths = np.array([len(p) for p in prompts])
+        return [
+            (np.flatnonzero(lengths == length), np.stack([p for p in prompts if len(p) == length]))
+            for length in np.unique(lengths)
+        ]
 
 
 @dataclass
@@ -55,15 +110,15 @@ class SamplingReport:
 def sample_rows(
     generator: GeneratorModel,
     codec: RowCodec,
-    prompt: list[int],
+    prompt: Prompts | list[int],
     n: int,
     settings: LLMConfig,
     generator_seed: int,
     stream: str,
     show_progress: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, SamplingReport]:
-    """Exactly n rows (features, label) that start with `prompt`; `stream` names the target so
-    that each target draws from its own random stream."""
+    """Exactly n rows (features, label) that start with `prompt` (a fixed prefix, or Prompts);
+    `stream` names the target so that each target draws from its own random stream."""
     started = time.perf_counter()
     batch_size = settings.max_rows_per_batch
     stream_id = zlib.crc32(stream.encode())
@@ -97,7 +152,7 @@ def sample_rows(
 def generate_batches(
     generator: GeneratorModel,
     codec: RowCodec,
-    prompt: list[int],
+    prompt: Prompts | list[int],
     batches: list[tuple[int, int]],
     settings: LLMConfig,
     generator_seed: int,
@@ -130,24 +185,64 @@ def batch_seed(generator_seed: int, stream_id: int, index: int) -> int:
 
 @torch.no_grad()
 def generate_batch(
-    generator: GeneratorModel, codec: RowCodec, prompt: list[int], size: int, settings: LLMConfig, seed: int
+    generator: GeneratorModel,
+    codec: RowCodec,
+    prompt: Prompts | list[int],
+    size: int,
+    settings: LLMConfig,
+    seed: int,
 ) -> np.ndarray:
-    """`size` rows from one seeded `generate` call, as codec token ids."""
+    """`size` rows seeded by `seed`, as codec token ids: one `generate` call per prompt length."""
+    prompts = prompt if isinstance(prompt, Prompts) else Prompts(list(prompt))
+    rows = np.empty((size, codec.row_length), dtype=np.int64)
+    devices = [generator.model.device.index or 0] if generator.model.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        for positions, ids in prompts.draw(size, np.random.default_rng(seed)):
+            rows[positions] = complete_rows(generator, codec, ids, settings)
+    return rows
+
+
+def label_guidance(
+    generator: GeneratorModel, codec: RowCodec, prompts: np.ndarray, scale: float
+) -> UnbatchedClassifierFreeGuidanceLogitsProcessor:
+    """Classifier-free guidance whose negative prompt is the same prompt with the other label:
+    log p(x | y) + (scale - 1) * [log p(x | y) - log p(x | other y)], token by token, which
+    favours continuations the model finds typical of the target's class over the other's."""
+    label_at = 2  # <bos>, the label's name, its value
+    labels = np.asarray(codec.value_ids[0])
+    other = prompts.copy()
+    other[:, label_at] = np.where(prompts[:, label_at] == labels[0], labels[1], labels[0])
+    token_ids = generator.token_ids.to(generator.model.device)
+    negative = token_ids[torch.from_numpy(other).to(generator.model.device)]
+    return UnbatchedClassifierFreeGuidanceLogitsProcessor(
+        scale,
+        generator.model,
+        unconditional_ids=negative,
+        unconditional_attention_mask=torch.ones_like(negative),
+    )
+
+
+def complete_rows(
+    generator: GeneratorModel, codec: RowCodec, prompts: np.ndarray, settings: LLMConfig
+) -> np.ndarray:
+    """Each prompt (codec ids, all of one length) completed into a row under the grammar."""
     model = generator.model
     device = model.device
     token_ids = generator.token_ids.to(device)
-    input_ids = token_ids[torch.tensor([prompt] * size, device=device)]
-    processors = LogitsProcessorList([SchemaConstraint(codec, token_ids, generator.vocab_size)])
+    input_ids = token_ids[torch.from_numpy(prompts).to(device)]
+    processors = LogitsProcessorList()
+    if settings.guidance != 1.0:
+        processors.append(label_guidance(generator, codec, prompts, settings.guidance))
+    processors.append(SchemaConstraint(codec, token_ids, generator.vocab_size))
     if settings.temperature != 1.0:
         processors.append(TemperatureLogitsWarper(settings.temperature))
     if settings.top_k:
         processors.append(TopKLogitsWarper(settings.top_k))
     if settings.top_p < 1.0:
         processors.append(TopPLogitsWarper(settings.top_p))
-    devices = [device.index or 0] if device.type == "cuda" else []
     half = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and settings.bf16)
-    with torch.random.fork_rng(devices=devices), half:
-        torch.manual_seed(seed)
+    with half:
         output = model.generate(
             input_ids,
             attention_mask=torch.ones_like(input_ids),
@@ -156,7 +251,7 @@ def generate_batch(
             temperature=1.0,
             top_k=0,
             top_p=1.0,
-            max_new_tokens=codec.row_length - len(prompt),
+            max_new_tokens=codec.row_length - prompts.shape[1],
             min_new_tokens=0,
             eos_token_id=int(token_ids[codec.eos_id]),
             pad_token_id=int(token_ids[codec.pad_id]),

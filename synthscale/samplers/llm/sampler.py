@@ -26,16 +26,25 @@ from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, pub
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import Dataset, Schema
 from synthscale.samplers.base import VisibleRows, as_target
+from synthscale.samplers.classic import SmoteWrapper
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
-from synthscale.samplers.llm.sample import SamplingReport, sample_rows
+from synthscale.samplers.llm.sample import Prompts, SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
 from synthscale.samplers.llm.train import StepCallback, TrainingReport, train_generator
 from synthscale.splits import row_targets
-from synthscale.targets import Target, labels_of
+from synthscale.targets import Target, class_keys, labels_of
 
 log = logging.getLogger(__name__)
 
-SAMPLING_SETTINGS = {"temperature", "top_p", "top_k", "max_rows_per_batch", "cache_dir"}
+SAMPLING_SETTINGS = {
+    "temperature",
+    "top_p",
+    "top_k",
+    "guidance",
+    "condition_features",
+    "max_rows_per_batch",
+    "cache_dir",
+}
 ENTRY_FILE = "synthscale.json"
 WEIGHTS_FILE = "model.safetensors"
 _LOADED: dict[str, tuple[GeneratorModel, TrainingReport]] = {}  # this process's trained models
@@ -50,6 +59,7 @@ class LLMSampler(VisibleRows):
     def __init__(self, config: GeneratorConfig, show_progress: bool = False) -> None:
         super().__init__()
         self.settings = config.llm
+        self.k_neighbors = config.k_neighbors  # of the interpolated training rows
         self.show_progress = show_progress
         self.training: TrainingReport | None = None
         self.model_source = ""  # trained, disk cache, or memory
@@ -63,13 +73,13 @@ class LLMSampler(VisibleRows):
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> LLMSampler:
         super().fit(rows, targets, schema)
-        y = labels_of(self._targets)
         self._codec = build_codec(self._rows, schema)
-        self.model_key = model_key(self._rows, y, schema, self.settings)
+        rows, y = self._training_rows()
+        self.model_key = model_key(rows, y, schema, self.settings)
         self._generator, self.training, self.model_source = load_or_train(
             self.model_key,
             self._codec,
-            self._rows,
+            rows,
             y,
             self.settings,
             self.show_progress,
@@ -77,16 +87,43 @@ class LLMSampler(VisibleRows):
         )
         return self
 
+    def _training_rows(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The visible rows, plus `interpolated_rows` SMOTE rows per real row of each class
+        (ImbLLM's enrichment: more, smoother examples of each class's joint structure),
+        written at the codec's precision. By class, not by target, so that both tasks of a
+        replicate train the same model."""
+        y = labels_of(self._targets)
+        share, classes = self.settings.interpolated_rows, class_keys(y)
+        if share == 0 or len(set(classes.tolist())) < 2:  # imblearn's SMOTE needs two classes
+            return self._rows, y
+        rows, labels = [self._rows], [y]
+        for key in sorted(set(classes.tolist())):
+            count = int(np.sum(classes == key))
+            n, k = round(share * count), min(self.k_neighbors, count - 1)
+            if n == 0 or k < 1:
+                continue
+            smote = SmoteWrapper(GeneratorConfig(k_neighbors=k)).fit(self._rows, classes, self._schema)
+            rows.append(self._codec.conform(smote.sample(n, key, self.settings.train_seed)))
+            labels.append(np.full(n, Target(key).label))
+        return pd.concat(rows, ignore_index=True), np.concatenate(labels)
+
     def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
         self._count_target(target)
         target = as_target(target)
         y, a = target.label, target.attribute
         if n == 0:
             return self._rows.iloc[:0].reset_index(drop=True)
+        prompts = Prompts.conditioned(
+            self._codec,
+            self._codec.prompt(y, a),
+            self._rows[self._targets == target],
+            y,
+            self.settings.condition_features,
+        )
         features, labels, report = sample_rows(
             self._generator,
             self._codec,
-            self._codec.prompt(y, a),
+            prompts,
             n,
             self.settings,
             generator_seed,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
+from synthscale.samplers.base import nearest_of
 
 ENUM_MAX_VALUES = 64  # a numeric column with at most this many observed values gets one token per value
 MAX_DECIMALS = 6  # precision searched for a float column; finer values are rounded to it
@@ -150,6 +151,23 @@ class RowCodec:
                 columns = starts[mine, slot][:, None] + np.arange(lengths[f])
                 sequences[rows[mine], columns] = blocks[f][mine]
         return sequences
+
+    def conform(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Rows made writable by this codec: numbers rounded to their column's precision and
+        range, enumerated numbers snapped to the nearest observed value (interpolated rows
+        fall between the values the codec was built from)."""
+        conformed = features.copy()
+        for field in self.fields[1:]:
+            if field.kind == "category":
+                continue
+            values = conformed[field.name].to_numpy(dtype=np.float64)
+            if field.enumerated:
+                snapped = nearest_of(values, field.values)
+            else:
+                scale = 10.0**field.decimals
+                snapped = np.clip(np.rint(values * scale), field.low, field.high) / scale
+            conformed[field.name] = snapped.astype(np.int64) if field.kind == "int" else snapped
+        return conformed
 
     def encode(self, features: pd.DataFrame, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.assemble(self.value_blocks(features, y), rng)
