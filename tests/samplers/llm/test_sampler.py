@@ -79,7 +79,7 @@ def test_sampling_settings_do_not_retrain(craft, tmp_path, monkeypatch):
     targets = row_targets(craft, "imbalance")
     make_sampler("llm", small_config(tmp_path)).fit(craft.features, targets, craft.schema)
     monkeypatch.setattr(llm_sampler, "_LOADED", {})
-    warmer = make_sampler("llm", small_config(tmp_path, temperature=1.3, top_k=20))
+    warmer = make_sampler("llm", small_config(tmp_path, temperature=1.6, top_k=20))
     assert warmer.fit(craft.features, targets, craft.schema).model_source == "disk cache"
     monkeypatch.setattr(llm_sampler, "_LOADED", {})
     longer = make_sampler("llm", small_config(tmp_path, max_steps=11))
