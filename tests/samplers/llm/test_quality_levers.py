@@ -71,7 +71,8 @@ def test_copying_every_feature_is_refused_with_the_most_allowed(craft, tmp_path)
 
 
 def test_prompts_of_mixed_lengths_cover_the_batch_once_in_groups_of_one_length(craft):
-    codec = build_codec(craft.features, craft.schema, enum_max_values=45)  # X3, X8 enumerated, the rest digits
+    # X3 and X8 enumerated (one value token), the other columns in digits: prompts of several lengths
+    codec = build_codec(craft.features, craft.schema, enum_max_values=45)
     minority = craft.features[craft.y == 1]
     prompts = Prompts.conditioned(codec, codec.prompt(1), minority, 1, k=2)
     groups = prompts.draw(200, np.random.default_rng(0))
@@ -83,7 +84,8 @@ def test_prompts_of_mixed_lengths_cover_the_batch_once_in_groups_of_one_length(c
         names = np.isin(ids, codec.name_ids).sum(axis=1)
         assert (names == codec.n_conditioning + 2).all()
     generator = build_tiny_model(codec, LLMConfig(**SMALL), train_seed=0)
-    rows, labels, valid = codec.decode(generate_batch(generator, codec, prompts, 100, LLMConfig(**SMALL), seed=0))
+    sequences = generate_batch(generator, codec, prompts, 100, LLMConfig(**SMALL), seed=0)
+    rows, labels, valid = codec.decode(sequences)
     assert valid.all() and (labels == 1).all()
     assert (most_shared_values(rows, minority) >= 3).all()  # X6 and the two copied values
 
