@@ -190,9 +190,9 @@ class LLMConfig(_Section):
     interpolated_rows: float = Field(
         2.0,
         ge=0,
-        description="SMOTE rows added to the training rows per real row of each target, "
-        "between near neighbours (generator.k_neighbors) of the target; they teach the model "
-        "each class's joint structure from a small seed set (0: real rows only)",
+        description="SMOTE rows added to the training rows per real row of each class, between "
+        "near neighbours (generator.k_neighbors) of that class; they teach the model each class's "
+        "joint structure from a small seed set (0: real rows only)",
     )
     learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
     batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
@@ -211,8 +211,8 @@ class LLMConfig(_Section):
         1.0,
         ge=1.0,
         description="label guidance: each token's log-probability is pushed away from what the "
-        "same prompt with the other label predicts, by this factor (1: off; 1.5 doubles as a "
-        "sampling cost) - rows more typical of their class",
+        "same prompt with the other label predicts, by this factor: rows more typical of their "
+        "class (1: off; above 1 doubles the sampling cost)",
     )
     condition_features: int = Field(
         0,

@@ -58,14 +58,14 @@ class Prompts:
         cls, codec: RowCodec, prefix: list[int], rows: pd.DataFrame, label: int, k: int
     ) -> Prompts:
         """Prompts copying k feature values from `rows` (the target's real rows)."""
+        if k == 0:
+            return cls(prefix)
         free = len(codec.fields) - codec.n_conditioning
         if k >= free:
             raise SynthscaleError(
                 f"llm.condition_features={k} would copy every one of the {free} feature columns "
                 f"from a real row (a copy, not a new row); set it to at most {free - 1}"
             )
-        if k == 0:
-            return cls(prefix)
         if rows.empty:
             raise SynthscaleError("llm.condition_features needs real rows of the target to copy from")
         anchors = codec.value_blocks(rows, np.full(len(rows), label))
