@@ -7,28 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import prepare_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
-from synthscale.samplers.llm import sampler as llm_sampler
 from synthscale.samplers.llm.model import build_tiny_model
 from synthscale.samplers.llm.sample import Prompts, generate_batch
 from synthscale.samplers.llm.serialize import build_codec
 from synthscale.splits import row_targets
-
-SMALL = dict(tiny_layers=1, tiny_width=32, tiny_heads=2, max_rows_per_batch=64)
-
-
-def small_config(tmp_path, **changes) -> GeneratorConfig:
-    return GeneratorConfig(
-        llm=LLMConfig(**{**SMALL, "max_steps": 10, "cache_dir": str(tmp_path / "models"), **changes})
-    )
-
-
-@pytest.fixture(autouse=True)
-def forget_loaded_models(monkeypatch):
-    monkeypatch.setattr(llm_sampler, "_LOADED", {})
 
 
 def most_shared_values(rows: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
@@ -38,9 +23,9 @@ def most_shared_values(rows: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
 
 
 @pytest.mark.parametrize("k", [0, 6])
-def test_feature_conditioned_rows_copy_k_values_of_one_real_row_of_the_target(craft, tmp_path, k):
+def test_feature_conditioned_rows_copy_k_values_of_one_real_row_of_the_target(craft, k, small_config):
     targets = row_targets(craft, "imbalance")
-    sampler = make_sampler("llm", small_config(tmp_path, condition_features=k))
+    sampler = make_sampler("llm", small_config(condition_features=k))
     rows = sampler.fit(craft.features, targets, craft.schema).sample(80, "y1", generator_seed=0)
     minority = craft.features[targets == "y1"]
     shared = most_shared_values(rows, minority)
@@ -50,10 +35,10 @@ def test_feature_conditioned_rows_copy_k_values_of_one_real_row_of_the_target(cr
         assert (shared >= 7).mean() < 0.2
 
 
-def test_feature_conditioning_keeps_the_group(craft, tmp_path):
+def test_feature_conditioning_keeps_the_group(craft, small_config):
     """A group's prompt copies rows of that group only: the attribute stays the group's."""
     targets = row_targets(craft, "spurious")
-    sampler = make_sampler("llm", small_config(tmp_path, condition_features=3))
+    sampler = make_sampler("llm", small_config(condition_features=3))
     sampler.fit(craft.features, targets, craft.schema)
     for target in sorted(set(targets)):
         rows = sampler.sample(30, target, generator_seed=1)
@@ -62,15 +47,15 @@ def test_feature_conditioning_keeps_the_group(craft, tmp_path):
         assert (most_shared_values(rows, group_rows) >= 4).all()
 
 
-def test_copying_every_feature_is_refused_with_the_most_allowed(craft, tmp_path):
+def test_copying_every_feature_is_refused_with_the_most_allowed(craft, small_config):
     targets = row_targets(craft, "imbalance")
-    sampler = make_sampler("llm", small_config(tmp_path, condition_features=8))
+    sampler = make_sampler("llm", small_config(condition_features=8))
     sampler.fit(craft.features, targets, craft.schema)
     with pytest.raises(SynthscaleError, match=r"llm.condition_features=8 .* 8 feature columns .* at most 7"):
         sampler.sample(5, "y1", generator_seed=0)
 
 
-def test_prompts_of_mixed_lengths_cover_the_batch_once_in_groups_of_one_length(craft):
+def test_prompts_of_mixed_lengths_cover_the_batch_once_in_groups_of_one_length(craft, small_settings):
     # X3 and X8 enumerated (one value token), the other columns in digits: prompts of several lengths
     codec = build_codec(craft.features, craft.schema, enum_max_values=45)
     minority = craft.features[craft.y == 1]
@@ -83,28 +68,28 @@ def test_prompts_of_mixed_lengths_cover_the_batch_once_in_groups_of_one_length(c
         assert (ids[:, :3] == codec.prompt(1)).all()  # <bos>, the label's name, the minority value
         names = np.isin(ids, codec.name_ids).sum(axis=1)
         assert (names == codec.n_conditioning + 2).all()
-    generator = build_tiny_model(codec, LLMConfig(**SMALL), train_seed=0)
-    sequences = generate_batch(generator, codec, prompts, 100, LLMConfig(**SMALL), seed=0)
+    generator = build_tiny_model(codec, small_settings(), train_seed=0)
+    sequences = generate_batch(generator, codec, prompts, 100, small_settings(), seed=0)
     rows, labels, valid = codec.decode(sequences)
     assert valid.all() and (labels == 1).all()
     assert (most_shared_values(rows, minority) >= 3).all()  # X6 and the two copied values
 
 
-def test_label_guidance_keeps_rows_valid_and_seeded(craft):
+def test_label_guidance_keeps_rows_valid_and_seeded(craft, small_settings):
     codec = build_codec(craft.features, craft.schema)
-    generator = build_tiny_model(codec, LLMConfig(**SMALL), train_seed=0)
-    guided = LLMConfig(**SMALL, guidance=2.0)
+    generator = build_tiny_model(codec, small_settings(), train_seed=0)
+    guided = small_settings(guidance=2.0)
     first = generate_batch(generator, codec, codec.prompt(1), 64, guided, seed=5)
     np.testing.assert_array_equal(
         generate_batch(generator, codec, codec.prompt(1), 64, guided, seed=5), first
     )
-    plain = generate_batch(generator, codec, codec.prompt(1), 64, LLMConfig(**SMALL), seed=5)
+    plain = generate_batch(generator, codec, codec.prompt(1), 64, small_settings(), seed=5)
     assert not np.array_equal(plain, first)
     rows, labels, valid = codec.decode(first)
     assert valid.all() and (labels == 1).all()
 
 
-def test_label_guidance_moves_rows_toward_their_class(tmp_path):
+def test_label_guidance_moves_rows_toward_their_class(small_config):
     """`kind` agrees with the label in 70 % of rows; a model that learned p(kind | label) writes
     kind 'a' in about 70 % of minority rows, and guidance (scale 3) in far more."""
     rng = np.random.default_rng(0)
@@ -116,8 +101,8 @@ def test_label_guidance_moves_rows_toward_their_class(tmp_path):
     data = prepare_dataset(table, label="label", minority=1)
     targets = row_targets(data, "imbalance")
     trained = dict(tiny_layers=4, tiny_width=128, tiny_heads=4, max_steps=150, max_rows_per_batch=400)
-    plain = make_sampler("llm", small_config(tmp_path, **trained)).fit(data.features, targets, data.schema)
-    guided = make_sampler("llm", small_config(tmp_path, guidance=3.0, **trained))
+    plain = make_sampler("llm", small_config(**trained)).fit(data.features, targets, data.schema)
+    guided = make_sampler("llm", small_config(guidance=3.0, **trained))
     guided.fit(data.features, targets, data.schema)
     assert guided.model_source == "memory"  # guidance is a sampling setting: no retraining
     share_plain = (plain.sample(400, "y1", 0)["kind"] == "a").mean()
@@ -126,9 +111,9 @@ def test_label_guidance_moves_rows_toward_their_class(tmp_path):
     assert share_guided > share_plain + 0.15
 
 
-def test_interpolated_rows_join_the_training_rows_at_the_codecs_precision(craft, tmp_path):
+def test_interpolated_rows_join_the_training_rows_at_the_codecs_precision(craft, small_config):
     targets = row_targets(craft, "imbalance")
-    sampler = make_sampler("llm", small_config(tmp_path, interpolated_rows=1.5))
+    sampler = make_sampler("llm", small_config(interpolated_rows=1.5))
     sampler.fit(craft.features, targets, craft.schema)
     rows, y = sampler._training_rows()
     counts = {t: int((targets == t).sum()) for t in ("y0", "y1")}
@@ -138,7 +123,7 @@ def test_interpolated_rows_join_the_training_rows_at_the_codecs_precision(craft,
     assert len(added.merge(craft.features.drop_duplicates(), how="inner")) < len(added) / 2  # new rows
     np.testing.assert_allclose(added["X1"], np.round(added["X1"], 1))  # craft's one decimal
     assert set(added["X6"]) <= {-1, 1}
-    plain = make_sampler("llm", small_config(tmp_path)).fit(craft.features, targets, craft.schema)
+    plain = make_sampler("llm", small_config()).fit(craft.features, targets, craft.schema)
     assert plain.model_key != sampler.model_key
 
 
