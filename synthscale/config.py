@@ -194,6 +194,13 @@ class LLMConfig(_Section):
         "near neighbours (generator.k_neighbors) of that class; they teach the model each class's "
         "joint structure from a small seed set (0: real rows only)",
     )
+    column_order: Literal["auto", "random", "fixed"] = Field(
+        "auto",
+        description="order of the feature columns in training rows: random per row (any column "
+        "can be conditioned on, and a model that sees each row many times copies less), fixed, the "
+        "table's own (a column is learned as a function of those before it, e.g. a product), or "
+        "auto: fixed when training passes over its rows at most 10 times (a large table), else random",
+    )
     learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
     batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
     minority_share: float = Field(
@@ -207,12 +214,12 @@ class LLMConfig(_Section):
     )
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (1: off)")
     top_k: int = Field(0, ge=0, description="sample among the k likeliest tokens (0: off)")
-    guidance: float = Field(
-        1.0,
-        ge=1.0,
+    guidance: Annotated[float, Field(ge=1.0)] | Literal["auto"] = Field(
+        "auto",
         description="label guidance: each token's log-probability is pushed away from what the "
         "same prompt with the other label predicts, by this factor: rows more typical of their "
-        "class (1: off; above 1 doubles the sampling cost)",
+        "class (1: off; above 1 doubles the sampling cost); auto: 1.5 for a model trained in "
+        "fixed column order, else 1",
     )
     condition_features: int = Field(
         0,
@@ -237,6 +244,12 @@ class LLMConfig(_Section):
         if self.tiny_width % self.tiny_heads:
             raise ValueError(
                 f"llm.tiny_width={self.tiny_width} is not a multiple of llm.tiny_heads={self.tiny_heads}"
+            )
+        if self.condition_features and self.column_order == "fixed":
+            raise ValueError(
+                f"llm.condition_features={self.condition_features} copies feature columns in a random "
+                "order, which a model trained with llm.column_order=fixed never saw; set "
+                "llm.column_order=random or llm.condition_features=0"
             )
         return self
 

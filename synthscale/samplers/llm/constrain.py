@@ -1,6 +1,7 @@
 """Schema-constrained decoding: at every step only what the row grammar allows.
 
-The grammar: after <bos>, a column name (each column exactly once), then that column's value
+The grammar: after <bos>, a column name (each column exactly once; in the table's order for a
+model trained in that order), then that column's value
 (one of its observed values, or a sign and digits that can still end inside the observed
 range), and <eos> only when every column is written. be_great samples freely and throws away
 what fails to parse; here an invalid row cannot be produced. The masks are tensors built once
@@ -25,8 +26,11 @@ class SchemaConstraint(LogitsProcessor):
     model; added tokens for a pretrained one). One instance serves one `generate` call.
     """
 
-    def __init__(self, codec: RowCodec, token_ids: torch.Tensor, vocab_size: int) -> None:
+    def __init__(
+        self, codec: RowCodec, token_ids: torch.Tensor, vocab_size: int, ordered: bool = False
+    ) -> None:
         self.codec = codec
+        self.ordered = ordered  # columns in the table's order only (a model trained so)
         device = token_ids.device
         n_fields = len(codec.fields)
         self.token_ids = token_ids
@@ -109,6 +113,8 @@ class SchemaConstraint(LogitsProcessor):
         allowed = torch.zeros((batch, self.vocab_size), dtype=torch.bool, device=self.field.device)
         expecting = ~self.done & (self.field == EXPECT_NAME)
         unused = expecting[:, None] & ~self.used
+        if self.ordered:  # the first unwritten column only
+            unused &= torch.cumsum(~self.used, dim=1) == 1
         allowed[:, self.name_ids] = unused
         complete = expecting & self.used.all(dim=1)
         allowed[:, self.eos_id] = complete | self.done

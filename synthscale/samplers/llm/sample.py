@@ -232,9 +232,11 @@ def complete_rows(
     token_ids = generator.token_ids.to(device)
     input_ids = token_ids[torch.from_numpy(prompts).to(device)]
     processors = LogitsProcessorList()
-    if settings.guidance != 1.0:
-        processors.append(label_guidance(generator, codec, prompts, settings.guidance))
-    processors.append(SchemaConstraint(codec, token_ids, generator.vocab_size))
+    guidance = 1.0 if settings.guidance == "auto" else settings.guidance  # auto: the sampler decides
+    if guidance != 1.0:
+        processors.append(label_guidance(generator, codec, prompts, guidance))
+    ordered = settings.column_order == "fixed"
+    processors.append(SchemaConstraint(codec, token_ids, generator.vocab_size, ordered))
     if settings.temperature != 1.0:
         processors.append(TemperatureLogitsWarper(settings.temperature))
     if settings.top_k:

@@ -30,7 +30,7 @@ from synthscale.samplers.classic import SmoteWrapper
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import Prompts, SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
-from synthscale.samplers.llm.train import StepCallback, TrainingReport, train_generator
+from synthscale.samplers.llm.train import StepCallback, TrainingReport, train_generator, training_steps
 from synthscale.splits import row_targets
 from synthscale.targets import Target, class_keys, labels_of
 
@@ -45,6 +45,9 @@ SAMPLING_SETTINGS = {
     "max_rows_per_batch",
     "cache_dir",
 }
+KEYED_WHEN_CHANGED = {"column_order": "random"}  # setting -> the default older models had
+FIXED_ORDER_MAX_PASSES = 10  # craft: random order won at 27 passes (1,200 rows), fixed at 6 (5,600)
+FIXED_ORDER_GUIDANCE = 1.5  # craft, 5,600 rows: AUC up 0.02, balanced CE still under the copula's
 ENTRY_FILE = "synthscale.json"
 WEIGHTS_FILE = "model.safetensors"
 _LOADED: dict[str, tuple[GeneratorModel, TrainingReport]] = {}  # this process's trained models
@@ -59,6 +62,7 @@ class LLMSampler(VisibleRows):
     def __init__(self, config: GeneratorConfig, show_progress: bool = False) -> None:
         super().__init__()
         self.settings = config.llm
+        self.resolved = config.llm  # `auto` settings decided at fit, by the training set's size
         self.k_neighbors = config.k_neighbors  # of the interpolated training rows
         self.show_progress = show_progress
         self.training: TrainingReport | None = None
@@ -75,13 +79,14 @@ class LLMSampler(VisibleRows):
         super().fit(rows, targets, schema)
         self._codec = build_codec(self._rows, schema)
         rows, y = self._training_rows()
-        self.model_key = model_key(rows, y, schema, self.settings)
+        self.resolved = resolve_auto(self.settings, len(rows))
+        self.model_key = model_key(rows, y, schema, self.resolved)
         self._generator, self.training, self.model_source = load_or_train(
             self.model_key,
             self._codec,
             rows,
             y,
-            self.settings,
+            self.resolved,
             self.show_progress,
             self.on_training_step,
         )
@@ -125,7 +130,7 @@ class LLMSampler(VisibleRows):
             self._codec,
             prompts,
             n,
-            self.settings,
+            self.resolved,
             generator_seed,
             target,
             self.show_progress,
@@ -147,6 +152,8 @@ class LLMSampler(VisibleRows):
             "losses": list(self.training.losses),
             "holdout_losses": [list(pair) for pair in self.training.holdout_losses],
             "best_step": self.training.best_step,
+            "column_order": self.resolved.column_order,  # `auto` as decided
+            "guidance": self.resolved.guidance,
         }
 
     def target_report(self, target: str) -> dict[str, float]:
@@ -167,6 +174,8 @@ class LLMSampler(VisibleRows):
                 training_final_loss=self.training.final_loss,
                 training_seconds=self.training.seconds,
                 model_reused=float(self.model_source != "trained"),
+                column_order_fixed=float(self.resolved.column_order == "fixed"),
+                guidance=float(self.resolved.guidance),
             )
         return report
 
@@ -193,17 +202,43 @@ def generate_table(
 
 def model_key(rows: pd.DataFrame, y: np.ndarray, schema: Schema, settings: LLMConfig) -> str:
     """Everything that changes the trained weights; sampling knobs are left out."""
-    training = settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
     return hash_json(
         {
             "rows": hash_frame(rows),
             "labels": hashlib.sha256(np.asarray(y, dtype=np.int64).tobytes()).hexdigest(),
             "label": [schema.label, str(schema.majority_value), str(schema.minority_value)],
             "spurious": [schema.spurious, [str(v) for v in schema.spurious_values or ()]],
-            "settings": training,
+            "settings": training_settings(settings),
             "device": "cuda" if torch.cuda.is_available() else "cpu",
         }
     )[:32]
+
+
+def resolve_auto(settings: LLMConfig, n_rows: int) -> LLMConfig:
+    """The settings with `auto` decided by how often training sees each of its `n_rows` rows.
+    Seen many times (a small seed set), a model trained in one column order copies its rows,
+    and random orders keep it general; seen a few times (a large table), the table's own order
+    lets it learn a column as a function of those before it, and label guidance then sharpens
+    its classes (both measured on craft, bench/RESULTS.md)."""
+    passes = training_steps(n_rows, settings) * settings.batch_size / max(n_rows, 1)
+    order = settings.column_order
+    if order == "auto":
+        few_passes = passes <= FIXED_ORDER_MAX_PASSES and not settings.condition_features
+        order = "fixed" if few_passes else "random"
+    guidance = settings.guidance
+    if guidance == "auto":
+        guidance = FIXED_ORDER_GUIDANCE if order == "fixed" else 1.0
+    return settings.model_copy(update={"column_order": order, "guidance": guidance})
+
+
+def training_settings(settings: LLMConfig) -> dict[str, Any]:
+    """The settings a model's weights depend on. One added later counts only when changed from
+    its default, so models cached before it existed keep their keys."""
+    training = settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
+    for name, default in KEYED_WHEN_CHANGED.items():
+        if training[name] == default:
+            del training[name]
+    return training
 
 
 def load_or_train(

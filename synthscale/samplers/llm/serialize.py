@@ -131,14 +131,14 @@ class RowCodec:
         signs = np.where(scaled < 0, self.minus_id, self.plus_id)[:, None]
         return np.concatenate([signs, digits], axis=1)
 
-    def assemble(self, blocks: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-        """Rows as sequences: conditioning fields first, the rest in a random order per row."""
+    def assemble(self, blocks: list[np.ndarray], rng: np.random.Generator | None) -> np.ndarray:
+        """Rows as sequences: conditioning fields first, the rest in a random order per row
+        (no rng: in the table's column order)."""
         n = len(blocks[0])
-        free = np.arange(self.n_conditioning, len(self.fields))
-        order = np.concatenate(
-            [np.tile(np.arange(self.n_conditioning), (n, 1)), rng.permuted(np.tile(free, (n, 1)), axis=1)],
-            axis=1,
-        )
+        free = np.tile(np.arange(self.n_conditioning, len(self.fields)), (n, 1))
+        if rng is not None:
+            free = rng.permuted(free, axis=1)
+        order = np.concatenate([np.tile(np.arange(self.n_conditioning), (n, 1)), free], axis=1)
         lengths = np.array([b.shape[1] for b in blocks])
         starts = 1 + np.cumsum(lengths[order], axis=1) - lengths[order]  # start of each slot
         sequences = np.empty((n, self.row_length), dtype=np.int64)

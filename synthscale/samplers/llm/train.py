@@ -72,6 +72,7 @@ def train_generator(
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(settings))
     rng = np.random.default_rng([train_seed, accelerator.process_index])
     blocks = codec.value_blocks(features, y)
+    shuffle = None if settings.column_order == "fixed" else rng
     train, holdout = holdout_split(np.asarray(y), settings.holdout_share, train_seed)
     draw_probability = minority_weights(np.asarray(y)[train], settings.minority_share)
     steps = training_steps(len(train), settings)
@@ -81,7 +82,8 @@ def train_generator(
     token_ids = generator.token_ids.to(accelerator.device)
     held_out = None
     if len(holdout):  # one fixed column order per held-out row: a loss comparable across steps
-        fixed = codec.assemble([block[holdout] for block in blocks], np.random.default_rng(train_seed))
+        orders = np.random.default_rng(train_seed) if shuffle is not None else None
+        fixed = codec.assemble([block[holdout] for block in blocks], orders)
         held_out = token_ids[torch.from_numpy(fixed).to(accelerator.device)]
     model.train()
     report, started = TrainingReport(steps, 0.0), time.perf_counter()
@@ -93,7 +95,7 @@ def train_generator(
             on_step(0, steps, float("nan"))  # started: the driver's bar learns how many steps come
         for step in bar:
             rows = train[rng.choice(len(train), size=settings.batch_size, p=draw_probability)]
-            sequences = codec.assemble([block[rows] for block in blocks], rng)
+            sequences = codec.assemble([block[rows] for block in blocks], shuffle)
             input_ids = token_ids[torch.from_numpy(sequences).to(accelerator.device)]
             loss = model(input_ids=input_ids, labels=input_ids).loss
             accelerator.backward(loss)

@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthscale.config import LLMConfig
 from synthscale.data.loaders import prepare_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
 from synthscale.samplers.llm.model import build_tiny_model
 from synthscale.samplers.llm.sample import Prompts, generate_batch
+from synthscale.samplers.llm.sampler import resolve_auto, training_settings
 from synthscale.samplers.llm.serialize import build_codec
 from synthscale.splits import row_targets
 
@@ -137,3 +139,34 @@ def test_conform_rounds_digits_and_snaps_enumerated_values(craft):
     assert conformed["X1"].tolist() == [0.0, -1.3, x1.high / 10]  # rounded, then held in range
     assert conformed["X6"].tolist() == [1, -1, 1]
     codec.encode(conformed, np.zeros(3, dtype=np.int64), np.random.default_rng(0))  # writable
+
+
+def test_a_fixed_column_order_is_a_new_model_and_older_cache_keys_stay_valid(craft, small_config):
+    targets = row_targets(craft, "imbalance")
+    fixed = make_sampler("llm", small_config(column_order="fixed"))
+    fixed.fit(craft.features, targets, craft.schema)
+    shuffled = make_sampler("llm", small_config(column_order="random"))
+    shuffled.fit(craft.features, targets, craft.schema)
+    assert fixed.model_source == "trained" and fixed.model_key != shuffled.model_key
+    assert "column_order" not in training_settings(shuffled.resolved)  # as before the setting existed
+    assert training_settings(fixed.resolved)["column_order"] == "fixed"
+    sampled = fixed.sample(50, "y1", generator_seed=0)
+    assert len(sampled) == 50 and sampled.columns.tolist() == craft.features.columns.tolist()
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "changes", "order", "guidance"),
+    [
+        (3_600, {}, "random", 1.0),  # a 1,200-row seed set with its SMOTE rows: 27 passes
+        (16_800, {}, "fixed", 1.5),  # craft's 5,600 training rows with theirs: 5.7 passes
+        (16_800, {"max_steps": 5_000}, "random", 1.0),  # 19 passes
+        (16_800, {"condition_features": 2}, "random", 1.0),  # conditioning needs random orders
+        (16_800, {"guidance": 1.2}, "fixed", 1.2),  # a value set is kept
+        (3_600, {"column_order": "fixed"}, "fixed", 1.5),
+    ],
+)
+def test_auto_settings_follow_how_often_training_sees_each_row(n_rows, changes, order, guidance):
+    settings = LLMConfig(**changes)
+    resolved = resolve_auto(settings, n_rows)
+    assert (resolved.column_order, resolved.guidance) == (order, guidance)
+    assert settings.column_order == changes.get("column_order", "auto")  # the config is untouched

@@ -78,6 +78,16 @@ def test_feature_order_is_permuted_per_row(craft):
     assert len(orders) > 300  # 400 rows, 8! orders of the free columns
 
 
+def test_without_an_rng_every_row_keeps_the_table_column_order(craft):
+    codec = build_codec(craft.features, craft.schema)
+    sequences = codec.assemble(codec.value_blocks(craft.features, craft.y), None)
+    names = sequences[np.isin(sequences, codec.name_ids)].reshape(len(sequences), -1)
+    assert (names == np.array(codec.name_ids)).all()  # label, attribute, then X1 ... X9 as in the table
+    decoded, labels, valid = codec.decode(sequences)
+    assert valid.all()
+    pd.testing.assert_frame_equal(decoded, craft.features)
+
+
 def test_render_reads_like_the_paper(mixed_dataset):
     codec = build_codec(mixed_dataset.features, mixed_dataset.schema, enum_max_values=0)
     sequence = codec.encode(mixed_dataset.features.iloc[[1]], mixed_dataset.y[[1]], np.random.default_rng(3))
