@@ -157,12 +157,12 @@ def test_a_fixed_column_order_is_a_new_model_and_older_cache_keys_stay_valid(cra
 @pytest.mark.parametrize(
     ("n_rows", "changes", "order", "guidance"),
     [
-        (3_600, {}, "random", 1.0),  # a 1,200-row seed set with its SMOTE rows: 27 passes
+        (600, {}, "random", 1.0),  # the 200-row seed set with its SMOTE rows: 160 passes
         (16_800, {}, "fixed", 1.5),  # craft's 5,600 training rows with theirs: 5.7 passes
         (16_800, {"max_steps": 5_000}, "random", 1.0),  # 19 passes
         (16_800, {"condition_features": 2}, "random", 1.0),  # conditioning needs random orders
         (16_800, {"guidance": 1.2}, "fixed", 1.2),  # a value set is kept
-        (3_600, {"column_order": "fixed"}, "fixed", 1.5),
+        (600, {"column_order": "fixed"}, "fixed", 1.5),
     ],
 )
 def test_auto_settings_follow_how_often_training_sees_each_row(n_rows, changes, order, guidance):
