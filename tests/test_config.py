@@ -393,6 +393,8 @@ def test_bad_data_access_names_the_key_and_the_fix(value, message):
 
 def test_feature_conditioning_of_a_fixed_order_model_is_refused_with_both_fixes():
     overrides = ["generator.llm.column_order=fixed", "generator.llm.condition_features=2"]
-    with pytest.raises(SynthscaleError, match=r"condition_features=2 .*column_order=fixed.*column_order=random"):
+    with pytest.raises(
+        SynthscaleError, match=r"condition_features=2 .*column_order=fixed.*column_order=random"
+    ):
         load_config(None, overrides)
     assert load_config(None, overrides[:1]).generator.llm.column_order == "fixed"

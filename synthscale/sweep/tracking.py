@@ -237,7 +237,10 @@ class SweepTracker:
             losses += [
                 Metric("holdout_loss", float(v), now, int(s)) for s, v in model.get("holdout_losses", [])
             ]
-            params = [Param(k, str(model.get(k))) for k in ("source", "steps", "seconds", "best_step", "column_order", "guidance")]
+            params = [
+                Param(k, str(model.get(k)))
+                for k in ("source", "steps", "seconds", "best_step", "column_order", "guidance")
+            ]
             params += [
                 Param(k, str(v))
                 for k, v in (
