@@ -76,7 +76,7 @@ def train_generator(
     train, holdout = holdout_split(np.asarray(y), settings.holdout_share, train_seed)
     draw_probability = minority_weights(np.asarray(y)[train], settings.minority_share)
     steps = training_steps(len(train), settings)
-    optimizer = torch.optim.AdamW(generator.model.parameters(), lr=settings.learning_rate)
+    optimizer = make_optimizer(generator.model, settings.learning_rate)
     schedule = get_cosine_schedule_with_warmup(optimizer, math.ceil(WARMUP_SHARE * steps), steps)
     model, optimizer, schedule = accelerator.prepare(generator.model, optimizer, schedule)
     token_ids = generator.token_ids.to(accelerator.device)
@@ -121,6 +121,13 @@ def train_generator(
         on_step(report.steps, report.steps, report.losses[-1])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def make_optimizer(model: torch.nn.Module, learning_rate: float) -> torch.optim.AdamW:
+    """AdamW, fused into one kernel on GPU (7-9 % more steps/s on an H200, bench/train_speed.py)
+    but not on CPU, where the fused kernel was slower (0.85x on 2 cores)."""
+    on_gpu = torch.cuda.is_available()
+    return torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True if on_gpu else None)
 
 
 def holdout_split(y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import torch
 from synthscale.config import LLMConfig
 from synthscale.samplers.llm.model import build_model
 from synthscale.samplers.llm.serialize import build_codec
-from synthscale.samplers.llm.train import holdout_loss, holdout_split, train_generator
+from synthscale.samplers.llm.train import holdout_loss, holdout_split, make_optimizer, train_generator
 
 TINY = {"tiny_layers": 1, "tiny_width": 32, "tiny_heads": 2, "batch_size": 16}
 
@@ -54,3 +54,12 @@ def test_an_overfitting_run_stops_early_and_keeps_its_best_weights(craft):
 def test_without_held_out_rows_every_step_is_trained(craft):
     *_, report = fitted(craft, max_steps=30, holdout_share=0.0)
     assert report.steps == 30 and report.holdout_losses == [] and report.best_step is None
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_adamw_is_fused_on_gpu_only(monkeypatch, gpu):
+    """The fused kernel was faster on an H200 and slower on 2 CPU cores (bench/train_speed.py)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+    optimizer = make_optimizer(torch.nn.Linear(3, 2), 1e-3)
+    assert optimizer.defaults["fused"] is (True if gpu else None)
+    assert optimizer.defaults["lr"] == 1e-3
