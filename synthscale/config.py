@@ -174,6 +174,9 @@ class LLMConfig(_Section):
     tiny_layers: int = Field(4, gt=0, description="tiny: transformer layers")
     tiny_width: int = Field(128, gt=0, description="tiny: embedding width (a multiple of tiny_heads)")
     tiny_heads: int = Field(4, gt=0, description="tiny: attention heads")
+    tiny_dropout: float = Field(
+        0.1, ge=0, lt=1, description="tiny: dropout of embeddings, attention and residuals (GPT-2's 0.1)"
+    )
     epochs: float = Field(400, gt=0, description="passes over the visible rows (capped by max_steps)")
     max_steps: int = Field(1500, gt=0, description="most optimizer steps of fine-tuning")
     holdout_share: float = Field(
@@ -202,7 +205,11 @@ class LLMConfig(_Section):
         "auto: fixed when training passes over its rows at most 10 times (a large table), else random",
     )
     learning_rate: float = Field(1e-3, gt=0, description="peak AdamW learning rate (cosine decay)")
-    batch_size: int = Field(64, gt=0, description="rows per training step (per process)")
+    batch_size: int = Field(
+        64,
+        gt=0,
+        description="rows per training step, all processes together (each of W trains on batch_size/W)",
+    )
     minority_share: float = Field(
         0.5, gt=0, lt=1, description="share of each training batch drawn from the minority class"
     )
@@ -338,10 +345,20 @@ class ResourcesConfig(_Section):
     generator_cpus: int | None = Field(
         None,
         gt=0,
-        description="CPUs per pool-building task of an LLM; null: 1 beside a GPU, else a whole node",
+        description="CPUs per pool-building task (per worker) of an LLM; null: 1 beside a GPU, else a "
+        "whole node (shared among generator_workers)",
     )
     generator_gpus: float | None = Field(
-        None, ge=0, description="GPUs per LLM pool-building task; null: 1 when the cluster has GPUs, else 0"
+        None,
+        ge=0,
+        description="GPUs per LLM pool-building task (per worker); null: 1 when the cluster has GPUs, else 0",
+    )
+    generator_workers: int = Field(
+        1,
+        ge=1,
+        description="processes that build one LLM pool together through Ray Train: the model trained "
+        "data-parallel (each on its slice of every global batch) and the rows sampled in shares, "
+        "each worker with generator_gpus GPUs, or generator_cpus CPUs (null: a node's CPUs / workers)",
     )
 
 

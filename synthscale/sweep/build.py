@@ -16,9 +16,11 @@ import ray
 from ray.util.queue import Queue
 from tqdm.auto import tqdm
 
+from synthscale.config import ResourcesConfig
 from synthscale.samplers import sampler_trains_model
 from synthscale.sweep.plan import SweepPlan
 from synthscale.sweep.pools import PoolCache, PoolSlot, PoolSpec, SyntheticPool, build_pool, pool_key
+from synthscale.sweep.workers import WorkerResources, build_pool_on_workers
 
 PROGRESS_POLL_SECONDS = 0.5  # how often the driver looks at the trainings' progress
 Missing = list[tuple[str, PoolSpec]]  # (key, spec) of pools the cache does not hold
@@ -127,17 +129,29 @@ def _submit_pool(
     spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan, on_training_step: TrainingSteps | None = None
 ) -> ray.ObjectRef:
     """A generator that trains a model takes a GPU when the cluster has one, else a whole
-    node's CPUs (torch threads follow OMP_NUM_THREADS)."""
-    resources = plan.config.resources
+    node's CPUs (torch threads follow OMP_NUM_THREADS); with generator_workers > 1 it is
+    built by that many Ray Train workers, which share those."""
+    resources = generator_resources(plan.config.resources)
+    split, generator = plan.split_of(spec), plan.config.generator
+    if resources.workers > 1:
+        task = ray.remote(num_cpus=0)(build_pool_on_workers)
+        return task.remote(spec, dataset, split, generator, resources, on_training_step)
+    threads = {"env_vars": {"OMP_NUM_THREADS": str(int(resources.cpus))}}
+    task = ray.remote(num_cpus=resources.cpus, num_gpus=resources.gpus, runtime_env=threads)(build_pool)
+    return task.remote(spec, dataset, split, generator, on_training_step)
+
+
+def generator_resources(resources: ResourcesConfig) -> WorkerResources:
+    """What each process building a trained generator's pool reserves: the settings, or one
+    GPU where the cluster has GPUs, else a whole node's CPUs shared among the workers."""
     gpus = resources.generator_gpus
     if gpus is None:
         gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
-    cpus = resources.generator_cpus or (1 if gpus else _largest_node_cpus())
-    threads = {"env_vars": {"OMP_NUM_THREADS": str(cpus)}}
-    task = ray.remote(num_cpus=cpus, num_gpus=gpus, runtime_env=threads)(build_pool)
-    return task.remote(spec, dataset, plan.split_of(spec), plan.config.generator, on_training_step)
+    workers = resources.generator_workers
+    cpus = resources.generator_cpus or (1 if gpus else max(1, largest_node_cpus() // workers))
+    return WorkerResources(workers, cpus, gpus)
 
 
-def _largest_node_cpus() -> int:
+def largest_node_cpus() -> int:
     nodes = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]]
     return max(1, int(max(nodes, default=1)))

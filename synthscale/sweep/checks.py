@@ -1,5 +1,6 @@
 """Checks that run before a sweep writes anything: the tracking store's reach across nodes
-and GPU requests against the cluster (the Ray address: connect.py; the out dir: layout.py)."""
+and generator GPU and CPU requests against the cluster (the Ray address: connect.py; the out
+dir: layout.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import ray
 
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import sampler_trains_model
+from synthscale.sweep.build import generator_resources, largest_node_cpus
 from synthscale.sweep.plan import SweepPlan
 
 
@@ -24,14 +26,22 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
         )
 
 
-def check_gpu_request(plan: SweepPlan) -> None:
-    """Generator tasks that ask for GPUs the cluster does not have would wait forever."""
-    wanted = plan.config.resources.generator_gpus
-    if not wanted or not any(sampler_trains_model(spec.sampler) for spec in plan.pool_specs):
+def check_generator_request(plan: SweepPlan) -> None:
+    """Generator tasks or workers asking for GPUs or CPUs the cluster lacks would wait forever."""
+    if not any(sampler_trains_model(spec.sampler) for spec in plan.pool_specs):
         return
-    available = ray.cluster_resources().get("GPU", 0)
-    if available < wanted:
+    config, asked = plan.config.resources, generator_resources(plan.config.resources)
+    cluster = ray.cluster_resources()
+    gpus, cpus = cluster.get("GPU", 0), cluster.get("CPU", 0)
+    workers = f" x generator_workers={asked.workers}" if asked.workers > 1 else ""
+    if config.generator_gpus and asked.gpus * asked.workers > gpus:
         raise SynthscaleError(
-            f"resources.generator_gpus={wanted}: the Ray cluster has {available:g} GPU(s); "
+            f"resources.generator_gpus={config.generator_gpus}{workers}: the Ray cluster has {gpus:g} GPU(s); "
             "set resources.generator_gpus=null (GPUs only when present) or 0, or add GPU nodes"
+        )
+    largest = largest_node_cpus()
+    if asked.cpus > largest or asked.cpus * asked.workers > cpus:
+        raise SynthscaleError(
+            f"resources.generator_cpus={asked.cpus:g}{workers}: the Ray cluster has {cpus:g} CPUs, at "
+            f"most {largest} on one node; lower resources.generator_cpus or generator_workers, or add nodes"
         )

@@ -17,7 +17,7 @@ import ray
 from synthscale._io import write_csv_atomic
 from synthscale.config import SweepConfig, load_config, save_config
 from synthscale.sweep.build import build_pools
-from synthscale.sweep.checks import check_gpu_request, check_tracking_reaches_workers
+from synthscale.sweep.checks import check_generator_request, check_tracking_reaches_workers
 from synthscale.sweep.connect import connect_ray
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import SweepPlan, plan_sweep
@@ -71,7 +71,7 @@ def run_sweep(
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
-        check_gpu_request(plan)
+        check_generator_request(plan)
         if overwrite:
             out.clear()
         return _run_planned(plan, out, show_progress, resume)

@@ -1,4 +1,4 @@
-"""Fail fast, write nothing: unreachable Ray or MLflow, GPUs the cluster lacks."""
+"""Fail fast, write nothing: unreachable Ray or MLflow, GPUs or CPUs the cluster lacks."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def test_gpus_the_cluster_lacks_are_refused_before_the_sweep_starts(ray_local, t
     assert code == EXIT_USER_ERROR
     assert "resources.generator_gpus=1.0: the Ray cluster has 0 GPU(s)" in error
     assert not (tmp_path / "out").exists()
+
+
+def test_generator_workers_the_cluster_cannot_seat_are_refused(ray_local, tmp_path, capsys):
+    code, error, _ = run_and_time(tmp_path, capsys, "--set", "resources.generator_workers=3")
+    assert code == EXIT_USER_ERROR
+    assert "resources.generator_cpus=1 x generator_workers=3: the Ray cluster has 2 CPUs" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_generator_task_larger_than_any_node_is_refused(ray_local, tmp_path, capsys):
+    code, error, _ = run_and_time(tmp_path, capsys, "--set", "resources.generator_cpus=3")
+    assert code == EXIT_USER_ERROR
+    assert "resources.generator_cpus=3: the Ray cluster has 2 CPUs, at most 2 on one node" in error
 
 
 def test_a_gpu_setting_without_an_llm_is_not_an_error(ray_local, tmp_path, capsys):

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from accelerate import PartialState
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
@@ -45,7 +46,7 @@ SAMPLING_SETTINGS = {
     "max_rows_per_batch",
     "cache_dir",
 }
-KEYED_WHEN_CHANGED = {"column_order": "random"}  # setting -> the default older models had
+KEYED_WHEN_CHANGED = {"column_order": "random", "tiny_dropout": 0.1}  # setting -> older models' value
 FIXED_ORDER_MAX_PASSES = 10  # craft: random order won at 160 passes (600 rows), fixed at 5.7 (16,800)
 FIXED_ORDER_GUIDANCE = 1.5  # craft, 5,600 rows: AUC up 0.02, balanced CE still under the copula's
 ENTRY_FILE = "synthscale.json"
@@ -266,7 +267,8 @@ def load_or_train(
             generator, codec, rows, y, settings, settings.train_seed, show_progress, on_step
         )
         merge_lora(generator)
-        write_model(entry, key, codec, generator, report)
+        if PartialState().is_main_process:  # one writer when several processes trained it
+            write_model(entry, key, codec, generator, report)
         loaded, source = (generator, report), "trained"
     loaded[0].model.to("cuda" if torch.cuda.is_available() else "cpu")  # a cached model loads on CPU
     _LOADED[key] = loaded

@@ -3,7 +3,10 @@
 Each step draws a batch with a fixed share of minority-class rows (the seed set holds only
 100 of them; measured in shared notes: better class conditioning at every training length)
 and writes every row with a fresh column order. One process trains on CPU; under
-`accelerate launch` every GPU draws its own batches and gradients are averaged.
+`accelerate launch` or Ray Train (`resources.generator_workers`) every process draws the same
+global batch of `batch_size` rows from one random stream and trains on its own slice of
+batch_size/W rows, and gradients are averaged: W processes step as one process would (dropout
+masks aside), so the model's cache key does not depend on W.
 
 Early stopping: a stratified slice of the rows (`holdout_share`) is held out; its loss is
 measured every `eval_every` steps, training stops after `patience` evaluations without a new
@@ -20,11 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, DataLoaderConfiguration
 from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from synthscale.config import LLMConfig
+from synthscale.errors import SynthscaleError
 from synthscale.samplers.llm.model import GeneratorModel
 from synthscale.samplers.llm.serialize import RowCodec
 
@@ -43,7 +47,7 @@ StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, t
 class TrainingReport:
     steps: int  # steps trained (fewer than the budget when stopped early)
     seconds: float
-    losses: list[float] = field(default_factory=list)  # one per step, process 0's batch
+    losses: list[float] = field(default_factory=list)  # one per step, over the global batch
     holdout_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out loss)
     best_step: int | None = None  # the step whose weights were kept (None: no held-out rows)
 
@@ -69,8 +73,14 @@ def train_generator(
 ) -> TrainingReport:
     """Train in place; returns the loss per step. The bar shows the running loss; `on_step`
     hears of every step (a sweep's driver shows remote trainings through it)."""
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(settings))
-    rng = np.random.default_rng([train_seed, accelerator.process_index])
+    accelerator = Accelerator(
+        cpu=not torch.cuda.is_available(),
+        mixed_precision=_precision(settings),
+        # batches are global (split over the processes), so the schedule steps once per step
+        dataloader_config=DataLoaderConfiguration(split_batches=True),
+    )
+    rng = np.random.default_rng([train_seed, 0])  # one stream in every process: the global batch
+    mine = process_slice(settings.batch_size, accelerator.num_processes, accelerator.process_index)
     blocks = codec.value_blocks(features, y)
     shuffle = None if settings.column_order == "fixed" else rng
     train, holdout = holdout_split(np.asarray(y), settings.holdout_share, train_seed)
@@ -95,7 +105,7 @@ def train_generator(
             on_step(0, steps, float("nan"))  # started: the driver's bar learns how many steps come
         for step in bar:
             rows = train[rng.choice(len(train), size=settings.batch_size, p=draw_probability)]
-            sequences = codec.assemble([block[rows] for block in blocks], shuffle)
+            sequences = codec.assemble([block[rows] for block in blocks], shuffle)[mine]
             input_ids = token_ids[torch.from_numpy(sequences).to(accelerator.device)]
             loss = model(input_ids=input_ids, labels=input_ids).loss
             accelerator.backward(loss)
@@ -103,7 +113,7 @@ def train_generator(
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-            report.losses.append(float(loss.detach()))
+            report.losses.append(global_loss(accelerator, loss))
             if step % LOSS_SHOWN_EVERY == 0 or step == steps - 1:
                 bar.set_postfix(loss=f"{np.mean(report.losses[-LOSS_SHOWN_EVERY:]):.3f}", refresh=False)
             if on_step is not None:
@@ -121,6 +131,25 @@ def train_generator(
         on_step(report.steps, report.steps, report.losses[-1])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def process_slice(batch_size: int, processes: int, index: int) -> slice:
+    """Process `index`'s rows of each global batch of `batch_size` rows."""
+    if batch_size % processes:
+        raise SynthscaleError(
+            f"generator.llm.batch_size={batch_size} rows per step do not split evenly over {processes} "
+            f"training processes; set it to a multiple of {processes}"
+        )
+    share = batch_size // processes
+    return slice(index * share, (index + 1) * share)
+
+
+def global_loss(accelerator: Accelerator, loss: torch.Tensor) -> float:
+    """The step's loss over the global batch (the processes' mean): the curve one process of
+    the global batch would log."""
+    if accelerator.num_processes == 1:
+        return float(loss.detach())
+    return float(accelerator.reduce(loss.detach(), reduction="mean"))
 
 
 def make_optimizer(model: torch.nn.Module, learning_rate: float) -> torch.optim.AdamW:
