@@ -94,6 +94,27 @@ def training(pools: pd.DataFrame) -> tuple[float, float]:
     return float(llm["training_seconds"].mean()), float(llm["training_steps"].mean())
 
 
+def print_against_first(table: pd.DataFrame, times: dict[str, tuple[float, float, float]]) -> None:
+    """Each LLM run against the first one (issue #16's bar): its training time as a share of
+    the first's, and whether its minority CE and AUC stay within one seed-sd of the first's
+    (a lower CE or a higher AUC always does)."""
+    labels = list(times)
+    for label in labels[1:]:
+        share = times[label][0] / times[labels[0]][0]
+        print(f"{label} / {labels[0]}: training time {share:.2f}")
+        for ratio in sorted(table["ratio"].unique()):
+            first = table[(table["run"] == labels[0]) & (table["ratio"] == ratio)].iloc[0]
+            this = table[(table["run"] == label) & (table["ratio"] == ratio)].iloc[0]
+            ce_ok = this["minority_ce_mean"] <= first["minority_ce_mean"] + first["minority_ce_std"]
+            auc_ok = this["auc_mean"] >= first["auc_mean"] - first["auc_std"]
+            print(
+                f"  n_maj/n_min {ratio:.0f}: minority CE {this['minority_ce_mean']:.3f} vs "
+                f"{first['minority_ce_mean']:.3f} (sd {first['minority_ce_std']:.3f}) "
+                f"{'within' if ce_ok else 'OUTSIDE'}; AUC {this['auc_mean']:.3f} vs {first['auc_mean']:.3f} "
+                f"(sd {first['auc_std']:.3f}) {'within' if auc_ok else 'OUTSIDE'}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,6 +161,7 @@ def main() -> None:
         if not args.variants:
             fixed, early = list(times.values())
             print(f"early-stopped / fixed training time: {early[0] / fixed[0]:.2f}")
+        print_against_first(table, times)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

@@ -58,7 +58,7 @@ def test_without_held_out_rows_every_step_is_trained(craft):
 
 @pytest.mark.parametrize("gpu", [False, True])
 def test_adamw_is_fused_on_gpu_only(monkeypatch, gpu):
-    """The fused kernel was faster on an H200 and slower on 2 CPU cores (bench/train_speed.py)."""
+    """The fused kernel was faster on an H200 and no faster on 2 CPU cores (bench/train_speed.py)."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
     optimizer = make_optimizer(torch.nn.Linear(3, 2), 1e-3)
     assert optimizer.defaults["fused"] is (True if gpu else None)
