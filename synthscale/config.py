@@ -44,9 +44,14 @@ def listed_once(values: list[Any]) -> list[Any]:
     return values
 
 
+BUILTIN_DATASETS = ("craft", "adult")
+
+
 class DatasetConfig(_Section):
-    name: Literal["craft", "adult"] | None = Field(
-        "craft", description="built-in dataset: craft (simulated) or adult (OpenML); null with path"
+    name: str | None = Field(
+        "craft",
+        description="built-in dataset: craft (simulated), adult (OpenML), or keel/<table> (the KEEL "
+        "imbalanced collection: `synthscale datasets` lists it); null with path",
     )
     path: str | None = Field(None, description="CSV or Parquet file; set name: null when used")
     label: str | None = Field(None, description="binary label column (built-ins have a default)")
@@ -74,6 +79,16 @@ class DatasetConfig(_Section):
         None, description="the dataset's name in results and MLflow; default: built-in name or file stem"
     )
 
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, value: str | None) -> str | None:
+        if value is None or value in BUILTIN_DATASETS or (value.startswith("keel/") and len(value) > 5):
+            return value
+        hint = did_you_mean(value, BUILTIN_DATASETS)
+        raise ValueError(
+            f"unknown dataset {value!r}{hint}; use craft, adult, keel/<table>, or null with path"
+        )
+
     @field_validator("sep")
     @classmethod
     def _tab_as_written(cls, value: str) -> str:
@@ -93,7 +108,7 @@ class DatasetConfig(_Section):
     def _one_source(self) -> DatasetConfig:
         if (self.name is None) == (self.path is None):
             raise ValueError(
-                "set exactly one of dataset.name (craft, adult) and dataset.path "
+                "set exactly one of dataset.name (craft, adult, keel/<table>) and dataset.path "
                 "(e.g. --set dataset.name=null --set dataset.path=data.csv)"
             )
         return self

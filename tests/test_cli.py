@@ -148,7 +148,7 @@ def test_every_subcommand_has_examples_and_every_option_its_default(capsys):
 
     parser = build_parser()
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(commands.choices) == {"run", "fit", "report", "export", "generate", "config"}
+    assert set(commands.choices) == {"run", "fit", "report", "export", "generate", "datasets", "config"}
     for name, command in commands.choices.items():
         text = command.format_help()
         assert "\nexamples:\n  synthscale " in text, name

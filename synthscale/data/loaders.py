@@ -1,4 +1,4 @@
-"""Load a table (built-in, file, or OpenML), validate it once, and describe its schema.
+"""Load a table (built-in, KEEL, file, or OpenML), validate it once, and describe its schema.
 
 Everything downstream works on a `Dataset`: features with fixed dtypes (categories carry their
 full domain), the label encoded as 1 = minority, and the spurious attribute encoded as
@@ -18,6 +18,7 @@ import pandas as pd
 
 from synthscale._io import hash_frame
 from synthscale.config import DatasetConfig
+from synthscale.data import keel
 from synthscale.data.craft import CRAFT_LABEL, CRAFT_SPURIOUS, make_craft
 from synthscale.errors import SynthscaleError, did_you_mean
 
@@ -87,7 +88,13 @@ def load_dataset(config: DatasetConfig) -> Dataset:
     """Load the table the config names and validate it; all table errors surface here."""
     label, spurious = config.label, config.spurious
     minority, positive = config.minority, config.spurious_positive
-    if config.name is not None:
+    if config.name is not None and config.name.startswith(keel.PREFIX):
+        table_name = config.name.removeprefix(keel.PREFIX)
+        found = keel.read_keel(table_name)
+        table, name = found.rows, table_name
+        label = label or found.label
+        minority = keel.MINORITY if minority is None else minority
+    elif config.name is not None:
         d_label, d_spurious, d_minority, d_positive = BUILTIN_DEFAULTS[config.name]
         label = label or d_label
         spurious = d_spurious if spurious is None else spurious
