@@ -20,6 +20,15 @@ from matplotlib.figure import Figure
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
 from synthscale.fit import fit_results, is_true
+from synthscale.leaderboard import (
+    LEADERBOARD_METRICS,
+    MIN_DATASETS,
+    dataset_scores,
+    friedman_table,
+    leaderboard,
+    method_ranks,
+    plot_critical_difference,
+)
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
@@ -37,6 +46,7 @@ ACCESS_MARKERS = {"": "o", "train": "o", "seed": "s", "none": "o"}
 EXPORT_FORMATS = ("csv", "json", "md", "tex")
 FIGURE_FORMATS = ("png", "svg")
 FIGURE_SIZE, FIGURE_DPI = (6.4, 4.2), 150
+CD_METRICS = ("auc", "balanced_ce")  # the leaderboard's critical-difference figures
 
 
 def export_table(
@@ -288,6 +298,7 @@ def write_report(
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
         sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
+    sections += leaderboard_sections(results, out_dir)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
     comparison = published_comparison(exponents, metric, theory_alpha)
     page = HTML_PAGE.format(
@@ -307,6 +318,44 @@ def write_report(
     with atomic_write(index) as handle:
         handle.write(page)
     return index
+
+
+def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
+    """With several datasets: per classifier, the methods' mean ranks (leaderboard*.csv), the
+    Friedman tests (friedman*.csv), the per-dataset scores (dataset_scores*.csv) and a
+    critical-difference figure per ranked metric, as HTML."""
+    if results["dataset"].nunique() < MIN_DATASETS:
+        return []
+    sections = ["<h2>Leaderboard: mean rank of each method across datasets (1 = best)</h2>"]
+    classifiers = sorted(results["classifier"].unique())
+    for classifier in classifiers:
+        rows = results[results["classifier"] == classifier]
+        suffix = "" if len(classifiers) == 1 else f"_{classifier}"
+        board, tests = leaderboard(rows), friedman_table(rows)
+        export_table(board, out_dir, f"leaderboard{suffix}", formats=("csv", "md"))
+        export_table(tests, out_dir, f"friedman{suffix}", formats=("csv", "md"))
+        per_metric = {m: dataset_scores(rows, m) for m in LEADERBOARD_METRICS if m in rows.columns}
+        if per_metric:
+            scores = pd.concat(per_metric, names=["metric"]).reset_index()
+            export_table(scores, out_dir, f"dataset_scores{suffix}", formats=("csv",))
+        sections.append(f"<h3>{html.escape(classifier)}</h3>" + board.to_html(index=False, float_format=_fmt))
+        if len(tests):
+            sections.append(tests.to_html(index=False, float_format=_fmt))
+        for test in tests.itertuples():
+            if test.metric not in CD_METRICS:
+                continue
+            ranks = method_ranks(dataset_scores(rows, test.metric), test.metric).mean()
+            figure = plot_critical_difference(ranks, test.critical_difference, test.metric)
+            png, svg = save_figure(figure, out_dir, f"cd_{test.metric}{suffix}")
+            sections.append(
+                f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
+                f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
+            )
+    return sections
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
 
 
 def _dataset_figures(

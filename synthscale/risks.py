@@ -11,7 +11,7 @@ toward the minority class shows as a lower minority CE at an unchanged AUC.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, brier_score_loss, f1_score, log_loss, roc_auc_score
 
 from synthscale.splits import Task
 from synthscale.targets import ALL_GROUPS, CLASSES, TASK_TARGETS, class_keys, group_keys
@@ -47,6 +47,7 @@ def compute_risks(y: np.ndarray, p: np.ndarray, task: Task, a: np.ndarray | None
     risks["balanced_ce"] = float(np.mean(group_risks))
     risks["worst_group_ce"] = float(np.max(group_risks))
     risks["balanced_accuracy"] = float(balanced_accuracy_score(y, p >= DECISION_THRESHOLD))
+    risks["minority_f1"] = float(f1_score(y, p >= DECISION_THRESHOLD, pos_label=1, zero_division=0.0))
     risks.update(discrimination(y, p, a))
     return risks
 

@@ -25,6 +25,7 @@ STAGES = (
     "experiments",
     "sweep",
     "fit",
+    "leaderboard",
     "report",
     "cli",
 )

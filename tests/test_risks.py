@@ -56,6 +56,8 @@ def test_imbalance_risks_hand_computed():
     assert risks["worst_group_ce"] == pytest.approx(ce_y1, rel=1e-12)
     # predictions at p >= 0.5: [1, 0, 0, 0, 1]; recall y1 = 1/2, recall y0 = 2/3
     assert risks["balanced_accuracy"] == pytest.approx((1 / 2 + 2 / 3) / 2, rel=1e-12)
+    # minority class: 1 true positive, 1 false positive, 1 false negative: precision = recall = 1/2
+    assert risks["minority_f1"] == pytest.approx(0.5, rel=1e-12)
     assert set(risks) == {
         "overall_ce",
         "ce_y0",
@@ -64,6 +66,7 @@ def test_imbalance_risks_hand_computed():
         "balanced_ce",
         "worst_group_ce",
         "balanced_accuracy",
+        "minority_f1",
         "auc",
         "brier",
     }

@@ -12,8 +12,8 @@ from synthscale.sweep.grid import GridPoint
 
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
-    "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "auc", "brier",
-    "n_train", "n_real", "n_synthetic",
+    "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "minority_f1", "auc",
+    "brier", "n_train", "n_real", "n_synthetic",
 ]  # fmt: skip
 
 
@@ -34,7 +34,7 @@ def results_table(
         summary = diagnostics.groupby("pool")[metrics].mean().add_prefix("pool_")
         table = table.merge(summary, left_on="pool", right_index=True, how="left")
     extra = [c for c in table.columns if c not in RESULT_COLUMNS]
-    return table[RESULT_COLUMNS + extra]
+    return table.reindex(columns=RESULT_COLUMNS + extra)  # a resumed older sweep lacks minority_f1
 
 
 def diagnostics_table(rows: list[dict[str, Any]]) -> pd.DataFrame:

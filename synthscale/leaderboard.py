@@ -1,0 +1,136 @@
+"""Methods ranked across datasets, the way the oversampling literature compares them.
+
+Each (dataset, method) gets one score per metric: the mean over every fit of it (seeds,
+folds, ratios, N). Within each dataset the methods are ranked (1 = best; ties share the mean
+rank), and the leaderboard is each method's mean rank. The Friedman test (scipy) asks whether
+the mean ranks differ more than chance would make them; the Nemenyi critical difference
+(Demšar 2006, from scipy's studentized range) is how far apart two mean ranks must be to
+differ at level alpha, drawn as the critical-difference figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+# metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
+HIGHER_IS_BETTER = frozenset({"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1"})
+LEADERBOARD_METRICS = ("auc", "balanced_ce", "minority_ce", "minority_f1", "balanced_accuracy")
+MIN_DATASETS = 2  # ranks need datasets to average over
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Friedman:
+    """The Friedman test over `datasets` blocks and `methods` treatments, with the Nemenyi
+    critical difference of mean ranks at `alpha`."""
+
+    statistic: float
+    p_value: float
+    datasets: int
+    methods: int
+    critical_difference: float
+    alpha: float = ALPHA
+
+
+def dataset_scores(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """datasets x methods: the mean of `metric` over every fit of each (dataset, method);
+    only methods every dataset has, so that the ranks compare like with like."""
+    scores = results.groupby(["dataset", "method"])[metric].mean().unstack("method")
+    return scores.dropna(axis=1, how="any")
+
+
+def method_ranks(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per dataset, each method's rank: 1 is the best; ties share the mean of their ranks."""
+    return scores.rank(axis=1, ascending=metric not in HIGHER_IS_BETTER, method="average")
+
+
+def friedman_test(scores: pd.DataFrame, alpha: float = ALPHA) -> Friedman | None:
+    """scipy's Friedman test of the score table; None under three methods or two datasets."""
+    n, k = scores.shape
+    if k < 3 or n < MIN_DATASETS:
+        return None
+    statistic, p_value = stats.friedmanchisquare(*(scores[column].to_numpy() for column in scores.columns))
+    return Friedman(float(statistic), float(p_value), n, k, critical_difference(k, n, alpha), alpha)
+
+
+def critical_difference(methods: int, datasets: int, alpha: float = ALPHA) -> float:
+    """Nemenyi: q_alpha * sqrt(k (k + 1) / (6 N)), q_alpha the studentized range quantile
+    over sqrt(2) (Demšar's table: 2.343 for k = 3 at 0.05)."""
+    q_alpha = stats.studentized_range.ppf(1 - alpha, methods, np.inf) / np.sqrt(2)
+    return float(q_alpha * np.sqrt(methods * (methods + 1) / (6 * datasets)))
+
+
+def leaderboard(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
+    """One row per method: its mean rank and mean score for each metric results has,
+    best mean rank of the first metric first."""
+    columns = {}
+    for metric in (m for m in metrics if m in results.columns and results[m].notna().any()):
+        scores = dataset_scores(results, metric)
+        columns[f"{metric}_mean_rank"] = method_ranks(scores, metric).mean()
+        columns[f"{metric}_mean"] = scores.mean()
+    table = pd.DataFrame(columns)
+    table.index.name = "method"
+    return table.sort_values(table.columns[0]).reset_index() if len(table.columns) else table.reset_index()
+
+
+def friedman_table(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
+    """One row per metric: the Friedman statistic, its p-value and the critical difference."""
+    rows = []
+    for metric in (m for m in metrics if m in results.columns and results[m].notna().any()):
+        test = friedman_test(dataset_scores(results, metric))
+        if test is not None:
+            rows.append(
+                {
+                    "metric": metric,
+                    "datasets": test.datasets,
+                    "methods": test.methods,
+                    "friedman_chi2": test.statistic,
+                    "friedman_p_value": test.p_value,
+                    "critical_difference": test.critical_difference,
+                    "alpha": test.alpha,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_critical_difference(mean_ranks: pd.Series, difference: float, metric: str) -> Figure:
+    """Methods on the mean-rank axis (1, the best, on the left); a bar joins each run of
+    methods whose mean ranks lie within the critical difference of each other."""
+    ranks = mean_ranks.sort_values()
+    figure = Figure(figsize=(6.4, 1.2 + 0.28 * len(ranks)))
+    axis = figure.add_subplot()
+    k = len(ranks)
+    axis.set_xlim(1 - 0.2, k + 0.2)
+    axis.set_ylim(-(len(ranks) + 1.5), 1.0)
+    axis.xaxis.tick_top()
+    axis.set_xticks(range(1, k + 1))
+    axis.set_yticks([])
+    for side in ("left", "right", "bottom"):
+        axis.spines[side].set_visible(False)
+    for i, (method, rank) in enumerate(ranks.items()):
+        y = -(i + 1)
+        axis.plot([rank, rank], [0, y], color="black", linewidth=0.8)
+        axis.text(rank + 0.05, y, f"{method} ({rank:.2f})", va="center", fontsize=8)
+    for level, (start, stop) in enumerate(_cliques(ranks.to_numpy(), difference)):
+        y = -0.3 - 0.25 * level
+        axis.plot([ranks.iloc[start] - 0.03, ranks.iloc[stop] + 0.03], [y, y], color="tab:red", linewidth=3)
+    axis.plot([1, 1 + difference], [0.6, 0.6], color="black", linewidth=1.5)
+    axis.text(1, 0.75, f"CD = {difference:.2f}", fontsize=8)
+    axis.set_title(f"{metric}: mean rank across datasets (Nemenyi, alpha = {ALPHA})", fontsize=9, pad=22)
+    figure.tight_layout()
+    return figure
+
+
+def _cliques(sorted_ranks: np.ndarray, difference: float) -> list[tuple[int, int]]:
+    """Maximal runs [start, stop] of sorted mean ranks spanning less than `difference`."""
+    runs = []
+    for start in range(len(sorted_ranks)):
+        stop = int(np.searchsorted(sorted_ranks, sorted_ranks[start] + difference, side="left")) - 1
+        if stop > start and not any(s <= start and stop <= e for s, e in runs):
+            runs.append((start, stop))
+    return runs
