@@ -154,9 +154,9 @@ def main() -> None:
                 f"{label:34s} training {train_s:6.1f} s per model, {steps:6.0f} steps; sweep {sweep_s:6.1f} s"
             )
         print("pool privacy (mean over targets and seeds; 0.5 = no nearer the seen rows than unseen ones)")
-        for label, table in privacies.items():
-            for sampler, row in table.iterrows():
-                cells = "".join(f" {name} {row[name]:.3f}" for name in table.columns)
+        for label, scores in privacies.items():
+            for sampler, row in scores.iterrows():
+                cells = "".join(f" {name} {row[name]:.3f}" for name in scores.columns)
                 print(f"{label:34s} {sampler:16s}{cells}")
         if not args.variants:
             fixed, early = list(times.values())
