@@ -379,8 +379,11 @@ def _report(args: argparse.Namespace) -> int:
 
     results = _read_results(args.results)
     out_dir = check_output_dir(Path(args.out) if args.out else Path(args.results).parent / "report", "-o")
-    exponents = fit_results(results, args.metric, args.theory_alpha)
-    export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    if (results["experiment"] == "augment").any():
+        exponents = fit_results(results, args.metric, args.theory_alpha)
+        export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    else:  # ratio or native alone: figures and the leaderboard, no scaling law to fit
+        exponents = pd.DataFrame(columns=SUMMARY_COLUMNS)
     config_path = Path(args.results).parent / "config.resolved.yaml"
     config_text = config_path.read_text() if config_path.is_file() else ""
     seed_size = _seed_size(config_text)

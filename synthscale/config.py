@@ -20,7 +20,7 @@ from synthscale.errors import SynthscaleError, did_you_mean
 log = logging.getLogger(__name__)
 
 Task = Literal["imbalance", "spurious"]
-Protocol = Literal["ratio", "augment"]
+Protocol = Literal["ratio", "augment", "native"]
 Classifier = Literal["xgboost", "random_forest", "logistic_regression"]
 DataAccess = Literal["seed", "train"]
 DATA_ACCESSES = ("seed", "train")
@@ -160,14 +160,28 @@ class AugmentConfig(_Section):
         return listed_once([int(n) if float(n).is_integer() else n for n in value])
 
 
+class NativeConfig(_Section):
+    folds: int = Field(
+        5,
+        ge=2,
+        description="stratified folds of the table as it is; seed r tests fold r mod folds of the "
+        "partition drawn with seed r // folds (seeds 0-4: one 5-fold cross-validation)",
+    )
+
+
 class ExperimentConfig(_Section):
     tasks: list[Task] = Field(["imbalance", "spurious"], description="imbalance, spurious")
-    protocols: list[Protocol] = Field(["ratio", "augment"], description="ratio, augment")
+    protocols: list[Protocol] = Field(
+        ["ratio", "augment"],
+        description="ratio, augment (the paper's), or native alone (k-fold on the table as it is, "
+        "each sampler balancing the training fold: the oversampling literature's protocol)",
+    )
     seeds: list[Annotated[int, Field(ge=0)]] = Field(
         [0, 1, 2, 3, 4], description="replicates: each seeds the split, generator and fit"
     )
     ratio: RatioConfig = RatioConfig()
     augment: AugmentConfig = AugmentConfig()
+    native: NativeConfig = NativeConfig()
 
     _axes_once = field_validator("tasks", "protocols", "seeds")(listed_once)
 
@@ -176,6 +190,11 @@ class ExperimentConfig(_Section):
         for name in ("tasks", "protocols", "seeds"):
             if not getattr(self, name):
                 raise ValueError(f"experiment.{name} must list at least one value")
+        if "native" in self.protocols and len(self.protocols) > 1:
+            raise ValueError(
+                f"experiment.protocols={self.protocols}: native splits the table into folds, other "
+                "splits than ratio's and augment's; run native in a sweep of its own"
+            )
         if any(k < 0 for k in self.ratio.ks) or any(n < 0 for n in self.augment.n_aug):
             raise ValueError("experiment.ratio.ks and experiment.augment.n_aug must be >= 0")
         return self

@@ -1,4 +1,4 @@
-"""The paper's two protocols: which real and synthetic rows make each training set.
+"""The paper's two protocols, and the native one: which real and synthetic rows make each training set.
 
 Sizes are in units of the seed size s. Every point is a `Composition`: real row positions
 plus synthetic `Segment`s, each a [start, stop) slice of one target's synthetic pool. Slices
@@ -73,12 +73,22 @@ def split_even(total: int, keys: tuple[Target, ...] | tuple[str, ...]) -> dict:
     return {key: base + (i < extra) for i, key in enumerate(keys)}
 
 
-def synthetic_segments(point: Point, seed_size: int, config: ExperimentConfig) -> list[Segment]:
+def synthetic_segments(
+    point: Point, seed_size: int, config: ExperimentConfig, fold_counts: dict[Target, int] | None = None
+) -> list[Segment]:
     """Figures 1-2: k*s/2 minority rows (+ aug_size*s at aug_weight for '+aug').
-    Figures 3-4: the base is balanced first, so that N measures augmentation alone."""
+    Figures 3-4: the base is balanced first, so that N measures augmentation alone.
+    Native: every target raised to the largest target's count in the training fold
+    (`fold_counts`, real rows per target there)."""
     if sampler_of(point.method) is None:
         return []
     targets = TASK_TARGETS[point.task]
+    if point.experiment == "native":
+        assert fold_counts is not None, "the native protocol balances the training fold's counts"
+        largest = max(fold_counts.values())
+        return [
+            Segment(t, 0, largest - n, 1.0, augmentation=False) for t, n in fold_counts.items() if n < largest
+        ]
     if point.experiment == "ratio":
         balance_rows = point.k * seed_size // 2
         aug_rows = config.ratio.aug_size * seed_size if point.method.endswith(AUG_SUFFIX) else 0
@@ -98,6 +108,12 @@ def synthetic_segments(point: Point, seed_size: int, config: ExperimentConfig) -
     return [s for s in segments if s.stop > s.start]
 
 
+def fold_counts(dataset: Dataset, split: Split, task: Task) -> dict[Target, int]:
+    """Real training rows per target of the task (native: the training fold)."""
+    keys = row_targets(dataset, task, split.train_index)
+    return {target: int(np.sum(keys == target)) for target in TASK_TARGETS[task].all}
+
+
 def synthetic_demand(segments: list[Segment]) -> dict[Target, int]:
     """Pool size per target: the furthest row any segment reads."""
     demand: dict[Target, int] = {}
@@ -108,7 +124,7 @@ def synthetic_demand(segments: list[Segment]) -> dict[Target, int]:
 
 def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> np.ndarray:
     """The balanced set plus majority rows from the front of the shuffled reserves (nested in k)."""
-    if point.method == ALL_REAL:
+    if point.method == ALL_REAL or point.experiment == "native":
         return split.train_index
     targets = TASK_TARGETS[point.task]
     if point.experiment == "ratio":
@@ -143,7 +159,8 @@ def build_training_set(
 ) -> TrainingSet:
     """Assemble (X, y, weight) for one point from real rows and synthetic pool slices."""
     real = real_rows(point, split, seed_size, config)
-    segments = synthetic_segments(point, seed_size, config)
+    counts = fold_counts(dataset, split, point.task) if point.experiment == "native" else None
+    segments = synthetic_segments(point, seed_size, config, counts)
     frames = [dataset.features.iloc[real]]
     labels = [dataset.y[real].astype(np.int64)]
     weights = [np.ones(len(real))]

@@ -99,30 +99,36 @@ def friedman_table(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD
 
 
 def plot_critical_difference(mean_ranks: pd.Series, difference: float, metric: str) -> Figure:
-    """Methods on the mean-rank axis (1, the best, on the left); a bar joins each run of
-    methods whose mean ranks lie within the critical difference of each other."""
+    """Methods on the mean-rank axis (1, the best, on the left), the better half labelled on
+    the left and the worse on the right; a bar joins each run of methods whose mean ranks lie
+    within the critical difference of each other (those do not differ)."""
     ranks = mean_ranks.sort_values()
-    figure = Figure(figsize=(6.4, 1.2 + 0.28 * len(ranks)))
+    k, half = len(ranks), (len(ranks) + 1) // 2
+    rows = max(half, k - half)
+    figure = Figure(figsize=(7.2, 1.6 + 0.3 * rows))
     axis = figure.add_subplot()
-    k = len(ranks)
-    axis.set_xlim(1 - 0.2, k + 0.2)
-    axis.set_ylim(-(len(ranks) + 1.5), 1.0)
+    axis.set_xlim(1 - 0.1, max(k, 2) + 0.1)
+    axis.set_ylim(-(rows + 0.8), 1.6)
     axis.xaxis.tick_top()
-    axis.set_xticks(range(1, k + 1))
+    axis.set_xticks(range(1, max(k, 2) + 1))
     axis.set_yticks([])
     for side in ("left", "right", "bottom"):
         axis.spines[side].set_visible(False)
+    axis.spines["top"].set_position(("data", 0))
     for i, (method, rank) in enumerate(ranks.items()):
-        y = -(i + 1)
-        axis.plot([rank, rank], [0, y], color="black", linewidth=0.8)
-        axis.text(rank + 0.05, y, f"{method} ({rank:.2f})", va="center", fontsize=8)
+        left = i < half
+        y = -(i + 1) if left else -(k - i)
+        edge = axis.get_xlim()[0] if left else axis.get_xlim()[1]
+        axis.plot([rank, rank, edge], [0, y, y], color="black", linewidth=0.8, clip_on=False)
+        axis.text(edge + (-0.05 if left else 0.05), y, f"{method} ({rank:.2f})", va="center",
+                  ha="right" if left else "left", fontsize=8, clip_on=False)  # fmt: skip
     for level, (start, stop) in enumerate(_cliques(ranks.to_numpy(), difference)):
-        y = -0.3 - 0.25 * level
+        y = -0.35 - 0.2 * level
         axis.plot([ranks.iloc[start] - 0.03, ranks.iloc[stop] + 0.03], [y, y], color="tab:red", linewidth=3)
-    axis.plot([1, 1 + difference], [0.6, 0.6], color="black", linewidth=1.5)
-    axis.text(1, 0.75, f"CD = {difference:.2f}", fontsize=8)
-    axis.set_title(f"{metric}: mean rank across datasets (Nemenyi, alpha = {ALPHA})", fontsize=9, pad=22)
-    figure.tight_layout()
+    axis.plot([1, 1 + difference], [1.0, 1.0], color="black", linewidth=1.5)
+    axis.text(1, 1.15, f"CD = {difference:.2f}", fontsize=8)
+    axis.set_title(f"{metric}: mean rank across datasets (Nemenyi, alpha = {ALPHA})", fontsize=9, pad=18)
+    figure.subplots_adjust(left=0.22, right=0.78, top=0.8, bottom=0.05)
     return figure
 
 

@@ -1,4 +1,5 @@
-"""Deterministic splits: a held-out test set, a balanced set, and shuffled real-row reserves.
+"""Deterministic splits: a held-out test set, a balanced set, and shuffled real-row reserves
+(the paper's protocols), or one fold of a stratified k-fold partition (the native protocol).
 
 The balanced set (`split.seed_size` rows, the paper's "seed data") holds equally many rows of
 each class or group and starts every training set; the reserves keep every other training row
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from synthscale.config import SplitConfig, Task
 from synthscale.data.loaders import Dataset, Schema
@@ -114,6 +115,25 @@ def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
         reserve_groups = group_keys(dataset.y[reserve_rows], dataset.a[reserve_rows])
         reserves.update({key: reserve_rows[reserve_groups == key] for key in ALL_GROUPS})
     return Split(split_seed, np.sort(test_rows), np.concatenate(balanced_parts), reserves)
+
+
+def make_fold_split(dataset: Dataset, folds: int, replicate: int) -> Split:
+    """The native protocol's split: fold `replicate % folds` of a stratified k-fold partition
+    drawn with seed `replicate // folds` is the test set, every other row trains (and is what
+    a generator sees, whatever its data access: the table as it is has no seed set)."""
+    strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
+    keys, counts = np.unique(strata, return_counts=True)
+    for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+        if count < folds:
+            raise SynthscaleError(
+                f"group {Target(key).describe(dataset.schema)} has {count} rows, fewer than "
+                f"experiment.native.folds={folds}: a fold would test none of them; lower the folds"
+            )
+    partition = StratifiedKFold(n_splits=folds, shuffle=True, random_state=replicate // folds)
+    train_rows, test_rows = list(partition.split(np.zeros(len(strata)), strata))[replicate % folds]
+    empty = np.array([], dtype=np.int64)
+    reserves = {key: empty for key in (*CLASSES, *(ALL_GROUPS if dataset.a is not None else ()))}
+    return Split(replicate, np.sort(test_rows), np.sort(train_rows), reserves)
 
 
 def _expected_strata(dataset: Dataset) -> tuple[Target, ...]:

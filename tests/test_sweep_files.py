@@ -15,11 +15,14 @@ SWEEPS = sorted((Path(__file__).resolve().parents[1] / "sweeps").glob("*.yaml"))
 
 def dataset_names(config) -> list[str]:
     """The names results and keys use, without loading the data (as data/loaders.py names them)."""
-    return [d.alias or d.name or Path(d.path).stem for d in config.dataset_configs()]
+    return [
+        d.alias or (d.name or "").removeprefix("keel/") or Path(d.path).stem for d in config.dataset_configs()
+    ]
 
 
 def test_the_sweep_files_are_the_documented_ones():
     assert [p.name for p in SWEEPS] == [
+        "benchmark.yaml",
         "paper_augment.yaml",
         "paper_ratio.yaml",
         "quickstart.yaml",

@@ -109,8 +109,8 @@ class AdasynWrapper(_NeighbourSampler):
         encoded = pd.get_dummies(self._rows, dtype=np.float64)
         rng = np.random.default_rng(seed)
         parts, missing = [], n
-        for _ in range(ADASYN_MAX_ROUNDS):
-            request = missing + max(ADASYN_MIN_SLACK, missing // 10)
+        for attempt in range(ADASYN_MAX_ROUNDS):
+            request = missing + max(ADASYN_MIN_SLACK, missing // 10) * 2 ** min(attempt, 6)
             round_seed = int(rng.integers(MAX_SEED))
             try:
                 resampled, _ = self._resampler({target: count + request}, round_seed).fit_resample(
@@ -121,6 +121,10 @@ class AdasynWrapper(_NeighbourSampler):
                     f"adasyn: target '{target}' has no neighbours of another target, so ADASYN "
                     f"has nothing to weight ({exc}); use smote for this data"
                 ) from exc
+            except ValueError as exc:  # a few rows spread over many rounded every share to 0
+                if "No samples will be generated" not in str(exc):
+                    raise
+                continue  # the next round asks with twice the slack
             parts.append(resampled.iloc[len(encoded) :])
             missing = n - sum(len(p) for p in parts)
             if missing <= 0:

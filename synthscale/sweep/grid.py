@@ -1,6 +1,6 @@
 """Expand the sweep YAML into keyed grid points and batch them into Ray Tune trials.
 
-Grid: dataset x task x experiment x method x data access x (k or N) x seed x classifier. raw
+Grid: dataset x task x experiment x method x data access x (k, N or the fold) x seed x classifier. raw
 and all_real see no generator, so they run once whatever the accesses. A trial gets a batch of
 points that share (dataset, task, seed), so it reads one split and one set of pools.
 """
@@ -28,7 +28,7 @@ class GridPoint:
         """Stable id of the fit: MLflow tag, results.csv column, resume lookup. A sweep with
         one data access keeps the keys it had before accesses became a grid axis."""
         p = self.point
-        size = f"k={p.k}" if p.experiment == "ratio" else f"N={p.n_aug_units}s"
+        size = {"ratio": f"k={p.k}", "augment": f"N={p.n_aug_units}s"}.get(p.experiment, "balanced")
         method = f"{p.method}/access={p.data_access}" if self.access_in_key else p.method
         return f"{self.dataset}/{p.task}/{p.experiment}/{method}/{size}/seed={self.seed}/{self.classifier}"
 
@@ -75,7 +75,17 @@ def protocol_points(config: SweepConfig) -> list[Point]:
                     ]
         if "augment" in experiment.protocols:
             points += _augment_points(task, config, accesses)
+        if "native" in experiment.protocols:
+            points += _native_points(task, config, accesses)
     return points
+
+
+def _native_points(task: str, config: SweepConfig, accesses: list[str]) -> list[Point]:
+    """raw and each sampler once: the native protocol balances the fold and adds nothing more,
+    so a '+aug' method is its sampler's point."""
+    points = [Point(task, "native", RAW)] if RAW in config.methods else []
+    samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
+    return points + [Point(task, "native", s, data_access=a) for s in samplers for a in accesses]
 
 
 def _augment_points(task: str, config: SweepConfig, accesses: list[str]) -> list[Point]:

@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from synthscale.config import SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.errors import SynthscaleError
-from synthscale.experiments import Point, real_rows, sampler_of, synthetic_demand, synthetic_segments
-from synthscale.splits import Split, make_split, require_spurious
+from synthscale.experiments import (
+    Point,
+    fold_counts,
+    real_rows,
+    sampler_of,
+    synthetic_demand,
+    synthetic_segments,
+)
+from synthscale.splits import Split, make_fold_split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
 from synthscale.sweep.pools import PoolSpec, check_pool_feasible
 
@@ -44,12 +51,14 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
             require_spurious(dataset)
         dataset_grid = expand_grid(config, name)
         for seed in config.experiment.seeds:
-            splits[(name, seed)] = make_split(dataset, config.split, seed)
+            splits[(name, seed)] = split_for(dataset, config, seed)
         points = list(dict.fromkeys(g.point for g in dataset_grid))
         for point in points:
             for seed in config.experiment.seeds:
                 real_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
-        dataset_specs = pool_specs(points, config, name)
+        dataset_specs = pool_specs(
+            points, config, dataset, {s: splits[(name, s)] for s in config.experiment.seeds}
+        )
         for spec in dataset_specs:
             check_pool_feasible(spec, dataset, splits[(name, spec.seed)], config.generator)
         grid += dataset_grid
@@ -78,19 +87,32 @@ def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
     return datasets
 
 
-def pool_specs(points: list[Point], config: SweepConfig, dataset: str) -> list[PoolSpec]:
+def split_for(dataset: Dataset, config: SweepConfig, seed: int) -> Split:
+    """The replicate's split: the paper's (test set, seed set, reserves) or a native fold."""
+    if "native" in config.experiment.protocols:
+        return make_fold_split(dataset, config.experiment.native.folds, seed)
+    return make_split(dataset, config.split, seed)
+
+
+def pool_specs(
+    points: list[Point], config: SweepConfig, dataset: Dataset, splits: dict[int, Split]
+) -> list[PoolSpec]:
     """One pool per (task, sampler, data access, seed) of a dataset, sized for the most
-    demanding point."""
-    segments: dict[tuple[str, str, str], list] = {}
+    demanding point (native: per seed, for its training fold's counts)."""
+    groups: dict[tuple[str, str, str], dict[int, list]] = {}
     for point in points:
         sampler = sampler_of(point.method)
-        if sampler is not None:
-            segments.setdefault((point.task, sampler, point.data_access), []).extend(
-                synthetic_segments(point, config.split.seed_size, config.experiment)
+        if sampler is None:
+            continue
+        by_seed = groups.setdefault((point.task, sampler, point.data_access), {})
+        for seed, split in splits.items():
+            counts = fold_counts(dataset, split, point.task) if point.experiment == "native" else None
+            by_seed.setdefault(seed, []).extend(
+                synthetic_segments(point, config.split.seed_size, config.experiment, counts)
             )
     return [
-        PoolSpec(dataset, task, sampler, seed, access, tuple(sorted(demand.items())))
-        for (task, sampler, access), found in segments.items()
+        PoolSpec(dataset.name, task, sampler, seed, access, tuple(sorted(demand.items())))
+        for (task, sampler, access), by_seed in groups.items()
+        for seed, found in by_seed.items()
         if any((demand := synthetic_demand(found)).values())  # k = 0 alone needs no synthetic row
-        for seed in config.experiment.seeds
     ]

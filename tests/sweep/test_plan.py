@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from synthscale.config import GeneratorConfig, SplitConfig, validate_config
+from synthscale.data import load_dataset
 from synthscale.splits import make_split
 from synthscale.sweep.grid import expand_grid
 from synthscale.sweep.plan import pool_specs
@@ -20,7 +21,9 @@ def specs_for(data_access) -> list[PoolSpec]:
         }
     )
     points = list(dict.fromkeys(g.point for g in expand_grid(config, "craft")))
-    return pool_specs(points, config, "craft")
+    dataset = load_dataset(config.dataset)
+    splits = {seed: make_split(dataset, config.split, seed) for seed in config.experiment.seeds}
+    return pool_specs(points, config, dataset, splits)
 
 
 def test_each_access_gets_its_own_pool_of_the_same_size():
