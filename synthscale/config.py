@@ -464,6 +464,16 @@ class SweepConfig(_Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _batch_splits_over_workers(self) -> SweepConfig:
+        batch, workers = self.generator.llm.batch_size, self.resources.generator_workers
+        if batch % workers:
+            raise ValueError(
+                f"generator.llm.batch_size={batch} rows per step do not split evenly over "
+                f"resources.generator_workers={workers}; set batch_size to a multiple of {workers}"
+            )
+        return self
+
     def dataset_configs(self) -> list[DatasetConfig]:
         """The datasets the grid runs over, in the order given."""
         return list(self.datasets) or [self.dataset]

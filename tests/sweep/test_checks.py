@@ -56,10 +56,17 @@ def test_gpus_the_cluster_lacks_are_refused_before_the_sweep_starts(ray_local, t
 
 
 def test_generator_workers_the_cluster_cannot_seat_are_refused(ray_local, tmp_path, capsys):
+    code, error, _ = run_and_time(tmp_path, capsys, "--set", "resources.generator_workers=4")
+    assert code == EXIT_USER_ERROR
+    assert "resources.generator_cpus=1 x generator_workers=4: the Ray cluster has 2 CPUs" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_that_does_not_split_over_the_workers_is_refused(tmp_path, capsys):
     code, error, _ = run_and_time(tmp_path, capsys, "--set", "resources.generator_workers=3")
     assert code == EXIT_USER_ERROR
-    assert "resources.generator_cpus=1 x generator_workers=3: the Ray cluster has 2 CPUs" in error
-    assert not (tmp_path / "out").exists()
+    assert "generator.llm.batch_size=64 rows per step do not split evenly over" in error
+    assert "resources.generator_workers=3; set batch_size to a multiple of 3" in error
 
 
 def test_a_generator_task_larger_than_any_node_is_refused(ray_local, tmp_path, capsys):
