@@ -58,3 +58,32 @@ def test_rows_sampled_on_two_workers_are_one_processs_rows(two_workers, craft, s
     assert again.model["source"] == "disk cache" and again.model["key"] == pool.model["key"]
     for target, rows in pool.rows.items():
         pd.testing.assert_frame_equal(again.rows[target], rows)
+
+
+@pytest.mark.slow  # two Ray Train starts: about 1.5 minutes
+def test_a_sweep_builds_its_llm_pools_on_two_workers(ray_local, tmp_path):
+    """The sweep's path: the pool task holds no CPU, its two workers take one each; both tasks
+    of the replicate are served by the one model the first trained."""
+    from synthscale.config import validate_config
+    from synthscale.sweep.runner import run_sweep
+
+    sweep = {
+        "dataset": {"name": "craft", "craft_rows": 1000},
+        "split": {"seed_size": 40},
+        "experiment": {
+            "tasks": ["imbalance", "spurious"],
+            "protocols": ["ratio"],
+            "seeds": [0],
+            "ratio": {"ks": [1]},
+        },
+        "methods": ["llm"],
+        "generator": {
+            "diagnostics": False,
+            "llm": {**SMALL, "max_steps": 10, "cache_dir": str(tmp_path / "models")},
+        },
+        "resources": {"generator_workers": 2},
+    }
+    result = run_sweep(validate_config(sweep), tmp_path / "out", show_progress=False)
+    assert len(result.results) == 2 and result.results["minority_ce"].notna().all()
+    (model,) = [entry for entry in (tmp_path / "models").iterdir()]  # trained once, by worker 0
+    assert (model / "synthscale.json").is_file() and not list((tmp_path / "models").glob("*.partial-*"))
