@@ -61,22 +61,17 @@ def test_rows_sampled_on_two_workers_are_one_processs_rows(two_workers, craft, s
 
 
 @pytest.mark.slow  # two Ray Train starts: about 1.5 minutes
-def test_a_sweep_builds_its_llm_pools_on_two_workers(ray_local, tmp_path):
+def test_a_sweep_builds_its_llm_pools_on_two_workers(ray_local, small_sweep, tmp_path):
     """The sweep's path: the pool task holds no CPU, its two workers take one each; both tasks
     of the replicate are served by the one model the first trained."""
     from synthscale.config import validate_config
     from synthscale.sweep.runner import run_sweep
 
     sweep = {
-        "dataset": {"name": "craft", "craft_rows": 1000},
-        "split": {"seed_size": 40},
-        "experiment": {
-            "tasks": ["imbalance", "spurious"],
-            "protocols": ["ratio"],
-            "seeds": [0],
-            "ratio": {"ks": [1]},
-        },
+        **small_sweep,
+        "experiment": {**small_sweep["experiment"], "ratio": {"ks": [1]}},
         "methods": ["llm"],
+        "downstream": {"classifiers": ["xgboost"]},
         "generator": {
             "diagnostics": False,
             "llm": {**SMALL, "max_steps": 10, "cache_dir": str(tmp_path / "models")},
