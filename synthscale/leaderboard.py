@@ -65,11 +65,16 @@ def critical_difference(methods: int, datasets: int, alpha: float = ALPHA) -> fl
     return float(q_alpha * np.sqrt(methods * (methods + 1) / (6 * datasets)))
 
 
+def ranked_metrics(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> list[str]:
+    """The metrics of `metrics` that results has values of."""
+    return [m for m in metrics if m in results.columns and results[m].notna().any()]
+
+
 def leaderboard(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
     """One row per method: its mean rank and mean score for each metric results has,
     best mean rank of the first metric first."""
     columns = {}
-    for metric in (m for m in metrics if m in results.columns and results[m].notna().any()):
+    for metric in ranked_metrics(results, metrics):
         scores = dataset_scores(results, metric)
         columns[f"{metric}_mean_rank"] = method_ranks(scores, metric).mean()
         columns[f"{metric}_mean"] = scores.mean()
@@ -81,7 +86,7 @@ def leaderboard(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_ME
 def friedman_table(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
     """One row per metric: the Friedman statistic, its p-value and the critical difference."""
     rows = []
-    for metric in (m for m in metrics if m in results.columns and results[m].notna().any()):
+    for metric in ranked_metrics(results, metrics):
         test = friedman_test(dataset_scores(results, metric))
         if test is not None:
             rows.append(

@@ -21,13 +21,12 @@ from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
 from synthscale.fit import fit_results, is_true
 from synthscale.leaderboard import (
-    LEADERBOARD_METRICS,
     MIN_DATASETS,
     dataset_scores,
     friedman_table,
     leaderboard,
-    method_ranks,
     plot_critical_difference,
+    ranked_metrics,
 )
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
@@ -334,7 +333,7 @@ def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
         board, tests = leaderboard(rows), friedman_table(rows)
         export_table(board, out_dir, f"leaderboard{suffix}", formats=("csv", "md"))
         export_table(tests, out_dir, f"friedman{suffix}", formats=("csv", "md"))
-        per_metric = {m: dataset_scores(rows, m) for m in LEADERBOARD_METRICS if m in rows.columns}
+        per_metric = {m: dataset_scores(rows, m) for m in ranked_metrics(rows)}
         if per_metric:
             scores = pd.concat(per_metric, names=["metric"]).reset_index()
             export_table(scores, out_dir, f"dataset_scores{suffix}", formats=("csv",))
@@ -344,14 +343,18 @@ def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
         for test in tests.itertuples():
             if test.metric not in CD_METRICS:
                 continue
-            ranks = method_ranks(dataset_scores(rows, test.metric), test.metric).mean()
+            ranks = board.set_index("method")[f"{test.metric}_mean_rank"]
             figure = plot_critical_difference(ranks, test.critical_difference, test.metric)
-            png, svg = save_figure(figure, out_dir, f"cd_{test.metric}{suffix}")
-            sections.append(
-                f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
-                f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
-            )
+            sections.append(figure_html(*save_figure(figure, out_dir, f"cd_{test.metric}{suffix}")))
     return sections
+
+
+def figure_html(png: Path, svg: Path) -> str:
+    """A saved figure as an HTML <figure>: the SVG inline, links to both files."""
+    return (
+        f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
+        f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
+    )
 
 
 def _fmt(value: float) -> str:
@@ -383,11 +386,7 @@ def _dataset_figures(
                 )
                 if qualifiers:
                     figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({', '.join(qualifiers)})")
-                png, svg = save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}")
-                sections.append(
-                    f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
-                    f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
-                )
+                sections.append(figure_html(*save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}")))
     return sections
 
 

@@ -100,13 +100,18 @@ def pool_specs(
     """One pool per (task, sampler, data access, seed) of a dataset, sized for the most
     demanding point (native: per seed, for its training fold's counts)."""
     groups: dict[tuple[str, str, str], dict[int, list]] = {}
+    counts_of: dict[tuple[str, int], dict] = {}  # native: (task, seed) -> the training fold's counts
     for point in points:
         sampler = sampler_of(point.method)
         if sampler is None:
             continue
         by_seed = groups.setdefault((point.task, sampler, point.data_access), {})
         for seed, split in splits.items():
-            counts = fold_counts(dataset, split, point.task) if point.experiment == "native" else None
+            counts = None
+            if point.experiment == "native":
+                if (point.task, seed) not in counts_of:
+                    counts_of[(point.task, seed)] = fold_counts(dataset, split, point.task)
+                counts = counts_of[(point.task, seed)]
             by_seed.setdefault(seed, []).extend(
                 synthetic_segments(point, config.split.seed_size, config.experiment, counts)
             )
