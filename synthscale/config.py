@@ -374,7 +374,12 @@ class ResourcesConfig(_Section):
     fits_per_trial: int = Field(
         40, gt=0, description="fits batched into one Ray Tune trial (amortizes trial overhead)"
     )
-    max_failures: int = Field(1, ge=0, description="retries of a failed trial")
+    max_failures: int = Field(
+        1,
+        ge=0,
+        description="retries of a failed trial; a trial whose worker is lost is also run again in up "
+        "to this many fresh rounds",
+    )
     num_cpus: int | None = Field(None, description="CPUs of the embedded local Ray; null: all")
     generator_cpus: int | None = Field(
         None,

@@ -14,10 +14,13 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ray import tune
+from ray.exceptions import RayActorError
 from tqdm.auto import tqdm
 
 from synthscale.config import SweepConfig
@@ -201,31 +204,81 @@ def run_trials(
     if not trial_ids:
         bar.close()
         return collector
+    trainable = tune.with_resources(
+        tune.with_parameters(_trainable, inputs=inputs, tracking=tracker.reference()),
+        {"cpu": plan.config.resources.cpus_per_trial},
+    )
+    max_failures = plan.config.resources.max_failures
+
+    def fit(ids: list[str], run_name: str) -> tune.ResultGrid:
+        return fit_trials(trainable, ids, run_name, [collector], out.ray_results, max_failures)
+
     try:
-        trainable = tune.with_resources(
-            tune.with_parameters(_trainable, inputs=inputs, tracking=tracker.reference()),
-            {"cpu": plan.config.resources.cpus_per_trial},
-        )
-        tuner = tune.Tuner(
-            trainable,
-            param_space={"batch_id": tune.grid_search(trial_ids)},
-            tune_config=tune.TuneConfig(reuse_actors=True),
-            run_config=tune.RunConfig(
-                name=name,
-                storage_path=str(out.ray_results.resolve()),
-                callbacks=[collector],
-                failure_config=tune.FailureConfig(max_failures=plan.config.resources.max_failures),
-                verbose=0,
-            ),
-        )
-        grid = tuner.fit()
+        errors = run_rounds(fit, trial_ids, name, max_failures)
     finally:
         bar.close()
-    if grid.errors:
-        raise RuntimeError(f"{len(grid.errors)} trial(s) failed; first error:\n{grid.errors[0]}")
+    if errors:
+        raise RuntimeError(f"{len(errors)} trial(s) failed; first error:\n{errors[0]}")
     if collector.grid_error is not None:
         raise collector.grid_error
     return collector
+
+
+def fit_trials(
+    trainable: Any, trial_ids: list[str], name: str, callbacks: list, storage: Path, max_failures: int
+) -> tune.ResultGrid:
+    """One Tune experiment over these batch ids; Tune retries a trial whose worker dies mid-run."""
+    tuner = tune.Tuner(
+        trainable,
+        param_space={"batch_id": tune.grid_search(trial_ids)},
+        tune_config=tune.TuneConfig(reuse_actors=True),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(storage.resolve()),
+            callbacks=callbacks,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            verbose=0,
+        ),
+    )
+    return tuner.fit()
+
+
+def run_rounds(
+    fit: Callable[[list[str], str], tune.ResultGrid], trial_ids: list[str], name: str, max_failures: int
+) -> list[Exception]:
+    """Fit the trials, then up to `max_failures` more rounds of those whose worker was lost;
+    returns the errors left (none when every batch reported)."""
+    errors: list[Exception] = []
+    for attempt in range(max_failures + 1):
+        grid = fit(trial_ids, name if attempt == 0 else f"{name}-retry{attempt}")
+        trial_ids, lost, failed = _split_failures(grid)
+        errors += failed
+        if not trial_ids:
+            return errors
+        if attempt < max_failures:
+            log.warning(
+                "%d trial(s) lost their worker; running them again (round %d of resources.max_failures=%d)",
+                len(trial_ids), attempt + 1, max_failures,
+            )  # fmt: skip
+    return errors + lost
+
+
+def _split_failures(grid: tune.ResultGrid) -> tuple[list[str], list[Exception], list[Exception]]:
+    """The batch ids whose worker died and their errors, then every other error.
+
+    Tune retries a trial whose worker dies while it runs, but not one whose reused worker dies
+    while Tune hands it the next batch (the trial is still pending then, Ray 2.60): such trials
+    are run again in a fresh experiment, which is safe because a batch logs each fit once."""
+    lost_ids, lost, failed = [], [], []
+    for result in grid:
+        if result.error is None:
+            continue
+        if isinstance(result.error, RayActorError):
+            lost_ids.append(result.config["batch_id"])
+            lost.append(result.error)
+        else:
+            failed.append(result.error)
+    return lost_ids, lost, failed
 
 
 class _MissingTrialLogs(logging.Filter):
