@@ -313,6 +313,22 @@ class _GeometricSpec(_Section):
     geometric: GeometricGrid
 
 
+class PeersConfig(_Section):
+    """The peer generators of other libraries (ctgan, tvae): installed apart, see the README."""
+
+    epochs: int = Field(300, gt=0, description="training epochs (ctgan's default: 300)")
+    batch_size: int = Field(
+        500, gt=0, multiple_of=10, description="rows per training step (a multiple of CTGAN's pac, 10)"
+    )
+    train_seed: int = Field(0, description="seed of the training's random draws")
+    max_rounds: int = Field(
+        50,
+        gt=0,
+        description="sampling rounds per target before giving up: a generator that cannot be "
+        "conditioned draws rows and keeps the target's",
+    )
+
+
 class GeneratorConfig(_Section):
     data_access: DataAccess | list[DataAccess] = Field(
         "seed",
@@ -324,6 +340,7 @@ class GeneratorConfig(_Section):
         True, description="score every pool against the real rows (detection AUC, distances)"
     )
     llm: LLMConfig = LLMConfig()
+    peers: PeersConfig = PeersConfig()
 
     @field_validator("data_access", mode="before")
     @classmethod
@@ -418,8 +435,8 @@ class SweepConfig(_Section):
     experiment: ExperimentConfig = ExperimentConfig()
     methods: list[str] = Field(
         ["raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug"],
-        description="raw, all_real, a sampler (ros, smote, adasyn, independent, gaussian_copula, llm), "
-        "or <sampler>_aug",
+        description="raw, all_real, a sampler (ros, smote, adasyn, independent, gaussian_copula, llm; "
+        "with the peers installed: ctgan, tvae), or <sampler>_aug",
     )
     generator: GeneratorConfig = GeneratorConfig()
     downstream: DownstreamConfig = DownstreamConfig()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from synthscale.config import SweepConfig
 from synthscale.errors import SynthscaleError, did_you_mean
 from synthscale.experiments import ALL_REAL, AUG_SUFFIX, NO_DATA_ACCESS, RAW, Point, sampler_of
-from synthscale.samplers import sampler_names
+from synthscale.samplers import check_installed, sampler_names
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ def check_methods(methods: list[str]) -> None:
                 f"methods: unknown method '{method}'{did_you_mean(method, valid)}; "
                 f"available: {', '.join(valid)}"
             )
+        if sampler_of(method) is not None:
+            check_installed(sampler_of(method))
 
 
 def protocol_points(config: SweepConfig) -> list[Point]:

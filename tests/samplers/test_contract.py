@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthscale.config import GeneratorConfig, LLMConfig, SplitConfig
+from synthscale.config import GeneratorConfig, LLMConfig, PeersConfig, SplitConfig
 from synthscale.data import make_craft, prepare_dataset
 from synthscale.data.loaders import Dataset, read_table
 from synthscale.errors import SynthscaleError
@@ -48,7 +48,8 @@ def adult_dataset() -> Dataset:
 
 @pytest.fixture(scope="module")
 def generator_config(tmp_path_factory) -> GeneratorConfig:
-    """Defaults, but a small, briefly trained LLM: the contract is about the interface."""
+    """Defaults, but a small, briefly trained LLM and briefly trained peers: the contract is
+    about the interface."""
     llm = LLMConfig(
         max_steps=20,
         tiny_layers=1,
@@ -56,7 +57,7 @@ def generator_config(tmp_path_factory) -> GeneratorConfig:
         tiny_heads=2,
         cache_dir=str(tmp_path_factory.mktemp("llm")),
     )
-    return GeneratorConfig(llm=llm)
+    return GeneratorConfig(llm=llm, peers=PeersConfig(epochs=25, batch_size=20))
 
 
 @pytest.fixture
