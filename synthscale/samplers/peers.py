@@ -1,19 +1,21 @@
 """Peer generators from other libraries behind the sampler interface (the `peers` extra).
 
-- `ctgan`: CTGAN (ctgan), a conditional GAN. The target key is one more discrete column and
-  sampling asks for it through CTGAN's own condition vector, which steers the rows but does not
-  fix them, so the rows whose generated target is not the requested one are dropped.
-- `tvae`: TVAE (ctgan), a variational autoencoder with no conditioning: rows are drawn and
-  those of the requested target kept.
+- `ctgan`: CTGAN (ctgan), a conditional GAN, asked for the target through its own condition
+  vector, which steers the rows but does not fix them.
+- `tvae`: TVAE (ctgan), a variational autoencoder with no conditioning.
+- `smote_variants.<Name>`: any of smote_variants' oversamplers (e.g. `ProWSyn`), on the
+  target's rows against all others, categories one-hot encoded.
 
-Both learn the target key as one more discrete column; a group's key holds its spurious
-attribute, so for group targets that column replaces the attribute's and the sampled rows get
-the attribute of their group. Both report, per target, the share of drawn rows kept (acceptance) and the rows/s, as the LLM
-reports validity; a target that is never drawn stops after `generator.peers.max_rounds` rounds.
+`ctgan` and `tvae` learn the target key as one more discrete column (a group's key holds its
+spurious attribute, so for group targets it replaces the attribute's column and the rows get
+their group's attribute) and drop the rows drawn for another target. Each peer reports, per
+target, the share of drawn (or asked) rows it kept as `acceptance` and its rows/s, as the LLM
+reports validity; a target never drawn stops after `generator.peers.max_rounds` rounds.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -32,6 +34,8 @@ DISCRETE_MAX_INTEGERS = 16  # an integer column with at most this many observed 
 MIN_ROUND_ROWS = 256  # rows drawn per round at least: a rare target needs many draws
 # rdt (ctgan's data transformer) caps pandas below 3 in its metadata but runs on it (tests/samplers)
 PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan==0.12.1 rdt==2.0.0"
+# smote-variants asks for tensorflow, keras and mkl, which only its DEAGO oversampler imports
+SMOTE_VARIANTS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps smote-variants==1.0.1"
 
 
 class _CtganFamily(VisibleRows):
@@ -149,3 +153,146 @@ class TvaeSampler(_CtganFamily):
         from ctgan import TVAE
 
         return TVAE(epochs=self.settings.epochs, batch_size=self.settings.batch_size)
+
+
+BALANCED_HINT = (
+    " (the target and the other rows have the same count, and an oversampler that sizes its output by "
+    "their difference adds nothing: run it on every training row, generator.data_access=train, or on "
+    "the native protocol)"
+)
+
+
+def smote_variants_names() -> list[str]:
+    import smote_variants
+
+    return sorted(o.__name__ for o in smote_variants.get_all_oversamplers())
+
+
+@register(
+    "smote_variants", requires=("smote_variants", SMOTE_VARIANTS_INSTALL), variants=smote_variants_names
+)
+class SmoteVariantsSampler(VisibleRows):
+    """One of smote_variants' oversamplers (`smote_variants.ProWSyn`), on the target's rows
+    against every other visible row. Categories are one-hot encoded for it and decoded by the
+    largest share; the rows it adds are those of the target it returns that it was not given
+    (a cleaning variant may also drop rows), asked for again with another seed if short."""
+
+    name = "smote_variants"
+    min_target_rows = 2
+
+    def __init__(self, config: GeneratorConfig, variant: str) -> None:
+        super().__init__()
+        self.variant = variant
+        self.name = f"smote_variants.{variant}"
+        self.max_rounds = config.peers.max_rounds
+        self.reports: dict[str, dict[str, float]] = {}
+
+    def cache_settings(self) -> dict[str, Any]:
+        return {"variant": self.variant, "max_rounds": self.max_rounds}
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        count = self._count_target(target)
+        if n == 0:
+            return restore_dtypes(self._rows.iloc[:0], self._schema)
+        is_target = self._targets == str(target)
+        if count > len(is_target) - count:
+            raise SynthscaleError(
+                f"{self.name}: target {as_target(target).describe(self._schema)} has {count} of the "
+                f"{len(is_target)} visible rows; smote_variants oversamples only the smaller side "
+                "(set generator.data_access=seed, whose seed set is balanced)"
+            )
+        encoded = one_hot(self._rows, self._schema)
+        y = is_target.astype(int)
+        started, made, asked = time.perf_counter(), [], 0
+        for attempt in range(self.max_rounds):
+            request = max(n - sum(map(len, made)), MIN_ROUND_ROWS)  # a few rows may round to none
+            asked += request
+            new, why = self._oversample(encoded, y, request, generator_seed * self.max_rounds + attempt)
+            made.append(new)
+            if sum(map(len, made)) >= n:
+                break
+            if len(new) == 0:
+                balanced = BALANCED_HINT if 2 * count == len(y) else ""
+                raise SynthscaleError(
+                    f"{self.name} made no rows of target {as_target(target).describe(self._schema)} "
+                    f"from {count} rows against {len(y) - count} (its last message: {why or 'none'}){balanced}"
+                )
+        rows = np.concatenate(made)[:n]
+        if len(rows) < n:
+            raise SynthscaleError(
+                f"{self.name}: {len(rows)} of the {n} rows asked for after generator.peers.max_rounds="
+                f"{self.max_rounds} rounds"
+            )
+        self.reports[str(target)] = {
+            "acceptance": min(1.0, sum(map(len, made)) / asked),
+            "sampling_rows_per_s": n / max(time.perf_counter() - started, 1e-9),
+        }
+        decoded = decode_one_hot(rows, self._schema)
+        if as_target(target).is_group:  # noise-adding variants may move it; the group fixes it
+            decoded[self._schema.spurious] = as_target(target).attribute_value(self._schema)
+        return restore_dtypes(decoded, self._schema)
+
+    def _oversample(self, encoded: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, str]:
+        """The new rows of class 1 (about n), and the library's last message."""
+        import smote_variants
+
+        oversampler = getattr(smote_variants, self.variant)(random_state=seed)
+        # the library sizes its output by the class counts' difference, which is 0 on a
+        # balanced seed set: ask for exactly n instead
+        oversampler.det_n_to_sample = lambda *args, **kwargs: n
+        said = _LastMessage()
+        library_log = logging.getLogger("smote_variants")
+        own_handlers, library_log.handlers = library_log.handlers, [said]  # its console lines: ours
+        propagates, library_log.propagate = library_log.propagate, False
+        try:
+            X, labels = oversampler.sample(encoded, y)
+        finally:
+            library_log.handlers, library_log.propagate = own_handlers, propagates
+        given = {row.tobytes() for row in encoded[y == 1]}
+        candidates = X[labels == 1]
+        new = np.array([row for row in candidates if row.tobytes() not in given]).reshape(
+            -1, encoded.shape[1]
+        )
+        return new, said.message
+
+    def target_report(self, target: str) -> dict[str, float]:
+        return self.reports.get(str(target), {})
+
+
+class _LastMessage(logging.Handler):
+    """Keeps the last message a library logged (why it made no rows), printing none: the
+    library logs several lines per call at INFO."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage()
+
+
+def one_hot(rows: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """Numbers for a numeric-only library: each category a 0/1 column, in its domain's order."""
+    parts = []
+    for column in schema.columns:
+        values = rows[column.name]
+        if column.kind == "category":
+            codes = pd.Categorical(values.astype(str), categories=column.categories).codes
+            parts.append(np.eye(len(column.categories))[codes])
+        else:
+            parts.append(values.to_numpy(np.float64)[:, None])
+    return np.hstack(parts).astype(np.float64)
+
+
+def decode_one_hot(encoded: np.ndarray, schema: Schema) -> pd.DataFrame:
+    """The inverse of one_hot: a category is its largest column (interpolated rows hold shares)."""
+    decoded, at = {}, 0
+    for column in schema.columns:
+        if column.kind == "category":
+            width = len(column.categories)
+            decoded[column.name] = np.asarray(column.categories)[encoded[:, at : at + width].argmax(axis=1)]
+            at += width
+        else:
+            decoded[column.name] = encoded[:, at]
+            at += 1
+    return pd.DataFrame(decoded, columns=schema.feature_names)

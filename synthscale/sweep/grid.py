@@ -13,6 +13,7 @@ from synthscale.config import SweepConfig
 from synthscale.errors import SynthscaleError, did_you_mean
 from synthscale.experiments import ALL_REAL, AUG_SUFFIX, NO_DATA_ACCESS, RAW, Point, sampler_of
 from synthscale.samplers import check_installed, sampler_names
+from synthscale.samplers.registry import VARIANT_SEPARATOR, check_sampler, family_of, is_family
 
 
 @dataclass(frozen=True)
@@ -43,23 +44,29 @@ class Batch:
 
 
 def valid_methods() -> list[str]:
-    samplers = sampler_names()
+    """Every method name; a family's members are shown as family.<variant>."""
+    samplers = [f"{s}{VARIANT_SEPARATOR}<variant>" if is_family(s) else s for s in sampler_names()]
     return [RAW, *samplers, *(s + AUG_SUFFIX for s in samplers)]
 
 
 def check_methods(methods: list[str]) -> None:
-    """Unknown method names fail before anything runs, with the nearest valid name."""
+    """Unknown method names fail before anything runs, with the nearest valid name; so do a
+    sampler whose package is missing and an unknown member of a family."""
     valid = valid_methods()
     if not methods:
         raise SynthscaleError(f"methods: list at least one of {', '.join(valid)}")
     for method in methods:
+        sampler = sampler_of(method)
+        if sampler is not None and is_family(family_of(sampler)):
+            check_sampler(sampler)
+            continue
         if method not in valid:
             raise SynthscaleError(
                 f"methods: unknown method '{method}'{did_you_mean(method, valid)}; "
                 f"available: {', '.join(valid)}"
             )
-        if sampler_of(method) is not None:
-            check_installed(sampler_of(method))
+        if sampler is not None:
+            check_installed(sampler)
 
 
 def protocol_points(config: SweepConfig) -> list[Point]:

@@ -26,7 +26,8 @@ ADULT_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "adult.csv
 ADULT_ROWS = 3000
 SEED_SIZE = 80  # 20 rows per group, 40 per class: enough neighbours for smote and adasyn
 SAMPLE_SIZES = (0, 1, 37, 250)
-SAMPLERS = sampler_names()
+# a family is checked through one member
+SAMPLERS = [f"{name}.ProWSyn" if name == "smote_variants" else name for name in sampler_names()]
 DATASETS = ("craft", "adult")
 TASKS = ("imbalance", "spurious")
 

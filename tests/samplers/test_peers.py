@@ -77,7 +77,7 @@ def test_a_sweep_naming_a_peer_that_is_not_installed_stops_before_it_starts(monk
         expand_grid(config, "craft")
 
 
-def test_a_sweep_runs_the_peers_and_records_their_acceptance(ray_local, tmp_path):
+def test_a_sweep_runs_every_peer_family_and_records_their_acceptance(ray_local, tmp_path):
     config = validate_config(
         {
             "name": "peers",
@@ -89,14 +89,63 @@ def test_a_sweep_runs_the_peers_and_records_their_acceptance(ray_local, tmp_path
                 "seeds": [0],
                 "ratio": {"ks": [2]},
             },
-            "methods": ["raw", "ctgan", "tvae"],
+            "methods": ["raw", "ctgan", "tvae", "smote_variants.ProWSyn_aug"],
             "generator": {"peers": {"epochs": 2, "batch_size": 40}},
         }
     )
     result = run_sweep(config, tmp_path / "out", show_progress=False)
     table = pd.read_csv(result.out_dir / "results.csv")
-    assert sorted(table["method"]) == ["ctgan", "raw", "tvae"]
+    assert sorted(table["method"]) == ["ctgan", "raw", "smote_variants.ProWSyn_aug", "tvae"]
     assert np.isfinite(table["minority_ce"]).all()
     pools = pd.read_csv(result.out_dir / "pools.csv")
-    assert set(pools["sampler"]) == {"ctgan", "tvae"}
+    assert set(pools["sampler"]) == {"ctgan", "tvae", "smote_variants.ProWSyn"}
     assert ((pools["acceptance"] > 0) & (pools["acceptance"] <= 1)).all()
+
+
+def test_a_smote_variant_is_named_as_a_member_of_its_family():
+    with pytest.raises(
+        SynthscaleError, match=r"name one of the \d+ smote_variants oversamplers: smote_variants\.<name>"
+    ):
+        expand_grid(validate_config({"methods": ["smote_variants"]}), "craft")
+    with pytest.raises(
+        SynthscaleError, match=r"smote_variants has no oversampler 'ProWSin'; did you mean 'ProWSyn'"
+    ):
+        expand_grid(validate_config({"methods": ["smote_variants.ProWSin_aug"]}), "craft")
+    with pytest.raises(SynthscaleError, match=r"sampler 'smote' has no variants: write 'smote'"):
+        make_sampler("smote.ProWSyn", GeneratorConfig())
+
+
+def test_smote_variants_rows_lie_between_the_targets_rows_and_report_their_speed(craft_seed):
+    dataset, rows, targets = craft_seed
+    sampler = make_sampler("smote_variants.Borderline_SMOTE1", GeneratorConfig()).fit(
+        rows, targets, dataset.schema
+    )
+    sampled = sampler.sample(50, "y1", generator_seed=0)
+    own = rows[targets == "y1"]
+    for column in ["X1", "X2", "X3"]:  # interpolations stay in the target's range
+        assert own[column].min() <= sampled[column].min() and sampled[column].max() <= own[column].max()
+    assert not sampled.merge(rows, how="inner").shape[0]  # no row is a copy
+    report = sampler.target_report("y1")
+    assert report["acceptance"] == 1.0 and report["sampling_rows_per_s"] > 0
+
+
+def test_a_smote_variant_that_adds_nothing_on_a_balanced_seed_set_says_why(craft_seed):
+    dataset, rows, targets = craft_seed
+    sampler = make_sampler("smote_variants.SMOTE_TomekLinks", GeneratorConfig()).fit(
+        rows, targets, dataset.schema
+    )
+    with pytest.raises(SynthscaleError, match=r"smote_variants\.SMOTE_TomekLinks made no rows of target \(Target=1\) "
+                       r"from 40 rows against 40 .*the same count.*data_access=train"):  # fmt: skip
+        sampler.sample(10, "y1", generator_seed=0)
+
+
+def test_smote_variants_refuses_a_target_larger_than_the_rest(craft_seed):
+    dataset, rows, targets = craft_seed
+    keep = np.r_[np.flatnonzero(targets == "y0"), np.flatnonzero(targets == "y1")[:10]]
+    sampler = make_sampler("smote_variants.ProWSyn", GeneratorConfig())
+    sampler.fit(rows.iloc[keep], targets[keep], dataset.schema)
+    with pytest.raises(
+        SynthscaleError, match=r"target \(Target=0\) has 40 of the 50 visible rows; smote_variants"
+    ):
+        sampler.sample(10, "y0", generator_seed=0)
+    assert len(sampler.sample(10, "y1", generator_seed=0)) == 10
