@@ -25,6 +25,7 @@ def test_the_sweep_files_are_the_documented_ones():
         "benchmark.yaml",
         "paper_augment.yaml",
         "paper_ratio.yaml",
+        "peer_scaling.yaml",
         "quickstart.yaml",
         "scaling.yaml",
     ]
