@@ -15,7 +15,7 @@ Sampling: rows/s of constrained generation (the schema constraint, temperature 1
 --sample-batch rows per batch, with the dynamic KV cache (as synthscale samples) and with
 transformers' static cache; a first batch is timed apart (where a static cache compiles).
 
-Models: `tiny` (synthscale's default, 4 layers of width 128 over the codec's vocabulary) and,
+Models: `tiny` (synthscale's default: 2 layers of width 96 since 2026-11-30, 4 x 128 before) and,
 with --gpt2, a GPT-2-size model (124 M parameters: GPT2Config's defaults, random weights saved
 to a local directory with a 50,257-token word-level tokenizer) loaded through llm.model=<dir>,
 the path a user's pretrained model takes (codec tokens added to its vocabulary); bf16 on GPU.
