@@ -10,6 +10,9 @@ ratio to the first (eager) variant. Variants:
   fused       AdamW(fused=True), one fused kernel
   compile     torch.compile of the model (Module.compile, in place: inductor)
   batch256    4x the rows per step at 2x the learning rate (steps/s falls, rows/s may rise)
+  gelu_new    GPT-2's activation as transformers writes it in Python-level ops (tiny's default
+              before 2026-12-01, now gelu_pytorch_tanh: the same approximation in one kernel)
+  nodropout   tiny_dropout 0 (no masks drawn on CPU)
 
 Sampling: rows/s of constrained generation (the schema constraint, temperature 1.4) at
 --sample-batch rows per batch, with the dynamic KV cache (as synthscale samples) and with
@@ -20,10 +23,12 @@ with --gpt2, a GPT-2-size model (124 M parameters: GPT2Config's defaults, random
 to a local directory with a 50,257-token word-level tokenizer) loaded through llm.model=<dir>,
 the path a user's pretrained model takes (codec tokens added to its vocabulary); bf16 on GPU.
 
-Data: craft, split seed 0, every training row visible (5,600 rows), imbalance task.
+Data: craft, split seed 0, every training row visible (5,600 rows), imbalance task; or
+--dataset adult --adult PATH (adult.csv as OpenML writes it), the same split.
 
 Run: python bench/train_speed.py [--steps 300] [--warm 30] [--variants eager fused compile batch256]
          [--models tiny gpt2] [--sample-rows 8192] [--sample-batch 1024] [--json FILE]
+         [--dataset craft|adult --adult PATH]
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from unittest import mock
 
 import torch
 
-VARIANTS = ("eager", "foreach", "fused", "compile", "batch256")
+VARIANTS = ("eager", "foreach", "fused", "compile", "batch256", "gelu_new", "nodropout")
 GPT2_VOCAB = 50257
 
 
@@ -59,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sample-batch", type=int, nargs="+", default=[1024])
     parser.add_argument("--no-bf16", action="store_true", help="fp32 on GPU")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--dataset", choices=["craft", "adult"], default="craft")
+    parser.add_argument("--adult", help="adult's CSV (with --dataset adult)")
     return parser.parse_args(argv)
 
 
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{transformers.__version__}, accelerate {accelerate.__version__}; {device}",
         flush=True,
     )
-    rows, y, schema = craft_training_rows()
+    rows, y, schema = training_rows(args.dataset, args.adult)
     result: dict = {"device": device, "bf16": cuda and not args.no_bf16, "models": {}}
     with tempfile.TemporaryDirectory(prefix="synthscale-speed-") as scratch:
         for name in args.models:
@@ -88,13 +95,19 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
-def craft_training_rows():
+def training_rows(name: str = "craft", path: str | None = None):
     from synthscale.config import DatasetConfig, SplitConfig
     from synthscale.data import load_dataset
     from synthscale.splits import make_split, row_targets
     from synthscale.targets import labels_of
 
-    dataset = load_dataset(DatasetConfig())
+    if name == "adult" and not path:
+        sys.exit("--dataset adult needs --adult PATH (adult.csv)")
+    if name == "adult":
+        config = DatasetConfig(name=None, path=path, label="income", spurious="sex")
+    else:
+        config = DatasetConfig()
+    dataset = load_dataset(config)
     split = make_split(dataset, SplitConfig(), split_seed=0)
     visible = split.train_index
     y = labels_of(row_targets(dataset, "imbalance", visible))
@@ -164,6 +177,10 @@ def run_model(reference, rows, y, schema, steps, variants, args) -> dict:
 def variant_settings(variant: str, base) -> dict:
     if variant == "batch256":
         return {"batch_size": 256, "learning_rate": base.learning_rate * 2}
+    if variant == "gelu_new":
+        return {"tiny_activation": "gelu_new"}
+    if variant == "nodropout":
+        return {"tiny_dropout": 0.0}
     return {}
 
 

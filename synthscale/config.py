@@ -213,6 +213,11 @@ class LLMConfig(_Section):
     tiny_dropout: float = Field(
         0.1, ge=0, lt=1, description="tiny: dropout of embeddings, attention and residuals (GPT-2's 0.1)"
     )
+    # GPT-2's tanh approximation as one kernel: gelu_new computes it in Python-level ops
+    tiny_activation: Literal["gelu_pytorch_tanh", "gelu_new", "gelu", "relu"] = Field(
+        "gelu_pytorch_tanh",
+        description="tiny: activation of the MLP blocks (gelu_pytorch_tanh = GPT-2's gelu_new in one kernel)",
+    )
     epochs: float = Field(400, gt=0, description="passes over the visible rows (capped by max_steps)")
     max_steps: int = Field(1500, gt=0, description="most optimizer steps of fine-tuning")
     holdout_share: float = Field(
@@ -316,7 +321,7 @@ class _GeometricSpec(_Section):
 
 
 class PeersConfig(_Section):
-    """The peer generators of other libraries (ctgan, tvae): installed apart, see the README."""
+    """The peer generators of other libraries (ctgan, tvae, great): installed apart, see the README."""
 
     epochs: int = Field(300, gt=0, description="training epochs (ctgan's default: 300)")
     batch_size: int = Field(
@@ -328,6 +333,19 @@ class PeersConfig(_Section):
         gt=0,
         description="sampling rounds per target before giving up: a generator that cannot be "
         "conditioned draws rows and keeps the target's",
+    )
+    great_model: str = Field(
+        "tiny",
+        description="great: tiny (GPT-2 from scratch at llm.tiny_* size, BPE tokenizer of the rows' "
+        "text), a local model directory or a hub id (the paper: distilgpt2)",
+    )
+    # 600 steps of 32 rows: the length bench/generator.py compared with the LLM's
+    great_steps: int = Field(600, gt=0, description="great: optimizer steps of fine-tuning")
+    great_batch_size: int = Field(32, gt=0, description="great: rows per training step")
+    great_learning_rate: float = Field(1e-3, gt=0, description="great: AdamW learning rate (1e-3 suits tiny)")
+    great_temperature: float = Field(0.7, gt=0, description="great: sampling temperature (GReaT's 0.7)")
+    great_float_digits: int | None = Field(
+        3, ge=0, description="great: decimals a float keeps in the row's text (null: all)"
     )
 
 

@@ -98,6 +98,7 @@ def build_tiny_model(codec: RowCodec, settings: LLMConfig, train_seed: int) -> G
         resid_pdrop=settings.tiny_dropout,
         embd_pdrop=settings.tiny_dropout,
         attn_pdrop=settings.tiny_dropout,
+        activation_function=settings.tiny_activation,
         bos_token_id=codec.bos_id,
         eos_token_id=codec.eos_id,
         pad_token_id=codec.pad_id,

@@ -154,6 +154,16 @@ def test_a_fixed_column_order_is_a_new_model_and_older_cache_keys_stay_valid(cra
     assert len(sampled) == 50 and sampled.columns.tolist() == craft.features.columns.tolist()
 
 
+def test_the_activation_reaches_the_model_and_gelu_new_keeps_older_cache_keys(craft):
+    codec = build_codec(craft.features, craft.schema)
+    settings = LLMConfig(tiny_layers=1, tiny_width=32, tiny_heads=2, cache_dir="unused")
+    assert build_tiny_model(codec, settings, 0).model.config.activation_function == "gelu_pytorch_tanh"
+    older = settings.model_copy(update={"tiny_activation": "gelu_new"})
+    assert build_tiny_model(codec, older, 0).model.config.activation_function == "gelu_new"
+    assert "tiny_activation" not in training_settings(older)  # models cached before the setting
+    assert training_settings(settings)["tiny_activation"] == "gelu_pytorch_tanh"  # a new model
+
+
 @pytest.mark.parametrize(
     ("n_rows", "changes", "order", "guidance"),
     [
