@@ -35,8 +35,8 @@ ROOT, LEAF = "synthscale", "leaf"
 HEAVY_IMPORTS = {
     "ray": ("sweep/",),
     "mlflow": ("sweep/tracking.py",),
-    "torch": ("samplers/llm/",),
-    "transformers": ("samplers/llm/",),
+    "torch": ("samplers/llm/", "samplers/great.py"),  # great: GReaT's language model, a peer
+    "transformers": ("samplers/llm/", "samplers/great.py"),
     "accelerate": ("samplers/llm/",),
 }
 PRINT_ALLOWED = ("cli.py", "report.py")

@@ -1,0 +1,237 @@
+"""GReaT (be_great), the generator of the paper's own experiments, behind the sampler interface.
+
+GReaT fine-tunes a causal language model on rows written as free text ("X1 is 0.31, Target is
+y1, ..."), the columns in a new random order each time a row is seen. It is conditioned by its
+own start prompt: generation begins at "<target> is y1,", so every row it writes is of the
+requested target. Its text is not constrained: a row whose text misses a column, or holds a
+number that does not parse or a category outside the column's domain, is dropped, and the
+share kept is the pool's `acceptance` (the LLM's constrained rows are all valid). With
+`generator.peers.great_model: tiny` (the default, offline) the model is GPT-2 built from
+scratch at the LLM's tiny size, with a byte-level BPE tokenizer trained on the rows' text; a
+local model directory or a hub id (the paper: distilgpt2) is fine-tuned instead.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscale.config import GeneratorConfig
+from synthscale.data.loaders import Schema
+from synthscale.errors import SynthscaleError
+from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
+from synthscale.samplers.peers import MIN_ROUND_ROWS, TARGET_COLUMN
+from synthscale.samplers.registry import check_installed, register
+
+GREAT_INSTALL = "pip install 'synthscale[peers]'"
+BPE_VOCAB = 512  # the tiny model's tokenizer: enough for digits, names and the categories' pieces
+EOS = "<|endoftext|>"
+LENGTH_MARGIN = 1.25  # tokens generated per row: the longest training row's, with room to spare
+
+
+@register("great", requires=("be_great", GREAT_INSTALL))
+class GreatSampler(VisibleRows):
+    """GReaT: fitted on the visible rows and their target keys, sampled from the target's prompt."""
+
+    name = "great"
+    trains_model = True
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        check_installed(self.name)
+        self.settings = config.peers
+        self.tiny = {
+            "layers": config.llm.tiny_layers,
+            "width": config.llm.tiny_width,
+            "heads": config.llm.tiny_heads,
+        }
+        self.training_seconds = 0.0
+        self.reports: dict[str, dict[str, float]] = {}
+        self._great: Any = None
+        self._max_length = 0
+        self._workdir: tempfile.TemporaryDirectory | None = None
+
+    def cache_settings(self) -> dict[str, Any]:
+        return {**self.settings.model_dump(mode="json"), "tiny": self.tiny}
+
+    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> GreatSampler:
+        from be_great import GReaT
+
+        super().fit(rows, targets, schema)
+        table = self._great_table()
+        self._workdir = tempfile.TemporaryDirectory(prefix="synthscale-great-")
+        texts = great_texts(table, self.settings.great_float_digits)
+        reference = self.settings.great_model
+        if reference == "tiny":
+            reference = build_tiny_great_model(
+                Path(self._workdir.name) / "model", texts, self.tiny, self.settings.train_seed
+            )
+        started = time.perf_counter()
+        self._great = GReaT(
+            reference,
+            experiment_dir=str(Path(self._workdir.name) / "trainer"),
+            epochs=1,  # max_steps below decides
+            batch_size=self.settings.great_batch_size,
+            float_precision=self.settings.great_float_digits,
+            max_steps=self.settings.great_steps,
+            learning_rate=self.settings.great_learning_rate,
+            seed=self.settings.train_seed,
+            save_strategy="no",
+            logging_strategy="no",
+        )
+        self._great.fit(table, conditional_col=TARGET_COLUMN)
+        self.training_seconds = time.perf_counter() - started
+        longest = max(len(self._great.tokenizer(text)["input_ids"]) for text in texts)
+        self._max_length = int(longest * LENGTH_MARGIN) + 8
+        return self
+
+    def _great_table(self) -> pd.DataFrame:
+        """The visible rows, categories as text, and the target key as one more column (for a
+        group target it replaces the spurious attribute, which the key holds)."""
+        schema = self._schema
+        table = self._rows.astype(dict.fromkeys(schema.categorical_names, str))
+        if self._attribute_in_target():
+            table = table.drop(columns=schema.spurious)
+        table[TARGET_COLUMN] = self._targets
+        return table
+
+    def _attribute_in_target(self) -> bool:
+        return (
+            self._schema.spurious is not None
+            and len(self._targets) > 0
+            and as_target(self._targets[0]).is_group
+        )
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        import torch
+
+        self._count_target(target)
+        target = as_target(target)
+        if n == 0:
+            return restore_dtypes(self._rows.iloc[:0], self._schema)
+        started, kept, drawn = time.perf_counter(), [], 0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(generator_seed)
+            for _ in range(self.settings.max_rounds):
+                batch = self._draw(max(n - sum(map(len, kept)), MIN_ROUND_ROWS), str(target))
+                drawn += len(batch)
+                kept.append(valid_great_rows(batch, self._schema, str(target)))
+                if sum(map(len, kept)) >= n:
+                    break
+        accepted = sum(map(len, kept))
+        if accepted < n:
+            raise SynthscaleError(
+                f"great: {accepted} of the {n} rows asked for target {target.describe(self._schema)} were "
+                f"valid in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance) over "
+                f"generator.peers.max_rounds={self.settings.max_rounds} rounds; train longer "
+                "(generator.peers.great_steps) or raise max_rounds"
+            )
+        self.reports[str(target)] = {
+            "acceptance": accepted / drawn,
+            "rows_generated": float(drawn),
+            "sampling_rows_per_s": n / max(time.perf_counter() - started, 1e-9),
+            "training_seconds": self.training_seconds,
+        }
+        rows = pd.concat(kept, ignore_index=True).iloc[:n]
+        if self._attribute_in_target():
+            rows[self._schema.spurious] = target.attribute_value(self._schema)
+        return restore_dtypes(rows[self._schema.feature_names], self._schema)
+
+    def _draw(self, n: int, target: str) -> pd.DataFrame:
+        """n rows of text from the target's start prompt, parsed by GReaT into columns (text)."""
+        import torch
+        from be_great.great_start import CategoricalStart
+        from be_great.great_utils import _convert_text_to_tabular_data, _convert_tokens_to_text
+
+        great = self._great
+        start = CategoricalStart(great.tokenizer, TARGET_COLUMN, {target: 1.0})
+        prompts = torch.tensor(start.get_start_tokens(n))
+        model = great.model.eval()
+        device = next(model.parameters()).device
+        pad = great.tokenizer.pad_token_id
+        with torch.no_grad():
+            tokens = model.generate(
+                input_ids=prompts.to(device),
+                attention_mask=(prompts != pad).long().to(device),
+                max_length=prompts.shape[1] + self._max_length,
+                do_sample=True,
+                temperature=self.settings.great_temperature,
+                pad_token_id=pad,
+            )
+        return _convert_text_to_tabular_data(
+            _convert_tokens_to_text(tokens.cpu(), great.tokenizer), great.columns
+        )
+
+    def target_report(self, target: str) -> dict[str, float]:
+        return self.reports.get(str(target), {})
+
+
+def great_texts(table: pd.DataFrame, float_digits: int | None) -> list[str]:
+    """Rows as GReaT writes them ("X1 is 0.31, X2 is 4, Target is y1"), in the table's order:
+    the text its tokenizer must cover."""
+    columns = list(table.columns)
+    values = [table[c].map(lambda v: format_great_value(v, float_digits)).to_numpy() for c in columns]
+    return [
+        ", ".join(f"{c} is {v[i]}" for c, v in zip(columns, values, strict=True)) for i in range(len(table))
+    ]
+
+
+def format_great_value(value: Any, float_digits: int | None) -> str:
+    """A value as GReaT's dataset formats it (floats rounded, trailing zeros dropped)."""
+    if isinstance(value, (float, np.floating)) and float_digits is not None:
+        text = f"{value:.{float_digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value).strip()
+
+
+def build_tiny_great_model(directory: Path, texts: list[str], size: dict[str, int], seed: int) -> str:
+    """GPT-2 from scratch at the LLM's tiny size, with a byte-level BPE tokenizer trained on the
+    rows' text: a local model directory GReaT loads with the Auto classes, as it would a hub id."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=BPE_VOCAB, min_frequency=2, special_tokens=[EOS])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token=EOS, bos_token=EOS)
+    longest = max(len(tokenizer(text)["input_ids"]) for text in texts)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=2 * int(longest * LENGTH_MARGIN) + 64,  # a prompt, one row and room to spare
+        n_embd=size["width"],
+        n_layer=size["layers"],
+        n_head=size["heads"],
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        GPT2LMHeadModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return str(directory)
+
+
+def valid_great_rows(drawn: pd.DataFrame, schema: Schema, target: str) -> pd.DataFrame:
+    """The drawn rows whose text gave every column a readable value of its kind (a number that
+    parses, a category of the column's domain) and the requested target; numbers as floats."""
+    ok = np.ones(len(drawn), dtype=bool)
+    if TARGET_COLUMN in drawn.columns:
+        ok &= drawn[TARGET_COLUMN].astype(str).str.strip().to_numpy() == target
+    parsed = {}
+    for column in schema.columns:
+        if column.name not in drawn.columns:  # a group's attribute: set from the target after
+            continue
+        text = drawn[column.name].astype(str).str.strip()
+        if column.kind == "category":
+            ok &= text.isin([str(c) for c in column.categories]).to_numpy()
+            parsed[column.name] = text
+        else:
+            numbers = pd.to_numeric(text, errors="coerce")
+            ok &= np.isfinite(numbers.to_numpy(np.float64))
+            parsed[column.name] = numbers
+    return pd.DataFrame(parsed, index=drawn.index)[ok].reset_index(drop=True)
