@@ -227,9 +227,10 @@ def valid_great_rows(drawn: pd.DataFrame, schema: Schema, target: str) -> pd.Dat
         if column.name not in drawn.columns:  # a group's attribute: set from the target after
             continue
         text = drawn[column.name].astype(str).str.strip()
-        if column.kind == "category":
-            ok &= text.isin([str(c) for c in column.categories]).to_numpy()
-            parsed[column.name] = text
+        if column.kind == "category":  # GReaT strips its values' spaces: match them stripped
+            domain = {str(c).strip(): c for c in column.categories}
+            ok &= text.isin(list(domain)).to_numpy()
+            parsed[column.name] = text.map(domain)
         else:
             numbers = pd.to_numeric(text, errors="coerce")
             ok &= np.isfinite(numbers.to_numpy(np.float64))
