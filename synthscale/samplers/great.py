@@ -13,6 +13,9 @@ local model directory or a hub id (the paper: distilgpt2) is fine-tuned instead.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +31,7 @@ from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
 from synthscale.samplers.peers import MIN_ROUND_ROWS, TARGET_COLUMN
 from synthscale.samplers.registry import check_installed, register
 
+log = logging.getLogger(__name__)
 GREAT_INSTALL = "pip install 'synthscale[peers]'"
 BPE_VOCAB = 512  # the tiny model's tokenizer: enough for digits, names and the categories' pieces
 EOS = "<|endoftext|>"
@@ -84,7 +88,10 @@ class GreatSampler(VisibleRows):
             save_strategy="no",
             logging_strategy="no",
         )
-        self._great.fit(table, conditional_col=TARGET_COLUMN)
+        console = io.StringIO()  # its bar prints a line a second: the sweep's bar shows the pool
+        with contextlib.redirect_stderr(console), contextlib.redirect_stdout(console):
+            self._great.fit(table, conditional_col=TARGET_COLUMN)
+        log.debug("great's training: %s", console.getvalue()[-2000:])
         self.training_seconds = time.perf_counter() - started
         longest = max(len(self._great.tokenizer(text)["input_ids"]) for text in texts)
         self._max_length = int(longest * LENGTH_MARGIN) + 8

@@ -90,9 +90,10 @@ def test_a_target_never_written_validly_stops_after_max_rounds_with_its_acceptan
     assert draws == [256] * 3
 
 
-def test_a_briefly_trained_great_samples_the_class_asked_with_the_tables_dtypes(craft):
+def test_a_briefly_trained_great_samples_the_class_asked_with_the_tables_dtypes(craft, capfd):
     dataset, index = craft
     sampler = trained(dataset, index, "imbalance")
+    assert "[Training]" not in capfd.readouterr().err  # its progress bar is muted: the sweep's shows
     rows = sampler.sample(40, "y1", generator_seed=1)
     assert len(rows) == 40 and list(rows.columns) == dataset.schema.feature_names
     assert (rows.dtypes == dataset.features.dtypes).all()
