@@ -233,7 +233,7 @@ def test_checker_keeps_leaves_and_root_out_of_stages():
 def test_checker_flags_heavy_imports_outside_their_stage():
     source = "import importlib\ndef f():\n    import torch.nn\n    return importlib.import_module('ray')\n"
     assert heavy_import_violations("synthscale.downstream", source, "downstream.py") == [
-        "downstream.py:3 imports torch; only samplers/llm/ may",
+        "downstream.py:3 imports torch; only samplers/llm/ and samplers/great.py may",
         "downstream.py:4 imports ray; only sweep/ may",
     ]
     assert heavy_import_violations(

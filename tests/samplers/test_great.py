@@ -101,6 +101,9 @@ def test_a_briefly_trained_great_samples_the_class_asked_with_the_tables_dtypes(
     assert 0 < report["acceptance"] <= 1 and report["rows_generated"] >= 40
     assert report["sampling_rows_per_s"] > 0 and report["training_seconds"] > 0
     assert sampler.sample(40, "y1", generator_seed=1).equals(rows)  # a seed fixes the rows
+    assert not sampler.sample(40, "y1", generator_seed=2).equals(rows)
+    empty = sampler.sample(0, "y0", generator_seed=0)
+    assert len(empty) == 0 and (empty.dtypes == dataset.features.dtypes).all()
 
 
 def test_a_group_targets_rows_carry_the_groups_attribute(craft):
