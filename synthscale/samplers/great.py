@@ -26,10 +26,9 @@ import pandas as pd
 
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
-from synthscale.errors import SynthscaleError
-from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
-from synthscale.samplers.peers import MIN_ROUND_ROWS, TARGET_COLUMN
-from synthscale.samplers.registry import check_installed, register
+from synthscale.samplers.peers import TARGET_COLUMN, DrawAndKeep
+from synthscale.samplers.registry import register
+from synthscale.targets import Target
 
 log = logging.getLogger(__name__)
 GREAT_INSTALL = "pip install 'synthscale[peers]'"
@@ -39,35 +38,31 @@ LENGTH_MARGIN = 1.25  # tokens generated per row: the longest training row's, wi
 
 
 @register("great", requires=("be_great", GREAT_INSTALL))
-class GreatSampler(VisibleRows):
+class GreatSampler(DrawAndKeep):
     """GReaT: fitted on the visible rows and their target keys, sampled from the target's prompt."""
 
     name = "great"
-    trains_model = True
+    train_longer = "generator.peers.great_steps"
 
     def __init__(self, config: GeneratorConfig) -> None:
-        super().__init__()
-        check_installed(self.name)
-        self.settings = config.peers
+        super().__init__(config)
         self.tiny = {
             "layers": config.llm.tiny_layers,
             "width": config.llm.tiny_width,
             "heads": config.llm.tiny_heads,
         }
-        self.training_seconds = 0.0
-        self.reports: dict[str, dict[str, float]] = {}
         self._great: Any = None
         self._max_length = 0
         self._workdir: tempfile.TemporaryDirectory | None = None
 
     def cache_settings(self) -> dict[str, Any]:
-        return {**self.settings.model_dump(mode="json"), "tiny": self.tiny}
+        return {**super().cache_settings(), "tiny": self.tiny}
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> GreatSampler:
         from be_great import GReaT
 
         super().fit(rows, targets, schema)
-        table = self._great_table()
+        table = self._target_table()
         self._workdir = tempfile.TemporaryDirectory(prefix="synthscale-great-")
         texts = great_texts(table, self.settings.great_float_digits)
         reference = self.settings.great_model
@@ -97,57 +92,16 @@ class GreatSampler(VisibleRows):
         self._max_length = int(longest * LENGTH_MARGIN) + 8
         return self
 
-    def _great_table(self) -> pd.DataFrame:
-        """The visible rows, categories as text, and the target key as one more column (for a
-        group target it replaces the spurious attribute, which the key holds)."""
-        schema = self._schema
-        table = self._rows.astype(dict.fromkeys(schema.categorical_names, str))
-        if self._attribute_in_target():
-            table = table.drop(columns=schema.spurious)
-        table[TARGET_COLUMN] = self._targets
-        return table
-
-    def _attribute_in_target(self) -> bool:
-        return (
-            self._schema.spurious is not None
-            and len(self._targets) > 0
-            and as_target(self._targets[0]).is_group
-        )
-
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+    @contextlib.contextmanager
+    def _seeded(self, generator_seed: int):
         import torch
 
-        self._count_target(target)
-        target = as_target(target)
-        if n == 0:
-            return restore_dtypes(self._rows.iloc[:0], self._schema)
-        started, kept, drawn = time.perf_counter(), [], 0
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(generator_seed)
-            for _ in range(self.settings.max_rounds):
-                batch = self._draw(max(n - sum(map(len, kept)), MIN_ROUND_ROWS), str(target))
-                drawn += len(batch)
-                kept.append(valid_great_rows(batch, self._schema, str(target)))
-                if sum(map(len, kept)) >= n:
-                    break
-        accepted = sum(map(len, kept))
-        if accepted < n:
-            raise SynthscaleError(
-                f"great: {accepted} of the {n} rows asked for target {target.describe(self._schema)} were "
-                f"valid in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance) over "
-                f"generator.peers.max_rounds={self.settings.max_rounds} rounds; train longer "
-                "(generator.peers.great_steps) or raise max_rounds"
-            )
-        self.reports[str(target)] = {
-            "acceptance": accepted / drawn,
-            "rows_generated": float(drawn),
-            "sampling_rows_per_s": n / max(time.perf_counter() - started, 1e-9),
-            "training_seconds": self.training_seconds,
-        }
-        rows = pd.concat(kept, ignore_index=True).iloc[:n]
-        if self._attribute_in_target():
-            rows[self._schema.spurious] = target.attribute_value(self._schema)
-        return restore_dtypes(rows[self._schema.feature_names], self._schema)
+            yield
+
+    def _keep(self, rows: pd.DataFrame, target: Target) -> pd.DataFrame:
+        return valid_great_rows(rows, self._schema, str(target))
 
     def _draw(self, n: int, target: str) -> pd.DataFrame:
         """n rows of text from the target's start prompt, parsed by GReaT into columns (text)."""
@@ -173,9 +127,6 @@ class GreatSampler(VisibleRows):
         return _convert_text_to_tabular_data(
             _convert_tokens_to_text(tokens.cpu(), great.tokenizer), great.columns
         )
-
-    def target_report(self, target: str) -> dict[str, float]:
-        return self.reports.get(str(target), {})
 
 
 def great_texts(table: pd.DataFrame, float_digits: int | None) -> list[str]:

@@ -15,6 +15,7 @@ reports validity; a target never drawn stops after `generator.peers.max_rounds` 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -38,11 +39,15 @@ PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan=
 SMOTE_VARIANTS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps smote-variants==1.0.1"
 
 
-class _CtganFamily(VisibleRows):
-    """ctgan's two synthesizers: fitted on the visible rows and their target keys."""
+class DrawAndKeep(VisibleRows):
+    """A trained generator sampled in rounds: draw rows for the target, keep those that are of
+    it (and readable), until n are kept or `generator.peers.max_rounds` rounds have passed. The
+    rows are learnt with the target key as one more column; a group's key holds its attribute,
+    so for group targets the key replaces the attribute's column and the kept rows get their
+    group's attribute back. Subclasses draw (`_draw`), keep (`_keep`) and seed (`_seeded`)."""
 
     trains_model = True
-    conditions = False
+    train_longer = "generator.peers.epochs"  # the setting named when too few rows are kept
 
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()
@@ -50,17 +55,81 @@ class _CtganFamily(VisibleRows):
         self.settings = config.peers
         self.training_seconds = 0.0
         self.reports: dict[str, dict[str, float]] = {}
-        self._model: Any = None
 
     def cache_settings(self) -> dict[str, Any]:
         return self.settings.model_dump(mode="json")
 
-    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _CtganFamily:
-        super().fit(rows, targets, schema)
+    def _target_table(self) -> pd.DataFrame:
+        """The visible rows, categories as text, with the target key as one more column."""
+        schema = self._schema
         table = self._rows.astype(dict.fromkeys(schema.categorical_names, str))
         if self._attribute_in_target():  # a group's key holds its attribute: one column, not two
             table = table.drop(columns=schema.spurious)
         table[TARGET_COLUMN] = self._targets
+        return table
+
+    def _attribute_in_target(self) -> bool:
+        targets = self._targets
+        return self._schema.spurious is not None and len(targets) > 0 and as_target(targets[0]).is_group
+
+    def _draw(self, n: int, target: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _keep(self, rows: pd.DataFrame, target: Target) -> pd.DataFrame:
+        """The drawn rows of the requested target."""
+        return rows[rows[TARGET_COLUMN].astype(str).to_numpy() == str(target)]
+
+    def _seeded(self, generator_seed: int) -> contextlib.AbstractContextManager:
+        raise NotImplementedError
+
+    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+        self._count_target(target)
+        target = as_target(target)
+        if n == 0:
+            return restore_dtypes(self._rows.iloc[:0], self._schema)
+        started, kept, drawn = time.perf_counter(), [], 0
+        with self._seeded(generator_seed):
+            for _ in range(self.settings.max_rounds):
+                batch = self._draw(max(n - sum(map(len, kept)), MIN_ROUND_ROWS), str(target))
+                drawn += len(batch)
+                kept.append(self._keep(batch, target))
+                if sum(map(len, kept)) >= n:
+                    break
+        accepted = sum(map(len, kept))
+        if accepted < n:
+            raise SynthscaleError(
+                f"{self.name}: {accepted} of the {n} rows asked for target {target.describe(self._schema)} "
+                f"kept in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance) over "
+                f"generator.peers.max_rounds={self.settings.max_rounds} rounds; train longer "
+                f"({self.train_longer}) or raise max_rounds"
+            )
+        self.reports[str(target)] = {
+            "acceptance": accepted / drawn,
+            "rows_generated": float(drawn),
+            "sampling_rows_per_s": n / max(time.perf_counter() - started, 1e-9),
+            "training_seconds": self.training_seconds,
+        }
+        rows = pd.concat(kept, ignore_index=True).iloc[:n]
+        if self._attribute_in_target():
+            rows[self._schema.spurious] = target.attribute_value(self._schema)
+        return restore_dtypes(rows[self._schema.feature_names], self._schema)
+
+    def target_report(self, target: str) -> dict[str, float]:
+        return self.reports.get(str(target), {})
+
+
+class _CtganFamily(DrawAndKeep):
+    """ctgan's two synthesizers: fitted on the visible rows and their target keys."""
+
+    conditions = False
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__(config)
+        self._model: Any = None
+
+    def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> _CtganFamily:
+        super().fit(rows, targets, schema)
+        table = self._target_table()
         discrete = [TARGET_COLUMN, *(c for c in discrete_columns(schema) if c in table.columns)]
         started = time.perf_counter()
         self._model = self._synthesizer()
@@ -69,56 +138,18 @@ class _CtganFamily(VisibleRows):
         self.training_seconds = time.perf_counter() - started
         return self
 
-    def _attribute_in_target(self) -> bool:
-        targets = self._targets
-        return self._schema.spurious is not None and len(targets) > 0 and as_target(targets[0]).is_group
-
     def _synthesizer(self) -> Any:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _seeded(self, generator_seed: int):
+        self._model.set_random_state(generator_seed)
+        yield
 
     def _draw(self, n: int, target: str) -> pd.DataFrame:
         if self.conditions:
             return self._model.sample(n, condition_column=TARGET_COLUMN, condition_value=target)
         return self._model.sample(n)
-
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        self._count_target(target)
-        target = as_target(target)
-        if n == 0:
-            return restore_dtypes(self._rows.iloc[:0], self._schema)
-        self._model.set_random_state(generator_seed)
-        started, kept, drawn = time.perf_counter(), [], 0
-        for _ in range(self.settings.max_rounds):
-            batch = self._draw(max(n, MIN_ROUND_ROWS), str(target))
-            drawn += len(batch)
-            kept.append(batch[self._of_target(batch, target)])
-            if sum(map(len, kept)) >= n:
-                break
-        accepted = sum(map(len, kept))
-        if accepted < n:
-            raise SynthscaleError(
-                f"{self.name}: {accepted} of the {n} rows asked for target {target.describe(self._schema)} "
-                f"in {drawn} rows drawn ({accepted / drawn:.2%} acceptance) over generator.peers.max_rounds="
-                f"{self.settings.max_rounds} rounds; train longer (generator.peers.epochs) or raise max_rounds"
-            )
-        seconds = time.perf_counter() - started
-        self.reports[str(target)] = {
-            "acceptance": accepted / drawn,
-            "rows_generated": float(drawn),
-            "sampling_rows_per_s": n / max(seconds, 1e-9),
-            "training_seconds": self.training_seconds,
-        }
-        rows = pd.concat(kept, ignore_index=True).iloc[:n].drop(columns=TARGET_COLUMN)
-        if self._attribute_in_target():
-            rows[self._schema.spurious] = target.attribute_value(self._schema)
-        return restore_dtypes(rows[self._schema.feature_names], self._schema)
-
-    def _of_target(self, rows: pd.DataFrame, target: Target) -> np.ndarray:
-        """Rows whose generated target is the requested one."""
-        return rows[TARGET_COLUMN].astype(str).to_numpy() == str(target)
-
-    def target_report(self, target: str) -> dict[str, float]:
-        return self.reports.get(str(target), {})
 
 
 def discrete_columns(schema: Schema) -> list[str]:

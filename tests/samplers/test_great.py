@@ -83,7 +83,7 @@ def test_a_target_never_written_validly_stops_after_max_rounds_with_its_acceptan
         return pd.DataFrame({c: ["placeholder"] * n for c in sampler._great.columns})
 
     monkeypatch.setattr(sampler, "_draw", unreadable)
-    with pytest.raises(SynthscaleError, match=r"great: 0 of the 10 rows asked for target \(Target=1\) were valid "
+    with pytest.raises(SynthscaleError, match=r"great: 0 of the 10 rows asked for target \(Target=1\) kept "
                        r"in 768 rows drawn \(0\.00% acceptance\) over generator\.peers\.max_rounds=3 rounds; "
                        r"train longer \(generator\.peers\.great_steps\)"):  # fmt: skip
         sampler.sample(10, "y1", generator_seed=0)

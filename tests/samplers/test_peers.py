@@ -59,7 +59,7 @@ def test_a_target_never_drawn_stops_after_max_rounds_with_its_acceptance(craft_s
         return drawn.assign(**{peers.TARGET_COLUMN: "y0"})
 
     monkeypatch.setattr(sampler, "_draw", only_majority)
-    with pytest.raises(SynthscaleError, match=r"tvae: 0 of the 10 rows asked for target \(Target=1\) in 768 "
+    with pytest.raises(SynthscaleError, match=r"tvae: 0 of the 10 rows asked for target \(Target=1\) kept in 768 "
                        r"rows drawn \(0\.00% acceptance\) over generator\.peers\.max_rounds=3 rounds"):  # fmt: skip
         sampler.sample(10, "y1", generator_seed=0)
     assert draws == [peers.MIN_ROUND_ROWS] * 3
