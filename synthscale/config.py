@@ -458,7 +458,7 @@ class SweepConfig(_Section):
     methods: list[str] = Field(
         ["raw", "ros", "smote", "adasyn", "ros_aug", "smote_aug", "adasyn_aug"],
         description="raw, all_real, a sampler (ros, smote, adasyn, independent, gaussian_copula, llm; "
-        "with the peers installed: ctgan, tvae, smote_variants.<Name>), or <sampler>_aug",
+        "with the peers installed: great, ctgan, tvae, smote_variants.<Name>), or <sampler>_aug",
     )
     generator: GeneratorConfig = GeneratorConfig()
     downstream: DownstreamConfig = DownstreamConfig()
