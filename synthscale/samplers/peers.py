@@ -15,6 +15,7 @@ reports validity; a target never drawn stops after `generator.peers.max_rounds` 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import logging
 import time
@@ -39,7 +40,7 @@ PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan=
 SMOTE_VARIANTS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps smote-variants==1.0.1"
 
 
-class DrawAndKeep(VisibleRows):
+class DrawAndKeep(VisibleRows, abc.ABC):
     """A trained generator sampled in rounds: draw rows for the target, keep those that are of
     it (and readable), until n are kept or `generator.peers.max_rounds` rounds have passed. The
     rows are learnt with the target key as one more column; a group's key holds its attribute,
@@ -72,15 +73,17 @@ class DrawAndKeep(VisibleRows):
         targets = self._targets
         return self._schema.spurious is not None and len(targets) > 0 and as_target(targets[0]).is_group
 
+    @abc.abstractmethod
     def _draw(self, n: int, target: str) -> pd.DataFrame:
-        raise NotImplementedError
+        """n rows drawn for the target, the target key in TARGET_COLUMN."""
 
     def _keep(self, rows: pd.DataFrame, target: Target) -> pd.DataFrame:
         """The drawn rows of the requested target."""
         return rows[rows[TARGET_COLUMN].astype(str).to_numpy() == str(target)]
 
+    @abc.abstractmethod
     def _seeded(self, generator_seed: int) -> contextlib.AbstractContextManager:
-        raise NotImplementedError
+        """Within it, the draws are fixed by generator_seed."""
 
     def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
         self._count_target(target)
@@ -138,8 +141,9 @@ class _CtganFamily(DrawAndKeep):
         self.training_seconds = time.perf_counter() - started
         return self
 
+    @abc.abstractmethod
     def _synthesizer(self) -> Any:
-        raise NotImplementedError
+        """A new, untrained ctgan synthesizer."""
 
     @contextlib.contextmanager
     def _seeded(self, generator_seed: int):

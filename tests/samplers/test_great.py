@@ -8,24 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthscale.config import GeneratorConfig, PeersConfig, SplitConfig
-from synthscale.data import make_craft, prepare_dataset
+from synthscale.config import GeneratorConfig, PeersConfig
+from synthscale.data import prepare_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
 from synthscale.samplers.great import format_great_value, great_texts, valid_great_rows
 from synthscale.samplers.peers import TARGET_COLUMN
-from synthscale.splits import make_split, row_targets
+from synthscale.splits import row_targets
 
 pytest.importorskip("be_great")
 
 
 @pytest.fixture(scope="module")
-def craft():
-    dataset = prepare_dataset(
-        make_craft(n_rows=600, craft_seed=3), label="Target", spurious="X6", minority=1, spurious_positive=1
-    )
-    split = make_split(dataset, SplitConfig(seed_size=120), split_seed=0)
-    return dataset, split.balanced_index
+def craft(craft_seed_sets):
+    return craft_seed_sets(n_rows=600, craft_seed=3, seed_size=120)
 
 
 def trained(dataset, index, task: str, steps: int = 250):

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthscale.config import GeneratorConfig, PeersConfig, SplitConfig, validate_config
-from synthscale.data import make_craft, prepare_dataset
+from synthscale.config import GeneratorConfig, PeersConfig, validate_config
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler, peers
-from synthscale.splits import make_split, row_targets
+from synthscale.splits import row_targets
 from synthscale.sweep.grid import expand_grid
 from synthscale.sweep.runner import run_sweep
 
@@ -22,12 +21,8 @@ pytest.importorskip("ctgan")
 
 
 @pytest.fixture(scope="module")
-def craft_seed():
-    dataset = prepare_dataset(
-        make_craft(n_rows=400, craft_seed=7), label="Target", spurious="X6", minority=1, spurious_positive=1
-    )
-    split = make_split(dataset, SplitConfig(seed_size=80), split_seed=0)
-    index = split.balanced_index
+def craft_seed(craft_seed_sets):
+    dataset, index = craft_seed_sets(n_rows=400, craft_seed=7, seed_size=80)
     return dataset, dataset.features.iloc[index], row_targets(dataset, "imbalance", index)
 
 
