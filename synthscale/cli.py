@@ -339,6 +339,7 @@ def _run(args: argparse.Namespace) -> int:
         config, out_dir, address=args.address, show_progress=not args.no_progress, overwrite=args.overwrite
     )
     print(f"{len(result.results)} fits -> {OutDir(out_dir).results}")
+    _print_failures(result.results)
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     if result.tracking_uri.startswith("sqlite:"):
         print(
@@ -347,6 +348,18 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"browse: {result.runs_table_url(result.tracking_uri.rstrip('/'))}")
     return 0
+
+
+def _print_failures(results) -> None:
+    """generator.on_failure=record: which samplers could not make their rows, and where."""
+    from synthscale.fit import failed_fits
+
+    failures = failed_fits(results)
+    if failures.empty:
+        return
+    print(f"{failures['fits'].sum()} fits failed: their sampler could not make the rows (column failure)")
+    for row in failures.itertuples():
+        print(f"  {row.method} on {row.dataset}, seeds {row.seeds}: {row.failure}")
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -362,6 +375,7 @@ def _resume(args: argparse.Namespace) -> int:
 
     result = resume_sweep(args.resume, address=args.address, show_progress=not args.no_progress)
     print(f"{len(result.results)} fits -> {OutDir(Path(args.resume)).results} (resumed)")
+    _print_failures(result.results)
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
     return 0
 

@@ -361,6 +361,12 @@ class GeneratorConfig(_Section):
     diagnostics: bool = Field(
         True, description="score every pool against the real rows (detection AUC, distances)"
     )
+    on_failure: Literal["stop", "record"] = Field(
+        "stop",
+        description="a sampler that cannot make a target's rows on one table (e.g. a peer that never "
+        "draws the minority): stop the sweep, or record the failure in the fits that needed the "
+        "rows (results.csv column failure, metrics empty) and go on",
+    )
     llm: LLMConfig = LLMConfig()
     peers: PeersConfig = PeersConfig()
 

@@ -1,4 +1,4 @@
-"""The one user-facing exception: the CLI prints it without a traceback."""
+"""The user-facing exceptions: the CLI prints them without a traceback."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from collections.abc import Iterable
 
 class SynthscaleError(Exception):
     """Bad input or configuration; the message names the thing and the fix."""
+
+
+class SamplerFailure(SynthscaleError):
+    """A sampler that ran could not make the rows asked for on this table (a generator that
+    never drew the target, an oversampler that added nothing): with generator.on_failure=record
+    the sweep records it for the fits that needed the rows and goes on."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

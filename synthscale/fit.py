@@ -707,8 +707,9 @@ def fit_results(
 ) -> pd.DataFrame:
     """One row per augment curve of a results table: the exponents table. Curves that cannot
     be fitted are listed, with the reason and the fix, in `table.attrs["skipped"]`."""
+    results, skipped = without_failed_fits(results)
     check_results(results, metric)
-    rows, skipped = [], []
+    rows = []
     for keys, curve in augment_curves(results, metric):
         name = "/".join(str(v) for v in keys.values() if v != "")
         distinct = len(np.unique(curve.n))
@@ -770,6 +771,33 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
         )
     columns = [*keys_of, "metric", "seed", "n_aug", "loss", "fitted", "residual", "standardized_residual"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def failed_rows(results: pd.DataFrame) -> pd.Series:
+    """True for a fit whose sampler could not make its rows (generator.on_failure: record)."""
+    if "failure" not in results.columns:
+        return pd.Series(False, index=results.index)
+    return results["failure"].fillna("").astype(str).str.len() > 0
+
+
+def failed_fits(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per (method, dataset) with failed fits: how many, their seeds and the reason."""
+    rows = [
+        {"method": method, "dataset": dataset, "fits": len(fits),
+         "seeds": " ".join(map(str, sorted(set(fits["seed"])))), "failure": fits["failure"].iloc[0]}
+        for (method, dataset), fits in results[failed_rows(results)].groupby(["method", "dataset"], sort=True)
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["method", "dataset", "fits", "seeds", "failure"])
+
+
+def without_failed_fits(results: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The fits that ran, and a note per (method, dataset) whose sampler could not make its
+    rows: those seeds have no loss to fit."""
+    notes = [
+        f"{row.method} on {row.dataset}: {row.fits} failed fits left out (seeds {row.seeds}; {row.failure})"
+        for row in failed_fits(results).itertuples()
+    ]
+    return results[~failed_rows(results)], notes
 
 
 def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True) -> None:
@@ -840,6 +868,7 @@ def ratio_gaps(results: pd.DataFrame, metric: str = "minority_ce") -> pd.DataFra
     """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio.
     RAW uses no generator, so it is the baseline of every data access."""
     check_results(results, metric, need_augment=False)
+    results, _ = without_failed_fits(results)
     ratio = results[results["experiment"] == "ratio"]
     keys = ["dataset", "task", "classifier"]
     access = [ACCESS_KEY] if ACCESS_KEY in ratio.columns else []

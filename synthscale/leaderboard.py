@@ -17,6 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from synthscale.fit import failed_rows
+
 # metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
 HIGHER_IS_BETTER = frozenset({"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1"})
 LEADERBOARD_METRICS = ("auc", "balanced_ce", "minority_ce", "minority_f1", "balanced_accuracy")
@@ -38,10 +40,34 @@ class Friedman:
 
 
 def dataset_scores(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """datasets x methods: the mean of `metric` over every fit of each (dataset, method);
-    only methods every dataset has, so that the ranks compare like with like."""
-    scores = results.groupby(["dataset", "method"])[metric].mean().unstack("method")
-    return scores.dropna(axis=1, how="any")
+    """datasets x methods: the mean of `metric` over every fit of each (dataset, method), in
+    complete blocks only, so that the ranks compare like with like (see complete_blocks)."""
+    return complete_blocks(all_dataset_scores(results, metric))
+
+
+def all_dataset_scores(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """datasets x methods, NaN where a method has no score: never run on the dataset, or
+    one of its fits there failed (a mean over the fits that ran would flatter it)."""
+    scores = results.groupby(["dataset", "method"])[metric].mean()
+    failed = failed_rows(results).groupby([results["dataset"], results["method"]]).any()
+    return scores.where(~failed).unstack("method")
+
+
+def complete_blocks(scores: pd.DataFrame) -> pd.DataFrame:
+    """The Friedman test needs every method on every dataset: a method scored on fewer than
+    half the datasets is left out, then every dataset that lacks one of the others."""
+    methods = scores.columns[scores.notna().mean() >= 0.5]
+    return scores[methods].dropna(axis=0, how="any")
+
+
+def left_out(results: pd.DataFrame, metric: str) -> dict[str, list[str]]:
+    """What complete_blocks leaves out of the ranks: {"methods": [...], "datasets": [...]}."""
+    scores = all_dataset_scores(results, metric)
+    kept = complete_blocks(scores)
+    return {
+        "methods": [m for m in scores.columns if m not in kept.columns],
+        "datasets": [d for d in scores.index if d not in kept.index],
+    }
 
 
 def method_ranks(scores: pd.DataFrame, metric: str) -> pd.DataFrame:

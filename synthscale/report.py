@@ -19,12 +19,13 @@ from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
-from synthscale.fit import fit_results, is_true
+from synthscale.fit import failed_fits, fit_results, is_true
 from synthscale.leaderboard import (
     MIN_DATASETS,
     dataset_scores,
     friedman_table,
     leaderboard,
+    left_out,
     plot_critical_difference,
     ranked_metrics,
 )
@@ -297,7 +298,7 @@ def write_report(
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
         sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
-    sections += leaderboard_sections(results, out_dir)
+    sections += failures_section(results, out_dir) + leaderboard_sections(results, out_dir)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
     comparison = published_comparison(exponents, metric, theory_alpha)
     page = HTML_PAGE.format(
@@ -338,6 +339,7 @@ def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
             scores = pd.concat(per_metric, names=["metric"]).reset_index()
             export_table(scores, out_dir, f"dataset_scores{suffix}", formats=("csv",))
         sections.append(f"<h3>{html.escape(classifier)}</h3>" + board.to_html(index=False, float_format=_fmt))
+        sections.append(_left_out_note(rows, ranked_metrics(rows)))
         if len(tests):
             sections.append(tests.to_html(index=False, float_format=_fmt))
         for test in tests.itertuples():
@@ -347,6 +349,35 @@ def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
             figure = plot_critical_difference(ranks, test.critical_difference, test.metric)
             sections.append(figure_html(*save_figure(figure, out_dir, f"cd_{test.metric}{suffix}")))
     return sections
+
+
+def failures_section(results: pd.DataFrame, out_dir: Path) -> list[str]:
+    """The fits whose sampler could not make the rows (failures.csv), as HTML; none: []."""
+    failures = failed_fits(results)
+    if failures.empty:
+        return []
+    export_table(failures, out_dir, "failures", formats=("csv",))
+    heading = "<h2>Failed fits: the sampler could not make the rows (generator.on_failure: record)</h2>"
+    return [heading + failures.to_html(index=False)]
+
+
+def _left_out_note(rows: pd.DataFrame, metrics: list[str]) -> str:
+    """Which datasets and methods the ranks leave out (a failed or missing score), or ''."""
+    if not metrics:
+        return ""
+    out = left_out(rows, metrics[0])
+    if not out["methods"] and not out["datasets"]:
+        return ""
+    parts = []
+    if out["datasets"]:
+        parts.append(f"datasets where a method has no score ({', '.join(out['datasets'])})")
+    if out["methods"]:
+        parts.append(f"methods scored on fewer than half the datasets ({', '.join(out['methods'])})")
+    kept = rows["dataset"].nunique() - len(out["datasets"])
+    return (
+        f"<p>Ranked over {kept} of {rows['dataset'].nunique()} datasets; left out: "
+        f"{html.escape('; '.join(parts))}. The Friedman test needs every method on every dataset.</p>"
+    )
 
 
 def figure_html(png: Path, svg: Path) -> str:

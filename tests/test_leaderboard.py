@@ -12,10 +12,11 @@ from synthscale.leaderboard import (
     dataset_scores,
     friedman_table,
     leaderboard,
+    left_out,
     method_ranks,
     plot_critical_difference,
 )
-from synthscale.report import leaderboard_sections
+from synthscale.report import failures_section, leaderboard_sections
 
 AUC = {  # dataset -> method -> AUC; ranks by hand: A 1,2,3,1  B 2,1,2,2  C 3,3,1,3
     "d1": {"A": 0.90, "B": 0.80, "C": 0.70},
@@ -64,10 +65,31 @@ def test_the_leaderboard_is_the_mean_rank_of_each_method():
     assert board.loc["C", "auc_mean"] == pytest.approx((0.70 + 0.70 + 0.80 + 0.85) / 4)
 
 
-def test_a_method_missing_from_a_dataset_is_left_out_of_the_ranks():
+def test_a_dataset_missing_a_method_is_left_out_of_the_ranks_and_named():
     partial = results()
     partial = partial[~((partial["dataset"] == "d4") & (partial["method"] == "C"))]
-    assert list(dataset_scores(partial, "auc").columns) == ["A", "B"]
+    scores = dataset_scores(partial, "auc")
+    assert list(scores.columns) == ["A", "B", "C"] and list(scores.index) == ["d1", "d2", "d3"]
+    assert left_out(partial, "auc") == {"methods": [], "datasets": ["d4"]}
+    # ranks over d1-d3 only: A 1,2,3  B 2,1,2  C 3,3,1
+    board = leaderboard(partial, metrics=("auc",)).set_index("method")
+    assert board["auc_mean_rank"].to_dict() == pytest.approx({"A": 2.0, "B": 5 / 3, "C": 7 / 3})
+
+
+def test_a_method_scored_on_fewer_than_half_the_datasets_is_left_out_instead():
+    partial = results()
+    partial = partial[~((partial["dataset"] != "d1") & (partial["method"] == "C"))]
+    assert list(dataset_scores(partial, "auc").index) == ["d1", "d2", "d3", "d4"]
+    assert left_out(partial, "auc") == {"methods": ["C"], "datasets": []}
+
+
+def test_a_failed_fit_takes_its_methods_score_on_that_dataset_away():
+    failed = results().assign(failure="")
+    where = (failed["dataset"] == "d2") & (failed["method"] == "B") & (failed["seed"] == 1)
+    failed.loc[where, ["auc", "failure"]] = [float("nan"), "tvae: 0 of the 10 rows asked for ..."]
+    # the other seed's AUC alone (0.87) would be a score, flattering or not: none is kept
+    assert left_out(failed, "auc") == {"methods": [], "datasets": ["d2"]}
+    assert list(dataset_scores(failed, "auc").index) == ["d1", "d3", "d4"]
 
 
 def test_friedman_statistic_and_critical_difference_by_hand():
@@ -101,3 +123,17 @@ def test_the_report_writes_the_leaderboard_for_several_datasets(tmp_path):
     assert board["method"].tolist()[:2] == ["A", "B"] and board["auc_mean_rank"].tolist()[-1] == 2.5
     assert (tmp_path / "friedman.csv").exists() and (tmp_path / "cd_auc.svg").exists()
     assert leaderboard_sections(results()[results()["dataset"] == "d1"], tmp_path / "one") == []
+
+
+def test_the_report_lists_failed_fits_and_says_which_datasets_the_ranks_leave_out(tmp_path):
+    failed = results().assign(failure="")
+    where = (failed["dataset"] == "d4") & (failed["method"] == "C")
+    failed.loc[where, ["auc", "balanced_ce", "failure"]] = [float("nan"), float("nan"), "no minority row"]
+    (table,) = failures_section(failed, tmp_path)
+    assert "no minority row" in table
+    assert pd.read_csv(tmp_path / "failures.csv").to_dict("records") == [
+        {"method": "C", "dataset": "d4", "fits": 2, "seeds": "0 1", "failure": "no minority row"}
+    ]
+    page = "".join(leaderboard_sections(failed, tmp_path))
+    assert "Ranked over 3 of 4 datasets; left out: datasets where a method has no score (d4)" in page
+    assert failures_section(results(), tmp_path / "none") == []

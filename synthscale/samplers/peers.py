@@ -10,7 +10,8 @@
 spurious attribute, so for group targets it replaces the attribute's column and the rows get
 their group's attribute) and drop the rows drawn for another target. Each peer reports, per
 target, the share of drawn (or asked) rows it kept as `acceptance` and its rows/s, as the LLM
-reports validity; a target never drawn stops after `generator.peers.max_rounds` rounds.
+reports validity; a target never drawn stops after `generator.peers.max_rounds` rounds with a
+SamplerFailure, which a sweep with `generator.on_failure: record` records and goes past.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pandas as pd
 
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
-from synthscale.errors import SynthscaleError
+from synthscale.errors import SamplerFailure, SynthscaleError
 from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
@@ -100,7 +101,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
                     break
         accepted = sum(map(len, kept))
         if accepted < n:
-            raise SynthscaleError(
+            raise SamplerFailure(
                 f"{self.name}: {accepted} of the {n} rows asked for target {target.describe(self._schema)} "
                 f"kept in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance) over "
                 f"generator.peers.max_rounds={self.settings.max_rounds} rounds; train longer "
@@ -248,13 +249,13 @@ class SmoteVariantsSampler(VisibleRows):
                 break
             if len(new) == 0:
                 balanced = BALANCED_HINT if 2 * count == len(y) else ""
-                raise SynthscaleError(
+                raise SamplerFailure(
                     f"{self.name} made no rows of target {as_target(target).describe(self._schema)} "
                     f"from {count} rows against {len(y) - count} (its last message: {why or 'none'}){balanced}"
                 )
         rows = np.concatenate(made)[:n]
         if len(rows) < n:
-            raise SynthscaleError(
+            raise SamplerFailure(
                 f"{self.name}: {len(rows)} of the {n} rows asked for after generator.peers.max_rounds="
                 f"{self.max_rounds} rounds"
             )

@@ -8,6 +8,7 @@ sweep, the tests and bench/ all get their pools here.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,22 +18,31 @@ from ray.util.queue import Queue
 from tqdm.auto import tqdm
 
 from synthscale.config import ResourcesConfig
+from synthscale.errors import SamplerFailure
 from synthscale.samplers import sampler_trains_model
 from synthscale.sweep.plan import SweepPlan
 from synthscale.sweep.pools import PoolCache, PoolSlot, PoolSpec, SyntheticPool, build_pool, pool_key
 from synthscale.sweep.workers import WorkerResources, build_pool_on_workers
 
+log = logging.getLogger(__name__)
+
 PROGRESS_POLL_SECONDS = 0.5  # how often the driver looks at the trainings' progress
 Missing = list[tuple[str, PoolSpec]]  # (key, spec) of pools the cache does not hold
+Failures = dict[PoolSlot, str]  # slot -> why its sampler could not make the rows
 
 
 def build_pools(
-    plan: SweepPlan, cache_dir: Path, show_progress: bool = False
+    plan: SweepPlan,
+    cache_dir: Path,
+    show_progress: bool = False,
+    failures: Failures | None = None,
 ) -> dict[PoolSlot, SyntheticPool]:
     """Every pool of the plan by slot. A trained generator serves both tasks of a replicate,
     so the first pool of each (sampler, seed, data access) is built before the others, which
     then load its model instead of training it again (a model learns the rows its data
-    access shows, so each access trains its own)."""
+    access shows, so each access trains its own). With `failures` (generator.on_failure:
+    record) a sampler that cannot make its rows leaves its slot out of the pools and its
+    message in `failures`, and the others are still built; without, it stops the build."""
     cache, generator = PoolCache(cache_dir), plan.config.generator
     pools, missing = {}, []
     for spec in plan.pool_specs:
@@ -46,36 +56,62 @@ def build_pools(
         total=len(plan.pool_specs), initial=len(pools), desc="synthetic pools", disable=not show_progress
     ) as bar:
         for _, spec in [(key, spec) for key, spec in missing if not sampler_trains_model(spec.sampler)]:
-            pools[spec.slot] = cache.store(
-                build_pool(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
-            )
+            try:
+                pool = build_pool(spec, plan.datasets[spec.dataset], plan.split_of(spec), generator)
+            except SamplerFailure as exc:
+                _record_failure(failures, spec, exc)
+            else:
+                pools[spec.slot] = cache.store(pool)
             bar.update()
         trained = [(key, spec) for key, spec in missing if sampler_trains_model(spec.sampler)]
         if trained:
-            for pool in _build_on_ray(plan, trained, show_progress):
-                pools[pool.spec.slot] = cache.store(pool)
+            for spec, pool in _build_on_ray(plan, trained, show_progress, failures):
+                if pool is not None:
+                    pools[spec.slot] = cache.store(pool)
                 bar.update()
     return pools
 
 
-def _build_on_ray(plan: SweepPlan, missing: Missing, show_progress: bool) -> Iterator[SyntheticPool]:
-    """Each pool as its Ray task finishes: the first wave trains the models, the second loads
-    them. Meanwhile a bar over every training step shows the trainings' progress and loss."""
+def _pool_or_failure(ref: ray.ObjectRef, spec: PoolSpec, failures: Failures | None) -> SyntheticPool | None:
+    try:
+        return ray.get(ref)
+    except SamplerFailure as exc:  # Ray's task error is also an instance of the sampler's
+        _record_failure(failures, spec, exc)
+        return None
+
+
+def _record_failure(failures: Failures | None, spec: PoolSpec, exc: SamplerFailure) -> None:
+    """Keep the sampler's message for the slot's fits, or raise it when the sweep stops on one."""
+    if failures is None:
+        raise exc
+    message = str(getattr(exc, "cause", None) or exc)  # a Ray task's error wraps the sampler's
+    failures[spec.slot] = message
+    log.warning("%s on %s, seed %d: %s (recorded; generator.on_failure=record)",
+                spec.sampler, spec.dataset, spec.seed, message)  # fmt: skip
+
+
+def _build_on_ray(
+    plan: SweepPlan, missing: Missing, show_progress: bool, failures: Failures | None
+) -> Iterator[tuple[PoolSpec, SyntheticPool | None]]:
+    """Each pool as its Ray task finishes (None for one recorded in `failures`): the first
+    wave trains the models, the second loads them. Meanwhile a bar over every training step
+    shows the trainings' progress and loss."""
     datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
     steps = Queue(actor_options={"num_cpus": 0})  # (model, steps done, steps in all, loss)
     bar = tqdm(total=0, desc="training generators", unit="step", disable=not show_progress)
     done_steps: dict[str, tuple[int, int]] = {}  # model -> (steps done, steps in all)
     try:
         for wave in model_waves(missing):
-            running = [
-                _submit_pool(spec, datasets[spec.dataset], plan, TrainingSteps(steps, spec))
+            specs = {
+                _submit_pool(spec, datasets[spec.dataset], plan, TrainingSteps(steps, spec)): spec
                 for _, spec in wave
-            ]
+            }
+            running = list(specs)
             while running:
                 finished, running = ray.wait(running, num_returns=1, timeout=PROGRESS_POLL_SECONDS)
                 _show_training_steps(bar, steps, done_steps)
                 for ref in finished:
-                    yield ray.get(ref)
+                    yield specs[ref], _pool_or_failure(ref, specs[ref], failures)
     finally:
         bar.close()
         ray.kill(steps.actor)

@@ -114,12 +114,13 @@ def _run_logged(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool)
         cache = PoolCache(out.pool_cache)
         if cache.remove_stale_partials():
             log.info("removed half-written pool entries of an earlier run under %s", out.pool_cache)
-        pools = build_pools(plan, out.pool_cache, show_progress)
+        failures = {} if config.generator.on_failure == "record" else None
+        pools = build_pools(plan, out.pool_cache, show_progress, failures)
         tracker.log_generators(list(pools.values()))
         finished = out.finished_batches([b.batch_id for b in plan.batches])
         pending = [b for b in plan.batches if b.batch_id not in finished]
         records = [record for batch in finished.values() for record in batch]
-        inputs = SweepInputs.of(plan, pools, pending)
+        inputs = SweepInputs.of(plan, pools, pending, failures)
         trials_name = f"trials-resume-{int(time.time())}" if resume else "trials"
         collector = run_trials(plan, inputs, tracker, out, show_progress, trials_name)
         records += collector.records
@@ -133,6 +134,11 @@ def _run_logged(plan: SweepPlan, out: OutDir, show_progress: bool, resume: bool)
             check_child_runs(tracker, plan.grid)
         results = results_table(records, plan.grid, diagnostics)
         write_csv_atomic(results, out.results)
+        if failures:
+            log.warning(
+                "%d of %d synthetic pools failed; their fits are in %s with column failure set and no "
+                "metrics", len(failures), len(plan.pool_specs), out.results,
+            )  # fmt: skip
     except BaseException:
         tracker.finish_parent("FAILED", [])
         raise

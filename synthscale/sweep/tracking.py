@@ -31,6 +31,8 @@ SWEEP_TAG = "synthscale.sweep"
 OUT_DIR_TAG = "synthscale.out_dir"
 GENERATOR_TAG = "synthscale.generator_model"  # a generator's run: the trained model's cache key
 POOLS_TAG = "synthscale.pools"  # ... and the pools made from it
+FAILURE_TAG = "synthscale.failure"  # a fit whose sampler could not make its rows: why
+MAX_TAG_CHARS = 5000  # MLflow's limit on a tag value
 PARAM_VALUE_LIMIT = 6000  # MLflow's longest param value
 PARAMS_PER_BATCH = 100  # MLflow's most params per log_batch call
 PARENT_TAG = "mlflow.parentRunId"
@@ -194,6 +196,8 @@ class SweepTracker:
             if key in done:
                 continue
             tags = {PARENT_TAG: self.parent_id, GRID_KEY_TAG: key, BATCH_TAG: batch_id}
+            if record.get("failure"):  # its sampler made no rows (generator.on_failure: record)
+                tags[FAILURE_TAG] = record["failure"][:MAX_TAG_CHARS]
             run = self.client.create_run(self.experiment_id, tags=tags, run_name=key)
             now = int(time.time() * 1000)
             params = [Param(name, str(record[name])) for name in PARAM_COLUMNS if name in record]

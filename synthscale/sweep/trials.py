@@ -47,17 +47,27 @@ class SweepInputs:
     pools: dict[PoolSlot, SyntheticPool]
     batches: dict[str, Batch]  # trial id -> batch of fits
     diagnoses: dict[str, PoolSpec] = field(default_factory=dict)  # trial id -> pool to diagnose
+    failures: dict[PoolSlot, str] = field(default_factory=dict)  # slot -> why its pool is missing
 
     @classmethod
     def of(
-        cls, plan: SweepPlan, pools: dict[PoolSlot, SyntheticPool], batches: list[Batch] | None = None
+        cls,
+        plan: SweepPlan,
+        pools: dict[PoolSlot, SyntheticPool],
+        batches: list[Batch] | None = None,
+        failures: dict[PoolSlot, str] | None = None,
     ) -> SweepInputs:
         """The plan's trials: `batches` (default: all of them), then a diagnosis per pool when
-        the config asks for diagnostics."""
-        config = plan.config
-        diagnoses = {diagnosis_id(s): s for s in plan.pool_specs} if config.generator.diagnostics else {}
+        the config asks for diagnostics (none for a pool whose sampler failed)."""
+        config, failures = plan.config, failures or {}
+        diagnoses = (
+            {diagnosis_id(s): s for s in plan.pool_specs if s.slot not in failures}
+            if config.generator.diagnostics
+            else {}
+        )
         chosen = plan.batches if batches is None else batches
-        return cls(config, plan.datasets, plan.splits, pools, {b.batch_id: b for b in chosen}, diagnoses)
+        batches_by_id = {b.batch_id: b for b in chosen}
+        return cls(config, plan.datasets, plan.splits, pools, batches_by_id, diagnoses, failures)
 
     @property
     def trial_ids(self) -> list[str]:
@@ -91,17 +101,21 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
         slot = (batch.dataset, point.task, sampler, batch.seed, point.data_access)
         # no pool for a sampler that no point asks a row of (k = 0 alone: the balanced set)
         pool = inputs.pools.get(slot) if sampler else None
-        rows = evaluate_point(
-            dataset,
-            split,
-            point,
-            pool.rows if pool else {},
-            config.split.seed_size,
-            config.experiment,
-            config.downstream,
-            [m.classifier for m in members],
-            fit_seed=batch.seed,
-        )
+        failure = inputs.failures.get(slot, "") if sampler else ""
+        if failure:  # every fit of a failed sampler's slot, even one that needs no row of it
+            rows = [{"failure": failure}] * len(members)
+        else:
+            rows = evaluate_point(
+                dataset,
+                split,
+                point,
+                pool.rows if pool else {},
+                config.split.seed_size,
+                config.experiment,
+                config.downstream,
+                [m.classifier for m in members],
+                fit_seed=batch.seed,
+            )
         for member, row in zip(members, rows, strict=True):
             identity = {
                 "experiment": point.experiment,
