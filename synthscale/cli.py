@@ -401,7 +401,11 @@ def _report(args: argparse.Namespace) -> int:
     config_path = Path(args.results).parent / "config.resolved.yaml"
     config_text = config_path.read_text() if config_path.is_file() else ""
     seed_size = _seed_size(config_text)
-    index = write_report(results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha)
+    pools_path = Path(args.results).parent / "pools.csv"
+    pools = pd.read_csv(pools_path) if pools_path.is_file() else None
+    index = write_report(
+        results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha, pools
+    )
     print(f"report -> {index}")
     figures = sorted(p for p in out_dir.iterdir() if p.suffix in (".png", ".svg", ".html"))
     if not args.no_mlflow:

@@ -287,9 +287,11 @@ def write_report(
     config_text: str = "",
     seed_size: int | None = None,
     theory_alpha: float = 1.0,
+    pools: pd.DataFrame | None = None,
 ) -> Path:
     """The paper's figures for every dataset and task (embedded, and as SVG and PNG files
-    beside it), the exponents beside the published ones, and the config, in one index.html."""
+    beside it), the exponents beside the published ones, and the config, in one index.html;
+    with the sweep's `pools` (pools.csv), what each generator's rows cost."""
     out_dir = Path(out_dir)
     sections = []
     datasets = sorted(results["dataset"].unique())
@@ -299,6 +301,7 @@ def write_report(
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
         sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
     sections += failures_section(results, out_dir) + leaderboard_sections(results, out_dir)
+    sections += generators_section(pools, out_dir)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
     comparison = published_comparison(exponents, metric, theory_alpha)
     page = HTML_PAGE.format(
@@ -359,6 +362,50 @@ def failures_section(results: pd.DataFrame, out_dir: Path) -> list[str]:
     export_table(failures, out_dir, "failures", formats=("csv",))
     heading = "<h2>Failed fits: the sampler could not make the rows (generator.on_failure: record)</h2>"
     return [heading + failures.to_html(index=False)]
+
+
+GENERATOR_COLUMNS = {  # pools.csv column -> generators.csv column (a sampler lacking one: empty)
+    "kept_share": "kept_share_mean",
+    "sampling_rows_per_s": "rows_per_s_median",
+    "training_seconds": "training_seconds_median",
+    "detection_auc": "detection_auc_mean",
+    "tstr_balanced_accuracy": "tstr_balanced_accuracy_mean",
+}
+
+
+def generator_costs(pools: pd.DataFrame) -> pd.DataFrame:
+    """One row per sampler over a sweep's pools: how many; the share of rows kept (a peer's
+    acceptance, the LLM's validity) as mean and minimum over pool targets; the median rows/s
+    and training seconds; and the mean detection AUC and train-on-synthetic accuracy."""
+    table = pools.assign(kept_share=pools.get("acceptance", pd.Series(np.nan, pools.index)))
+    if "validity" in pools:
+        table["kept_share"] = table["kept_share"].fillna(pools["validity"])
+    present = {c: c for c in GENERATOR_COLUMNS if c in table.columns}
+    grouped = table.groupby("sampler", sort=True)
+    out = pd.DataFrame({"pools": grouped["pool"].nunique()})
+    for column, name in GENERATOR_COLUMNS.items():
+        if column not in present:
+            continue
+        how = "median" if name.endswith("median") else "mean"
+        out[name] = grouped[column].agg(how)
+        if column == "kept_share":
+            out["kept_share_min"] = grouped[column].min()
+    return out.reset_index()
+
+
+def generators_section(pools: pd.DataFrame | None, out_dir: Path) -> list[str]:
+    """generators.csv and its HTML table, from the sweep's pools.csv; none without it."""
+    if pools is None or pools.empty or "sampler" not in pools:
+        return []
+    costs = generator_costs(pools)
+    export_table(costs, out_dir, "generators", formats=("csv", "md"))
+    return [
+        "<h2>Generators: the share of rows kept, speed and realism, over the sweep's pools</h2>"
+        "<p>kept_share: of the rows drawn, those of the target and readable (a peer's acceptance, the "
+        "LLM's validity; empty for a sampler that keeps every row); rows_per_s: rows sampled per second "
+        "of sampling; detection_auc: how well a classifier tells the rows from real ones (0.5: not at "
+        "all).</p>" + costs.to_html(index=False, float_format=_fmt, na_rep="–")
+    ]
 
 
 def _left_out_note(rows: pd.DataFrame, metrics: list[str]) -> str:

@@ -248,3 +248,32 @@ def test_latex_table_escapes_names_and_compiles():
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=folder,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_the_generators_table_gives_each_samplers_kept_share_speed_and_realism(tmp_path):
+    from synthscale.report import generator_costs, generators_section
+
+    pools = pd.DataFrame(
+        [  # two ctgan pools (acceptance), one llm pool with two targets (validity), smote (neither)
+            {"pool": "a", "sampler": "ctgan", "acceptance": 0.2, "sampling_rows_per_s": 100.0,
+             "training_seconds": 10.0, "detection_auc": 0.9},
+            {"pool": "b", "sampler": "ctgan", "acceptance": 0.6, "sampling_rows_per_s": 300.0,
+             "training_seconds": 30.0, "detection_auc": 0.7},
+            {"pool": "c", "sampler": "llm", "validity": 1.0, "sampling_rows_per_s": 2000.0,
+             "training_seconds": 40.0, "detection_auc": 0.6},
+            {"pool": "c", "sampler": "llm", "validity": 0.9, "sampling_rows_per_s": 1000.0,
+             "training_seconds": 40.0, "detection_auc": 0.8},
+            {"pool": "d", "sampler": "smote", "detection_auc": 0.55},
+        ]
+    )  # fmt: skip
+    costs = generator_costs(pools).set_index("sampler")
+    assert costs["pools"].to_dict() == {"ctgan": 2, "llm": 1, "smote": 1}
+    assert costs.loc["ctgan", "kept_share_mean"] == pytest.approx(0.4)
+    assert costs.loc["ctgan", "kept_share_min"] == pytest.approx(0.2)
+    assert costs.loc["llm", "kept_share_mean"] == pytest.approx(0.95)  # validity where no acceptance
+    assert np.isnan(costs.loc["smote", "kept_share_mean"])
+    assert costs.loc["ctgan", "rows_per_s_median"] == 200.0 and costs.loc["llm", "rows_per_s_median"] == 1500.0
+    assert costs.loc["llm", "detection_auc_mean"] == pytest.approx(0.7)
+    (section,) = generators_section(pools, tmp_path)
+    assert "Generators" in section and (tmp_path / "generators.csv").is_file()
+    assert generators_section(None, tmp_path) == []

@@ -58,7 +58,7 @@ def test_the_failed_slot_s_fits_are_recorded_with_the_reason_and_no_metrics(reco
     assert table.loc[failed, "failure"].str.contains("made no rows of target").all()
     assert table.loc[failed, ["minority_ce", "auc", "n_train"]].isna().all().all()
     assert np.isfinite(table.loc[~failed, "minority_ce"]).all()  # the others ran, on both tables
-    pools = set(zip(*pd.read_csv(out / "pools.csv")[["sampler", "dataset"]].to_numpy().T))
+    pools = set(pd.read_csv(out / "pools.csv")[["sampler", "dataset"]].itertuples(index=False, name=None))
     assert {(METHOD, "pima"), ("smote", "craft"), ("smote", "pima")} <= pools  # diagnosed
     assert (METHOD, "craft") not in pools
 
@@ -89,3 +89,22 @@ def test_by_default_the_failure_stops_the_sweep_with_its_reason(ray_local, tmp_p
     with pytest.raises(SamplerFailure, match=rf"{METHOD} made no rows of target \(Target=1\)"):
         run_sweep(validate_config(SWEEP), tmp_path / "out", show_progress=False)
     assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_a_failure_raised_in_a_ray_task_is_recorded_with_the_samplers_own_message(ray_local):
+    """Trained generators build their pools in Ray tasks, whose errors wrap the sampler's."""
+    from synthscale.sweep.build import _pool_or_failure
+    from synthscale.sweep.pools import PoolSpec
+
+    message = "tvae: 0 of the 10 rows asked for target (Target=1) kept in 768 rows drawn"
+
+    @ray_local.remote
+    def cannot_sample():
+        raise SamplerFailure(message)
+
+    spec = PoolSpec("car-good", "imbalance", "tvae", 0, "train", (("y1", 10),))
+    failures = {}
+    assert _pool_or_failure(cannot_sample.remote(), spec, failures) is None
+    assert failures == {spec.slot: message}
+    with pytest.raises(SamplerFailure, match="kept in 768 rows drawn"):
+        _pool_or_failure(cannot_sample.remote(), spec, None)
