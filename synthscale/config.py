@@ -333,8 +333,9 @@ class PeersConfig(_Section):
     max_rounds: int = Field(
         50,
         gt=0,
-        description="sampling rounds per target before giving up: a generator that cannot be "
-        "conditioned draws rows and keeps the target's",
+        description="sampling budget per target, in rounds of max(n, 256) rows: a generator that "
+        "cannot be conditioned draws rows and keeps the target's; it fails once the acceptance "
+        "so far says the budget cannot make the rest",
     )
     great_model: str = Field(
         "tiny",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
+import math
 import time
 from typing import Any
 
@@ -35,15 +36,34 @@ from synthscale.targets import Target
 TARGET_COLUMN = "__synthscale_target__"
 DISCRETE_MAX_INTEGERS = 16  # an integer column with at most this many observed values is discrete
 MIN_ROUND_ROWS = 256  # rows drawn per round at least: a rare target needs many draws
+DRAW_SCHEDULE = "acceptance-sized"  # in the pools' key: rounds were max(n, 256) rows before
 # rdt (ctgan's data transformer) caps pandas below 3 in its metadata but runs on it (tests/samplers)
 PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan==0.12.1 rdt==2.0.0"
 # smote-variants asks for tensorflow, keras and mkl, which only its DEAGO oversampler imports
 SMOTE_VARIANTS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps smote-variants==1.0.1"
 
 
+def round_size(missing: int, accepted: int, drawn: int, budget: int) -> int:
+    """Rows to draw next for `missing` more of a target: at first max(missing, MIN_ROUND_ROWS);
+    then what the acceptance so far says they need (a tenth more), within the budget left; 0
+    when even the acceptance's one-sided 95 % upper bound (Clopper-Pearson) says the budget
+    left cannot make them, so a target the generator hardly ever draws fails at once."""
+    from scipy import stats
+
+    left = budget - drawn
+    if drawn == 0:
+        return min(max(missing, MIN_ROUND_ROWS), left)
+    upper = float(stats.beta.ppf(0.95, accepted + 1, drawn - accepted)) if accepted < drawn else 1.0
+    if missing / upper > left:
+        return 0
+    rate = accepted / drawn if accepted else upper
+    return min(max(math.ceil(1.1 * missing / rate), MIN_ROUND_ROWS), left)
+
+
 class DrawAndKeep(VisibleRows, abc.ABC):
     """A trained generator sampled in rounds: draw rows for the target, keep those that are of
-    it (and readable), until n are kept or `generator.peers.max_rounds` rounds have passed. The
+    it (and readable), until n are kept or the draws of `generator.peers.max_rounds` rounds of
+    max(n, 256) rows are spent, each round sized by the acceptance so far (round_size). The
     rows are learnt with the target key as one more column; a group's key holds its attribute,
     so for group targets the key replaces the attribute's column and the kept rows get their
     group's attribute back. Subclasses draw (`_draw`), keep (`_keep`) and seed (`_seeded`)."""
@@ -59,7 +79,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         self.reports: dict[str, dict[str, float]] = {}
 
     def cache_settings(self) -> dict[str, Any]:
-        return self.settings.model_dump(mode="json")
+        return {**self.settings.model_dump(mode="json"), "draws": DRAW_SCHEDULE}
 
     def _target_table(self) -> pd.DataFrame:
         """The visible rows, categories as text, with the target key as one more column."""
@@ -92,9 +112,14 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         if n == 0:
             return restore_dtypes(self._rows.iloc[:0], self._schema)
         started, kept, drawn = time.perf_counter(), [], 0
+        budget = self.settings.max_rounds * max(n, MIN_ROUND_ROWS)
         with self._seeded(generator_seed):
-            for _ in range(self.settings.max_rounds):
-                batch = self._draw(max(n - sum(map(len, kept)), MIN_ROUND_ROWS), str(target))
+            while drawn < budget:
+                accepted = sum(map(len, kept))
+                size = round_size(n - accepted, accepted, drawn, budget)
+                if size == 0:  # even the acceptance's upper bound cannot make the rest
+                    break
+                batch = self._draw(size, str(target))
                 drawn += len(batch)
                 kept.append(self._keep(batch, target))
                 if sum(map(len, kept)) >= n:
@@ -103,8 +128,9 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         if accepted < n:
             raise SamplerFailure(
                 f"{self.name}: {accepted} of the {n} rows asked for target {target.describe(self._schema)} "
-                f"kept in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance) over "
-                f"generator.peers.max_rounds={self.settings.max_rounds} rounds; train longer "
+                f"kept in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance); at that rate the "
+                f"rest needs more than the {budget} draws of generator.peers.max_rounds="
+                f"{self.settings.max_rounds} rounds of {max(n, MIN_ROUND_ROWS)}; train longer "
                 f"({self.train_longer}) or raise max_rounds"
             )
         self.reports[str(target)] = {

@@ -5,13 +5,14 @@ draw, a missing package named before a sweep starts, and a sweep that runs them.
 from __future__ import annotations
 
 import importlib.util
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from synthscale.config import GeneratorConfig, PeersConfig, validate_config
-from synthscale.errors import SynthscaleError
+from synthscale.errors import SamplerFailure, SynthscaleError
 from synthscale.samplers import make_sampler, peers
 from synthscale.splits import row_targets
 from synthscale.sweep.grid import expand_grid
@@ -43,7 +44,9 @@ def test_a_peer_reports_the_share_of_drawn_rows_it_kept_and_its_speed(name, craf
     assert sampler.target_report("y0") == {}  # not sampled
 
 
-def test_a_target_never_drawn_stops_after_max_rounds_with_its_acceptance(craft_seed, monkeypatch):
+def test_a_target_never_drawn_fails_once_its_acceptance_says_the_budget_cannot_make_it(
+    craft_seed, monkeypatch
+):
     dataset, rows, targets = craft_seed
     sampler = make_sampler("tvae", quick(max_rounds=3)).fit(rows, targets, dataset.schema)
     draws = []
@@ -54,10 +57,39 @@ def test_a_target_never_drawn_stops_after_max_rounds_with_its_acceptance(craft_s
         return drawn.assign(**{peers.TARGET_COLUMN: "y0"})
 
     monkeypatch.setattr(sampler, "_draw", only_majority)
-    with pytest.raises(SynthscaleError, match=r"tvae: 0 of the 10 rows asked for target \(Target=1\) kept in 768 "
-                       r"rows drawn \(0\.00% acceptance\) over generator\.peers\.max_rounds=3 rounds"):  # fmt: skip
+    with pytest.raises(SamplerFailure, match=r"tvae: 0 of the 10 rows asked for target \(Target=1\) kept in 256 "
+                       r"rows drawn \(0\.00% acceptance\); at that rate the rest needs more than the 768 draws "
+                       r"of generator\.peers\.max_rounds=3 rounds of 256"):  # fmt: skip
         sampler.sample(10, "y1", generator_seed=0)
-    assert draws == [peers.MIN_ROUND_ROWS] * 3
+    # none in 256 draws: at most 1.2 % of draws are the target (95 %), so 10 need > 512 more
+    assert draws == [peers.MIN_ROUND_ROWS]
+
+
+def test_a_rare_target_is_drawn_in_rounds_sized_by_its_acceptance(craft_seed, monkeypatch):
+    """4 % of draws are the target: 30 rounds of max(rows missing, 256) would keep ~380 of 500;
+    rounds sized by the acceptance make all 500 within the same budget, in a few rounds."""
+    dataset, rows, targets = craft_seed
+    sampler = make_sampler("tvae", quick(max_rounds=30)).fit(rows, targets, dataset.schema)
+    rng, draws = np.random.default_rng(0), []
+
+    def four_percent(n: int, target: str) -> pd.DataFrame:
+        draws.append(n)
+        drawn = rows.iloc[np.arange(n) % len(rows)].reset_index(drop=True)
+        return drawn.assign(**{peers.TARGET_COLUMN: np.where(rng.random(n) < 0.04, "y1", "y0")})
+
+    monkeypatch.setattr(sampler, "_draw", four_percent)
+    assert len(sampler.sample(500, "y1", generator_seed=0)) == 500
+    assert sum(draws) <= 30 * 500 and len(draws) <= 4
+    assert sampler.target_report("y1")["acceptance"] == pytest.approx(0.04, abs=0.01)
+
+
+def test_round_sizes_follow_the_acceptance_within_the_budget():
+    assert peers.round_size(100, 0, 0, 5000) == 256 and peers.round_size(1000, 0, 0, 600) == 600
+    assert peers.round_size(100, 50, 1000, 10_000) == math.ceil(1.1 * 100 / 0.05)  # 2,200 at 5 %
+    assert peers.round_size(10, 500, 1000, 10_000) == 256  # at least MIN_ROUND_ROWS
+    assert peers.round_size(100, 50, 1000, 3000) == 2000  # no more than the budget left
+    assert peers.round_size(100, 50, 1000, 2000) == 0  # <= 6.3 % (95 %): 100 need > 1,000
+    assert peers.round_size(100, 1, 1000, 20_000) == 0  # <= 0.47 % (95 %): 100 need > 19,000
 
 
 def test_a_sweep_naming_a_peer_that_is_not_installed_stops_before_it_starts(monkeypatch):
