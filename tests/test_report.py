@@ -272,7 +272,9 @@ def test_the_generators_table_gives_each_samplers_kept_share_speed_and_realism(t
     assert costs.loc["ctgan", "kept_share_min"] == pytest.approx(0.2)
     assert costs.loc["llm", "kept_share_mean"] == pytest.approx(0.95)  # validity where no acceptance
     assert np.isnan(costs.loc["smote", "kept_share_mean"])
-    assert costs.loc["ctgan", "rows_per_s_median"] == 200.0 and costs.loc["llm", "rows_per_s_median"] == 1500.0
+    assert (
+        costs.loc["ctgan", "rows_per_s_median"] == 200.0 and costs.loc["llm", "rows_per_s_median"] == 1500.0
+    )
     assert costs.loc["llm", "detection_auc_mean"] == pytest.approx(0.7)
     (section,) = generators_section(pools, tmp_path)
     assert "Generators" in section and (tmp_path / "generators.csv").is_file()
