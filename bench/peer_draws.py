@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import time
 
 from synthscale.config import DatasetConfig, GeneratorConfig
@@ -73,7 +74,7 @@ def run_case(case: str) -> None:
     visible = split.train_index
     started = time.perf_counter()
     sampler = make_sampler(name, GeneratorConfig())
-    with contextlib.redirect_stdout(None):
+    with contextlib.redirect_stdout(io.StringIO()):  # GReaT's console bar
         sampler.fit(
             dataset.features.iloc[visible], row_targets(dataset, "imbalance", visible), dataset.schema
         )
