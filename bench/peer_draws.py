@@ -45,22 +45,21 @@ def fixed_rounds(max_rounds: int):
 
 def sample_with(sampler, schedule, n: int, target: str) -> dict:
     rounds = []
-    draw = sampler._draw
 
-    def counted(size: int, key: str):
-        rounds.append(size)
-        return draw(size, key)
+    def recorded(missing: int, accepted: int, drawn: int, budget: int) -> int:
+        size = schedule(missing, accepted, drawn, budget)
+        rounds.extend([size] if size else [])
+        return size
 
-    sampler._draw = counted
     original = peers.round_size
-    peers.round_size = schedule
+    peers.round_size = recorded
     started = time.perf_counter()
     try:
         kept, outcome = len(sampler.sample(n, target, generator_seed=0)), "made"
     except SamplerFailure as exc:
         kept, outcome = int(str(exc).split(":", 1)[1].split()[0]), "failed"
     finally:
-        peers.round_size, sampler._draw = original, draw
+        peers.round_size = original
     return {"outcome": outcome, "kept": kept, "drawn": sum(rounds), "rounds": len(rounds),
             "seconds": time.perf_counter() - started}  # fmt: skip
 

@@ -10,8 +10,9 @@
 spurious attribute, so for group targets it replaces the attribute's column and the rows get
 their group's attribute) and drop the rows drawn for another target. Each peer reports, per
 target, the share of drawn (or asked) rows it kept as `acceptance` and its rows/s, as the LLM
-reports validity; a target never drawn stops after `generator.peers.max_rounds` rounds with a
-SamplerFailure, which a sweep with `generator.on_failure: record` records and goes past.
+reports validity. Rounds are sized by the acceptance so far, within a budget of
+`generator.peers.max_rounds` rounds of max(n, 256) draws; a target the budget cannot make fails
+with a SamplerFailure, which a sweep with `generator.on_failure: record` records and goes past.
 """
 
 from __future__ import annotations
@@ -119,7 +120,11 @@ class DrawAndKeep(VisibleRows, abc.ABC):
                 size = round_size(n - accepted, accepted, drawn, budget)
                 if size == 0:  # even the acceptance's upper bound cannot make the rest
                     break
-                batch = self._draw(size, str(target))
+                chunk = max(n, MIN_ROUND_ROWS)  # a draw no larger than before: GReaT generates it at once
+                batch = pd.concat(
+                    [self._draw(min(chunk, size - start), str(target)) for start in range(0, size, chunk)],
+                    ignore_index=True,
+                )
                 drawn += len(batch)
                 kept.append(self._keep(batch, target))
                 if sum(map(len, kept)) >= n:

@@ -77,9 +77,12 @@ def test_a_rare_target_is_drawn_in_rounds_sized_by_its_acceptance(craft_seed, mo
         drawn = rows.iloc[np.arange(n) % len(rows)].reset_index(drop=True)
         return drawn.assign(**{peers.TARGET_COLUMN: np.where(rng.random(n) < 0.04, "y1", "y0")})
 
+    sizes, size_round = [], peers.round_size
+    monkeypatch.setattr(peers, "round_size", lambda *args: sizes.append(size_round(*args)) or sizes[-1])
     monkeypatch.setattr(sampler, "_draw", four_percent)
     assert len(sampler.sample(500, "y1", generator_seed=0)) == 500
-    assert sum(draws) <= 30 * 500 and len(draws) <= 4
+    assert sum(draws) == sum(sizes) <= 30 * 500 and len(sizes) <= 4  # a few rounds
+    assert max(draws) <= 500  # each drawn in pieces of at most max(n, 256) rows
     assert sampler.target_report("y1")["acceptance"] == pytest.approx(0.04, abs=0.01)
 
 
