@@ -380,11 +380,10 @@ def generator_costs(pools: pd.DataFrame) -> pd.DataFrame:
     table = pools.assign(kept_share=pools.get("acceptance", pd.Series(np.nan, pools.index)))
     if "validity" in pools:
         table["kept_share"] = table["kept_share"].fillna(pools["validity"])
-    present = {c: c for c in GENERATOR_COLUMNS if c in table.columns}
     grouped = table.groupby("sampler", sort=True)
     out = pd.DataFrame({"pools": grouped["pool"].nunique()})
     for column, name in GENERATOR_COLUMNS.items():
-        if column not in present:
+        if column not in table.columns:
             continue
         how = "median" if name.endswith("median") else "mean"
         out[name] = grouped[column].agg(how)

@@ -112,30 +112,25 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         target = as_target(target)
         if n == 0:
             return restore_dtypes(self._rows.iloc[:0], self._schema)
-        started, kept, drawn = time.perf_counter(), [], 0
-        budget = self.settings.max_rounds * max(n, MIN_ROUND_ROWS)
+        started, kept, accepted, drawn = time.perf_counter(), [], 0, 0
+        piece = max(n, MIN_ROUND_ROWS)  # a draw no larger than before: GReaT generates one at once
+        budget = self.settings.max_rounds * piece
         with self._seeded(generator_seed):
-            while drawn < budget:
-                accepted = sum(map(len, kept))
+            while accepted < n and drawn < budget:
                 size = round_size(n - accepted, accepted, drawn, budget)
                 if size == 0:  # even the acceptance's upper bound cannot make the rest
                     break
-                chunk = max(n, MIN_ROUND_ROWS)  # a draw no larger than before: GReaT generates it at once
-                batch = pd.concat(
-                    [self._draw(min(chunk, size - start), str(target)) for start in range(0, size, chunk)],
-                    ignore_index=True,
-                )
-                drawn += len(batch)
-                kept.append(self._keep(batch, target))
-                if sum(map(len, kept)) >= n:
-                    break
-        accepted = sum(map(len, kept))
+                for start in range(0, size, piece):
+                    batch = self._draw(min(piece, size - start), str(target))
+                    drawn += len(batch)
+                    kept.append(self._keep(batch, target))
+                    accepted += len(kept[-1])
         if accepted < n:
             raise SamplerFailure(
                 f"{self.name}: {accepted} of the {n} rows asked for target {target.describe(self._schema)} "
                 f"kept in {drawn} rows drawn ({accepted / max(drawn, 1):.2%} acceptance); at that rate the "
                 f"rest needs more than the {budget} draws of generator.peers.max_rounds="
-                f"{self.settings.max_rounds} rounds of {max(n, MIN_ROUND_ROWS)}; train longer "
+                f"{self.settings.max_rounds} rounds of {piece}; train longer "
                 f"({self.train_longer}) or raise max_rounds"
             )
         self.reports[str(target)] = {
