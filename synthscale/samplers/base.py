@@ -17,13 +17,15 @@ from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
 from synthscale.targets import Target
 
+StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, this step's loss)
+
 
 class Sampler(Protocol):
     name: str
     min_target_rows: int  # a target with fewer visible rows cannot be sampled
     few_rows_fix: str  # the setting to change when that happens
     trains_model: bool  # a model worth sharing across tasks, and worth a GPU
-    on_training_step: Callable[[int, int, float], None] | None  # hears (steps done, in all, loss)
+    on_training_step: StepCallback | None  # hears each training step
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
         """Learn from `rows` (features only); `targets` holds each row's class or group key."""
@@ -58,7 +60,7 @@ class VisibleRows:
     few_rows_fix = DEFAULT_FEW_ROWS_FIX  # what the user can change when a target has too few rows
     trains_model = False
     # a sampler that trains a model calls it with (steps done, steps in all, loss) as it trains
-    on_training_step: Callable[[int, int, float], None] | None = None
+    on_training_step: StepCallback | None = None
 
     def __init__(self) -> None:
         self._rows: pd.DataFrame | None = None

@@ -18,14 +18,17 @@ import io
 import logging
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
+from synthscale.samplers.base import StepCallback
 from synthscale.samplers.peers import TARGET_COLUMN, DrawAndKeep
 from synthscale.samplers.registry import register
 from synthscale.targets import Target
@@ -35,6 +38,7 @@ GREAT_INSTALL = "pip install 'synthscale[peers]'"
 BPE_VOCAB = 512  # the tiny model's tokenizer: enough for digits, names and the categories' pieces
 EOS = "<|endoftext|>"
 LENGTH_MARGIN = 1.25  # tokens generated per row: the longest training row's, with room to spare
+LOSS_EVERY = 10  # training steps between the losses GReaT's trainer logs
 
 
 @register("great", requires=("be_great", GREAT_INSTALL))
@@ -81,10 +85,15 @@ class GreatSampler(DrawAndKeep):
             learning_rate=self.settings.great_learning_rate,
             seed=self.settings.train_seed,
             save_strategy="no",
-            logging_strategy="no",
+            logging_strategy="steps",  # the loss every LOSS_EVERY steps, for the sweep's bar
+            logging_steps=LOSS_EVERY,
         )
         console = io.StringIO()  # its bar prints a line a second: the sweep's bar shows the pool
-        with contextlib.redirect_stderr(console), contextlib.redirect_stdout(console):
+        with (
+            contextlib.redirect_stderr(console),
+            contextlib.redirect_stdout(console),
+            steps_reported(self.on_training_step),
+        ):
             self._great.fit(table, conditional_col=TARGET_COLUMN)
         log.debug("great's training: %s", console.getvalue()[-2000:])
         self.training_seconds = time.perf_counter() - started
@@ -127,6 +136,38 @@ class GreatSampler(DrawAndKeep):
         return _convert_text_to_tabular_data(
             _convert_tokens_to_text(tokens.cpu(), great.tokenizer), great.columns
         )
+
+
+@contextlib.contextmanager
+def steps_reported(on_step: StepCallback | None) -> Iterator[None]:
+    """Within it, the trainer `GReaT.fit` builds also reports each step to `on_step` (steps
+    done, in all, the last logged loss). GReaT.fit takes no callbacks: its trainer class is
+    swapped meanwhile for one that adds ours to those GReaT passes."""
+    from be_great import great as great_module
+    from transformers import TrainerCallback
+
+    if on_step is None:
+        yield
+        return
+
+    class StepReports(TrainerCallback):
+        loss = float("nan")
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            on_step(0, state.max_steps, self.loss)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            self.loss = float((logs or {}).get("loss", self.loss))
+
+        def on_step_end(self, args, state, control, **kwargs):
+            on_step(state.global_step, state.max_steps, self.loss)
+
+    class ReportingTrainer(great_module.GReaTTrainer):
+        def __init__(self, *args, callbacks=None, **kwargs):
+            super().__init__(*args, callbacks=[*(callbacks or []), StepReports()], **kwargs)
+
+    with mock.patch.object(great_module, "GReaTTrainer", ReportingTrainer):
+        yield
 
 
 def great_texts(table: pd.DataFrame, float_digits: int | None) -> list[str]:

@@ -21,8 +21,11 @@ import abc
 import contextlib
 import logging
 import math
+import sys
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -30,7 +33,7 @@ import pandas as pd
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
-from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
+from synthscale.samplers.base import StepCallback, VisibleRows, as_target, restore_dtypes
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
 
@@ -164,7 +167,8 @@ class _CtganFamily(DrawAndKeep):
         started = time.perf_counter()
         self._model = self._synthesizer()
         self._model.set_random_state(self.settings.train_seed)
-        self._model.fit(table, discrete)
+        with epochs_reported(self._model, self.on_training_step):
+            self._model.fit(table, discrete)
         self.training_seconds = time.perf_counter() - started
         return self
 
@@ -181,6 +185,37 @@ class _CtganFamily(DrawAndKeep):
         if self.conditions:
             return self._model.sample(n, condition_column=TARGET_COLUMN, condition_value=target)
         return self._model.sample(n)
+
+
+@contextlib.contextmanager
+def epochs_reported(model: Any, on_step: StepCallback | None) -> Iterator[None]:
+    """Within it, `model.fit` reports each finished epoch to `on_step` (epochs done, in all,
+    the epoch's last loss). ctgan has no callback: its training loop walks its epochs through
+    its module's `tqdm`, which this swaps for a reporting walk meanwhile (a courtesy: no
+    report where that module has no `tqdm`)."""
+    module = sys.modules[type(model).__module__]
+    if on_step is None or not hasattr(module, "tqdm"):
+        yield
+        return
+
+    def reporting_walk(epochs: Iterable[int], **_: Any) -> Iterator[int]:
+        epochs = list(epochs)
+        on_step(0, len(epochs), float("nan"))
+        for done, epoch in enumerate(epochs, start=1):
+            yield epoch
+            on_step(done, len(epochs), last_loss(model))
+
+    with mock.patch.object(module, "tqdm", reporting_walk):
+        yield
+
+
+def last_loss(model: Any) -> float:
+    """The newest loss in a ctgan synthesizer's `loss_values` (CTGAN: the generator's)."""
+    losses = getattr(model, "loss_values", None)
+    if losses is None or len(losses) == 0:
+        return float("nan")
+    column = "Generator Loss" if "Generator Loss" in losses.columns else "Loss"
+    return float(losses[column].iloc[-1])
 
 
 def discrete_columns(schema: Schema) -> list[str]:

@@ -66,6 +66,18 @@ def test_a_category_outside_the_columns_domain_is_dropped():
     assert valid_great_rows(drawn, schema, "y1")["sex"].tolist() == [" F"]  # as the table writes it
 
 
+def test_great_reports_each_training_step_with_the_logged_loss(craft):
+    dataset, index = craft
+    config = GeneratorConfig(peers=PeersConfig(great_steps=12, great_batch_size=8))
+    sampler = make_sampler("great", config)
+    heard = []
+    sampler.on_training_step = lambda done, total, loss: heard.append((done, total, loss))
+    sampler.fit(dataset.features.iloc[index], row_targets(dataset, "imbalance", index), dataset.schema)
+    assert [(done, total) for done, total, _ in heard] == [(step, 12) for step in range(13)]
+    assert all(np.isnan(loss) for *_, loss in heard[:10]) and np.isfinite(heard[-1][2])  # logged every 10
+    assert sampler._great.model is not None
+
+
 def test_a_target_never_written_validly_fails_with_its_acceptance_and_the_setting(craft, monkeypatch):
     dataset, index = craft
     config = GeneratorConfig(peers=PeersConfig(great_steps=2, great_batch_size=8, max_rounds=3))

@@ -44,6 +44,18 @@ def test_a_peer_reports_the_share_of_drawn_rows_it_kept_and_its_speed(name, craf
     assert sampler.target_report("y0") == {}  # not sampled
 
 
+@pytest.mark.parametrize("name", ["ctgan", "tvae"])
+def test_a_peer_reports_each_training_epoch_with_its_loss(name, craft_seed):
+    dataset, rows, targets = craft_seed
+    sampler = make_sampler(name, GeneratorConfig(peers=PeersConfig(epochs=3, batch_size=40)))
+    heard = []
+    sampler.on_training_step = lambda done, total, loss: heard.append((done, total, loss))
+    sampler.fit(rows, targets, dataset.schema)
+    assert [(done, total) for done, total, _ in heard] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert all(math.isfinite(loss) for _, _, loss in heard[1:])
+    assert heard[-1][2] == pytest.approx(peers.last_loss(sampler._model))
+
+
 def test_a_target_never_drawn_fails_once_its_acceptance_says_the_budget_cannot_make_it(
     craft_seed, monkeypatch
 ):

@@ -26,12 +26,12 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.loaders import Dataset, Schema
-from synthscale.samplers.base import VisibleRows, as_target
+from synthscale.samplers.base import StepCallback, VisibleRows, as_target
 from synthscale.samplers.classic import SmoteWrapper
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import Prompts, SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
-from synthscale.samplers.llm.train import StepCallback, TrainingReport, train_generator, training_steps
+from synthscale.samplers.llm.train import TrainingReport, train_generator, training_steps
 from synthscale.splits import row_targets
 from synthscale.targets import Target, class_keys, labels_of
 

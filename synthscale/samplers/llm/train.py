@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +28,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from synthscale.config import LLMConfig
 from synthscale.errors import SynthscaleError
+from synthscale.samplers.base import StepCallback
 from synthscale.samplers.llm.model import GeneratorModel
 from synthscale.samplers.llm.serialize import RowCodec
 
@@ -39,8 +39,6 @@ HOLDOUT_MAX_ROWS = 1000  # held-out rows at most: a stable loss, a cheap evaluat
 HOLDOUT_MIN_ROWS = 4  # fewer held-out rows than this: no early stopping, max_steps are trained
 EVAL_BATCH_ROWS = 512
 MIN_IMPROVEMENT = 1e-4  # a held-out loss lower by less is no new best
-
-StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, this step's loss)
 
 
 @dataclass
