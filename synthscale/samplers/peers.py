@@ -304,7 +304,13 @@ class SmoteVariantsSampler(VisibleRows):
         for attempt in range(self.max_rounds):
             request = max(n - sum(map(len, made)), MIN_ROUND_ROWS)  # a few rows may round to none
             asked += request
-            new, why = self._oversample(encoded, y, request, generator_seed * self.max_rounds + attempt)
+            try:
+                new, why = self._oversample(encoded, y, request, generator_seed * self.max_rounds + attempt)
+            except Exception as exc:  # the library's own error, e.g. a neighbour search on no rows
+                raise SamplerFailure(
+                    f"{self.name} rejected the rows of target {as_target(target).describe(self._schema)} "
+                    f"({count} rows against {len(y) - count}): {type(exc).__name__}: {exc}"
+                ) from exc
             made.append(new)
             if sum(map(len, made)) >= n:
                 break

@@ -181,6 +181,16 @@ def test_a_smote_variant_that_adds_nothing_on_a_balanced_seed_set_says_why(craft
         sampler.sample(10, "y1", generator_seed=0)
 
 
+def test_a_smote_variant_that_rejects_the_rows_is_named_with_the_librarys_reason(craft_seed_sets):
+    dataset, index = craft_seed_sets(n_rows=8000, craft_seed=0, seed_size=200)
+    sampler = make_sampler("smote_variants.NEATER", GeneratorConfig()).fit(
+        dataset.features.iloc[index], row_targets(dataset, "imbalance", index), dataset.schema
+    )
+    with pytest.raises(SamplerFailure, match=r"smote_variants\.NEATER rejected the rows of target \(Target=0\) "
+                       r"\(100 rows against 100\): ValueError: Found array with 0 sample"):  # fmt: skip
+        sampler.sample(1000, "y0", generator_seed=0)
+
+
 def test_smote_variants_refuses_a_target_larger_than_the_rest(craft_seed):
     dataset, rows, targets = craft_seed
     keep = np.r_[np.flatnonzero(targets == "y0"), np.flatnonzero(targets == "y1")[:10]]
