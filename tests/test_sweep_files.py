@@ -64,3 +64,27 @@ def test_scaling_sweep_spans_three_decades_of_n_up_to_fifty_thousand_rows():
     assert rows[-1] / rows[1] >= 10**2.5
     assert config.generator.data_accesses() == ["train"]
     assert config.experiment.protocols == ["augment"] and len(config.experiment.seeds) == 5
+
+
+def test_every_smote_variant_of_the_peer_scaling_sweep_makes_both_tasks_rows_on_its_seed_set():
+    """On the balanced seed set some oversamplers add nothing for a class (equal counts): the
+    sweep names only those that make every target's rows."""
+    pytest.importorskip("smote_variants")
+    from synthscale.config import GeneratorConfig
+    from synthscale.data import load_dataset
+    from synthscale.samplers import make_sampler
+    from synthscale.splits import make_split, row_targets
+
+    config = load_config(SWEEPS[0].parent / "peer_scaling.yaml")
+    variants = [m for m in config.methods if m.startswith("smote_variants.")]
+    assert len(variants) >= 2
+    dataset = load_dataset(config.dataset)
+    seed_set = make_split(dataset, config.split, split_seed=0).balanced_index
+    for task in config.experiment.tasks:
+        targets = row_targets(dataset, task, seed_set)
+        for name in variants:
+            sampler = make_sampler(name, GeneratorConfig()).fit(
+                dataset.features.iloc[seed_set], targets, dataset.schema
+            )
+            for target in sorted(set(targets)):
+                assert len(sampler.sample(300, target, generator_seed=0)) == 300, (name, task, target)
