@@ -124,6 +124,8 @@ class DrawAndKeep(VisibleRows, abc.ABC):
                 if size == 0:  # even the acceptance's upper bound cannot make the rest
                     break
                 for start in range(0, size, piece):
+                    if accepted >= n:  # the round's rest is not needed (the rows kept are the same)
+                        break
                     batch = self._draw(min(piece, size - start), str(target))
                     drawn += len(batch)
                     kept.append(self._keep(batch, target))

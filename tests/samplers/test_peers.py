@@ -93,9 +93,28 @@ def test_a_rare_target_is_drawn_in_rounds_sized_by_its_acceptance(craft_seed, mo
     monkeypatch.setattr(peers, "round_size", lambda *args: sizes.append(size_round(*args)) or sizes[-1])
     monkeypatch.setattr(sampler, "_draw", four_percent)
     assert len(sampler.sample(500, "y1", generator_seed=0)) == 500
-    assert sum(draws) == sum(sizes) <= 30 * 500 and len(sizes) <= 4  # a few rounds
+    assert sum(draws) <= sum(sizes) <= 30 * 500 and len(sizes) <= 4  # a few rounds
     assert max(draws) <= 500  # each drawn in pieces of at most max(n, 256) rows
     assert sampler.target_report("y1")["acceptance"] == pytest.approx(0.04, abs=0.01)
+
+
+def test_a_round_stops_drawing_once_the_rows_asked_are_kept(craft_seed, monkeypatch):
+    """The first round keeps 1 %, so the second is sized for 1 %; at the 50 % it then finds,
+    its first two pieces make the rest, and the other pieces of that round are not drawn."""
+    dataset, rows, targets = craft_seed
+    sampler = make_sampler("tvae", quick(max_rounds=200)).fit(rows, targets, dataset.schema)
+    draws = []
+
+    def one_then_fifty_percent(n: int, target: str) -> pd.DataFrame:
+        draws.append(n)
+        every = 100 if len(draws) == 1 else 2
+        drawn = rows.iloc[np.arange(n) % len(rows)].reset_index(drop=True)
+        return drawn.assign(**{peers.TARGET_COLUMN: np.where(np.arange(n) % every == 0, "y1", "y0")})
+
+    monkeypatch.setattr(sampler, "_draw", one_then_fifty_percent)
+    assert len(sampler.sample(500, "y1", generator_seed=0)) == 500
+    assert draws == [500, 500, 500]  # 5 kept, then 250 and 250; the round was sized for 54,450
+    assert peers.round_size(495, 5, 500, 100_000) == 54_450
 
 
 def test_round_sizes_follow_the_acceptance_within_the_budget():
