@@ -85,7 +85,8 @@ class GreatSampler(DrawAndKeep):
             learning_rate=self.settings.great_learning_rate,
             seed=self.settings.train_seed,
             save_strategy="no",
-            logging_strategy="steps",  # the loss every LOSS_EVERY steps, for the sweep's bar
+            # the loss every LOSS_EVERY steps, when the sweep's bar listens
+            logging_strategy="steps" if self.on_training_step else "no",
             logging_steps=LOSS_EVERY,
         )
         console = io.StringIO()  # its bar prints a line a second: the sweep's bar shows the pool
