@@ -70,7 +70,6 @@ def test_every_smote_variant_of_the_peer_scaling_sweep_makes_both_tasks_rows_on_
     """On the balanced seed set some oversamplers add nothing for a class (equal counts): the
     sweep names only those that make every target's rows."""
     pytest.importorskip("smote_variants")
-    from synthscale.config import GeneratorConfig
     from synthscale.data import load_dataset
     from synthscale.samplers import make_sampler
     from synthscale.splits import make_split, row_targets
@@ -83,7 +82,7 @@ def test_every_smote_variant_of_the_peer_scaling_sweep_makes_both_tasks_rows_on_
     for task in config.experiment.tasks:
         targets = row_targets(dataset, task, seed_set)
         for name in variants:
-            sampler = make_sampler(name, GeneratorConfig()).fit(
+            sampler = make_sampler(name, config.generator).fit(
                 dataset.features.iloc[seed_set], targets, dataset.schema
             )
             for target in sorted(set(targets)):

@@ -144,12 +144,11 @@ def steps_reported(on_step: StepCallback | None) -> Iterator[None]:
     """Within it, the trainer `GReaT.fit` builds also reports each step to `on_step` (steps
     done, in all, the last logged loss). GReaT.fit takes no callbacks: its trainer class is
     swapped meanwhile for one that adds ours to those GReaT passes."""
-    from be_great import great as great_module
-    from transformers import TrainerCallback
-
     if on_step is None:
         yield
         return
+    from be_great import great as great_module
+    from transformers import TrainerCallback
 
     class StepReports(TrainerCallback):
         loss = float("nan")
