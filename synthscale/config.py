@@ -24,10 +24,14 @@ Protocol = Literal["ratio", "augment", "native"]
 Classifier = Literal["xgboost", "random_forest", "logistic_regression"]
 DataAccess = Literal["seed", "train"]
 DATA_ACCESSES = ("seed", "train")
+Calibration = Literal["sigmoid", "isotonic", "prior_shift", "none"]
+CALIBRATION_WITH_ROWS = ("sigmoid", "isotonic")  # the methods fitted on the calibration rows
 # N rows are split half per class and, in the spurious task, half again per group: a multiple
 # of 4 gives every class and group the same count (split.seed_size is one too)
 N_ROW_STEP = 4
 N_AUG_KEY = "experiment.augment.n_aug"
+# two calibration rows per group: the least from which both classes are seen twice
+MIN_CALIBRATION_ROWS = 8
 
 
 class _Section(BaseModel):
@@ -117,15 +121,32 @@ class DatasetConfig(_Section):
 class SplitConfig(_Section):
     test_fraction: float = Field(0.3, gt=0, lt=1, description="held-out test share")
     seed_size: int = Field(200, gt=0, description="rows of the balanced seed set (s); divisible by 4")
+    calibration_size: int | None = Field(
+        None,
+        ge=0,
+        description="real training rows per replicate held out, balanced over groups (classes), to "
+        "recalibrate every classifier (the *_cal risks); no classifier or generator sees them; "
+        "null: split.seed_size; 0: none (downstream.calibration prior_shift or none)",
+    )
 
     @model_validator(mode="after")
     def _divisible(self) -> SplitConfig:
-        if self.seed_size % 4:
+        for name, rows in (("seed_size", self.seed_size), ("calibration_size", self.calibration_rows)):
+            if rows % 4:
+                raise ValueError(
+                    f"split.{name}={rows} must be divisible by 4 (the set is balanced over four groups)"
+                )
+        if 0 < self.calibration_rows < MIN_CALIBRATION_ROWS:
             raise ValueError(
-                f"split.seed_size={self.seed_size} must be divisible by 4 "
-                "(the seed set is balanced over four groups)"
+                f"split.calibration_size={self.calibration_rows}: a calibration set needs at least "
+                f"{MIN_CALIBRATION_ROWS} rows (2 per group), or 0 for none"
             )
         return self
+
+    @property
+    def calibration_rows(self) -> int:
+        """The calibration set's size: split.calibration_size, or s when it is null."""
+        return self.seed_size if self.calibration_size is None else self.calibration_size
 
 
 class RatioConfig(_Section):
@@ -408,6 +429,12 @@ class LogisticRegressionConfig(_Section):
 
 class DownstreamConfig(_Section):
     classifiers: list[Classifier] = Field(["xgboost"], description="classifiers fitted per point")
+    calibration: Calibration = Field(
+        "sigmoid",
+        description="how every fitted classifier is recalibrated for the *_cal risks: sigmoid (Platt) or "
+        "isotonic on the calibration rows (split.calibration_size), class-balanced; prior_shift: the "
+        "log-odds moved to a 50/50 class prior, no rows needed; none: no *_cal risks",
+    )
     xgboost: XGBoostConfig = XGBoostConfig()
     random_forest: RandomForestConfig = RandomForestConfig()
     logistic_regression: LogisticRegressionConfig = LogisticRegressionConfig()
@@ -512,6 +539,17 @@ class SweepConfig(_Section):
             raise ValueError(
                 "set either dataset (one table) or datasets (a list of them), not both; "
                 "move the dataset section into the datasets list"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _calibration_has_rows(self) -> SweepConfig:
+        method = self.downstream.calibration
+        if method in CALIBRATION_WITH_ROWS and self.split.calibration_rows == 0:
+            raise ValueError(
+                f"downstream.calibration={method} is fitted on calibration rows but "
+                "split.calibration_size=0; hold some out (e.g. split.calibration_size=200), or use "
+                "downstream.calibration=prior_shift (no rows) or none"
             )
         return self
 

@@ -4,6 +4,11 @@ Sizes are in units of the seed size s. Every point is a `Composition`: real row 
 plus synthetic `Segment`s, each a [start, stop) slice of one target's synthetic pool. Slices
 are prefixes or follow each other, so one pool, sampled once at the largest size any point
 needs (`synthetic_demand`), serves every ratio and every N: larger N adds rows to smaller N.
+
+The `oracle` adds the same segments as a sampler would, filled with real rows the fit does
+not otherwise use (read from the back of the reserves, whose front gives the majority rows):
+the upper bound every generator is read against. Every fit is scored twice: as fitted (the
+paper's risks) and recalibrated on the split's calibration rows (the `_cal` risks).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from synthscale.calibration import calibrate_probabilities
 from synthscale.config import DownstreamConfig, ExperimentConfig, Protocol
 from synthscale.data.loaders import Dataset
 from synthscale.downstream import fit_predict, make_classifier
@@ -21,7 +27,8 @@ from synthscale.risks import compute_risks
 from synthscale.splits import Split, Task, row_targets
 from synthscale.targets import TASK_TARGETS, Target
 
-RAW, ALL_REAL, AUG_SUFFIX = "raw", "all_real", "_aug"
+RAW, ALL_REAL, ORACLE, AUG_SUFFIX = "raw", "all_real", "oracle", "_aug"
+CALIBRATED_SUFFIX = "_cal"  # a risk after recalibration: balanced_ce_cal
 # data_access of a point without a generator (raw, all_real): a string, so a groupby keeps it
 NO_DATA_ACCESS = "none"
 
@@ -61,10 +68,20 @@ class TrainingSet:
 
 
 def sampler_of(method: str) -> str | None:
-    """'smote_aug' -> 'smote'; raw and all_real use no sampler."""
-    if method in (RAW, ALL_REAL):
+    """'smote_aug' -> 'smote'; raw, all_real and the oracle use no sampler."""
+    if method in (RAW, ALL_REAL) or is_oracle(method):
         return None
     return method.removesuffix(AUG_SUFFIX)
+
+
+def is_oracle(method: str) -> bool:
+    """'oracle' and 'oracle_aug': a sampler's rows, but real ones from the reserves."""
+    return method.removesuffix(AUG_SUFFIX) == ORACLE
+
+
+def adds_rows(method: str) -> bool:
+    """Whether the method adds rows beside the real ones: a sampler or the oracle."""
+    return sampler_of(method) is not None or is_oracle(method)
 
 
 def split_even(total: int, keys: tuple[Target, ...] | tuple[str, ...]) -> dict:
@@ -80,7 +97,7 @@ def synthetic_segments(
     Figures 3-4: the base is balanced first, so that N measures augmentation alone.
     Native: every target raised to the largest target's count in the training fold
     (`fold_counts`, real rows per target there)."""
-    if sampler_of(point.method) is None:
+    if not adds_rows(point.method):
         return []
     targets = TASK_TARGETS[point.task]
     if point.experiment == "native":
@@ -126,13 +143,8 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
     """The balanced set plus majority rows from the front of the shuffled reserves (nested in k)."""
     if point.method == ALL_REAL or point.experiment == "native":
         return split.train_index
-    targets = TASK_TARGETS[point.task]
-    if point.experiment == "ratio":
-        majority_rows = point.k * seed_size // 2
-    else:
-        majority_rows = config.augment.majority_size * seed_size
     parts = [split.balanced_index]
-    for target, n in split_even(majority_rows, targets.majority).items():
+    for target, n in majority_rows_used(point, seed_size, config).items():
         reserve = split.reserves[target]
         if n > len(reserve):
             raise SynthscaleError(
@@ -149,6 +161,41 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
     return np.concatenate(parts)
 
 
+def majority_rows_used(point: Point, seed_size: int, config: ExperimentConfig) -> dict[Target, int]:
+    """Real rows a point takes from the front of each majority target's reserve."""
+    targets = TASK_TARGETS[point.task]
+    units = (
+        point.k * seed_size // 2 if point.experiment == "ratio" else config.augment.majority_size * seed_size
+    )
+    return split_even(units, targets.majority)
+
+
+def oracle_rows(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> list[np.ndarray]:
+    """The oracle's real rows for each of the point's segments: the segment's [start, stop)
+    counted from the back of its target's reserve, so they never meet the majority rows the
+    point takes from the front, and a larger k or N adds rows to a smaller one."""
+    if point.experiment == "native":
+        raise SynthscaleError(
+            "method 'oracle' adds real rows the fit does not use, but the native protocol trains on "
+            "the whole training fold and keeps no reserves; drop oracle from methods"
+        )
+    front = majority_rows_used(point, seed_size, config)
+    parts = []
+    for segment in synthetic_segments(point, seed_size, config):
+        reserve = split.reserves[segment.target]
+        available = len(reserve) - front.get(segment.target, 0)
+        if segment.stop > available:
+            raise SynthscaleError(
+                f"{point.experiment} {point.task}: the oracle needs {segment.stop} real rows of "
+                f"'{segment.target}' beside the fit's own, but the reserves hold {available} more; "
+                "lower the largest "
+                + ("experiment.ratio.ks" if point.experiment == "ratio" else "experiment.augment.n_aug")
+                + ", split.seed_size or split.calibration_size, or drop oracle from methods"
+            )
+        parts.append(reserve[::-1][segment.start : segment.stop])
+    return parts
+
+
 def build_training_set(
     dataset: Dataset,
     split: Split,
@@ -157,35 +204,55 @@ def build_training_set(
     seed_size: int,
     config: ExperimentConfig,
 ) -> TrainingSet:
-    """Assemble (X, y, weight) for one point from real rows and synthetic pool slices."""
+    """Assemble (X, y, weight) for one point from real rows and synthetic pool slices (the
+    oracle's slices are real rows from the reserves, counted as real)."""
     real = real_rows(point, split, seed_size, config)
     counts = fold_counts(dataset, split, point.task) if point.experiment == "native" else None
     segments = synthetic_segments(point, seed_size, config, counts)
     frames = [dataset.features.iloc[real]]
     labels = [dataset.y[real].astype(np.int64)]
     weights = [np.ones(len(real))]
-    for segment in segments:
-        if segment.stop <= segment.start:
-            continue
-        pool = pools[segment.target]
-        if len(pool) < segment.stop:
-            raise RuntimeError(
-                f"synthetic pool for {segment.target} holds {len(pool)} rows, {point} needs {segment.stop}"
-            )
-        n = segment.stop - segment.start
-        frames.append(pool.iloc[segment.start : segment.stop])
-        labels.append(np.full(n, segment.target.label, dtype=np.int64))
-        weights.append(np.full(n, segment.weight))
+    added = (
+        [dataset.features.iloc[rows] for rows in oracle_rows(point, split, seed_size, config)]
+        if is_oracle(point.method)
+        else [pool_slice(pools, segment, point) for segment in segments]
+    )
+    for segment, rows in zip(segments, added, strict=True):
+        frames.append(rows)
+        labels.append(np.full(len(rows), segment.target.label, dtype=np.int64))
+        weights.append(np.full(len(rows), segment.weight))
     X = pd.concat(frames, ignore_index=True)
+    n_added = len(X) - len(real)
     return TrainingSet(
         X=X,
         y=np.concatenate(labels),
         weight=np.concatenate(weights),
-        n_real=len(real),
-        n_synthetic=len(X) - len(real),
+        n_real=len(real) + (n_added if is_oracle(point.method) else 0),
+        n_synthetic=0 if is_oracle(point.method) else n_added,
         ratio=real_ratio(dataset, point.task, real),
         n_aug=sum(s.stop - s.start for s in segments if s.augmentation),
     )
+
+
+def pool_slice(pools: dict[Target, pd.DataFrame], segment: Segment, point: Point) -> pd.DataFrame:
+    pool = pools[segment.target]
+    if len(pool) < segment.stop:
+        raise RuntimeError(
+            f"synthetic pool for {segment.target} holds {len(pool)} rows, {point} needs {segment.stop}"
+        )
+    return pool.iloc[segment.start : segment.stop]
+
+
+def calibrated_risks(
+    y: np.ndarray, p_calibrated: np.ndarray, task: Task, a: np.ndarray | None
+) -> dict[str, float]:
+    """Every risk of the recalibrated probabilities, keyed `<risk>_cal`; AUC has no twin (the
+    calibration map is monotone)."""
+    return {
+        f"{name}{CALIBRATED_SUFFIX}": value
+        for name, value in compute_risks(y, p_calibrated, task, a).items()
+        if not name.startswith("auc")
+    }
 
 
 def real_ratio(dataset: Dataset, task: Task, real: np.ndarray) -> float:
@@ -206,16 +273,31 @@ def evaluate_point(
     classifiers: list[str],
     fit_seed: int,
 ) -> list[dict[str, float | int]]:
-    """Build one training set, fit each classifier on it, and return their test risks."""
+    """Build one training set, fit each classifier on it, and return their test risks, as
+    fitted and after recalibration (`downstream.calibration`) on the calibration rows."""
     training = build_training_set(dataset, split, point, pools, seed_size, experiment)
     X_test = dataset.features.iloc[split.test_index]
     y_test = dataset.y[split.test_index].astype(np.int64)
     a_test = None if dataset.a is None else dataset.a[split.test_index]
+    X_calibration = dataset.features.iloc[split.calibration_index]
+    y_calibration = dataset.y[split.calibration_index].astype(np.int64)
     rows = []
     for classifier in classifiers:
         pipeline = make_classifier(classifier, downstream, dataset.schema, fit_seed)
         p_test = fit_predict(pipeline, training.X, training.y, training.weight, X_test)
         risks = compute_risks(y_test, p_test, point.task, a_test)
+        p_calibrated = calibrate_probabilities(
+            downstream.calibration,
+            pipeline,
+            X_test,
+            p_test,
+            training.y,
+            training.weight,
+            X_calibration,
+            y_calibration,
+        )
+        if p_calibrated is not None:
+            risks.update(calibrated_risks(y_test, p_calibrated, point.task, a_test))
         sizes = {
             "ratio": training.ratio,
             "n_aug": training.n_aug,

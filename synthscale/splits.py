@@ -3,13 +3,16 @@
 
 The balanced set (`split.seed_size` rows, the paper's "seed data") holds equally many rows of
 each class or group and starts every training set; the reserves keep every other training row
-of each target in random order, for the majority rows a point adds from their front. Targets
-(classes and groups) are `synthscale.targets.Target`s.
+of each target in random order, for the majority rows a point adds from their front (and the
+oracle's real rows from their back). The calibration rows (`split.calibration_size`, balanced
+the same way) are set apart beside the test set: no classifier trains on them and no
+generator sees them, so recalibrating on them measures what a user with a small validation
+set would see. Targets (classes and groups) are `synthscale.targets.Target`s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
@@ -37,6 +40,7 @@ class Split:
     test_index: np.ndarray
     balanced_index: np.ndarray
     reserves: dict[Target, np.ndarray]
+    calibration_index: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
 
     @property
     def train_index(self) -> np.ndarray:
@@ -87,7 +91,9 @@ def target_named(schema: Schema, label_value: str | None, spurious_value: str | 
 
 
 def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
-    """Test set stratified by group, then a set balanced over groups (or classes)."""
+    """Test set stratified by group, then a set balanced over groups (or classes) from the
+    front of each group's shuffled training rows and the calibration rows from their back,
+    so the reserves between keep the order they have without calibration rows."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
     _check_strata(dataset, strata, config.test_fraction)
     rows = np.arange(len(dataset.y))
@@ -97,30 +103,47 @@ def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     _check_test_groups(dataset, strata[test_rows])
     rng = np.random.default_rng(split_seed)
     train_rows = rng.permutation(train_rows)
-    balanced_parts, rest = [], np.ones(len(train_rows), dtype=bool)
+    balanced_parts, calibration_parts, rest = [], [], np.ones(len(train_rows), dtype=bool)
     keys = [Target(key) for key in np.unique(strata)]
-    per_key = config.seed_size // len(keys)
+    per_key, calibration_per_key = config.seed_size // len(keys), config.calibration_rows // len(keys)
     for key in keys:
         positions = np.flatnonzero(strata[train_rows] == key)
-        if len(positions) < per_key:
-            raise SynthscaleError(
-                f"group {key.describe(dataset.schema)} has {len(positions)} "
-                f"training rows, the seed set needs {per_key}; lower split.seed_size"
+        if len(positions) < per_key + calibration_per_key:
+            calibration_need = (
+                f" and the calibration rows {calibration_per_key}" if calibration_per_key else ""
             )
+            raise SynthscaleError(
+                f"group {key.describe(dataset.schema)} has {len(positions)} training rows, the seed "
+                f"set needs {per_key}{calibration_need}; lower split.seed_size"
+                + (" or split.calibration_size" if calibration_per_key else "")
+            )
+        calibration = positions[len(positions) - calibration_per_key :]
         balanced_parts.append(train_rows[positions[:per_key]])
+        calibration_parts.append(train_rows[calibration])
         rest[positions[:per_key]] = False
+        rest[calibration] = False
     reserve_rows = train_rows[rest]
     reserves = {key: reserve_rows[class_keys(dataset.y[reserve_rows]) == key] for key in CLASSES}
     if dataset.a is not None:
         reserve_groups = group_keys(dataset.y[reserve_rows], dataset.a[reserve_rows])
         reserves.update({key: reserve_rows[reserve_groups == key] for key in ALL_GROUPS})
-    return Split(split_seed, np.sort(test_rows), np.concatenate(balanced_parts), reserves)
+    return Split(
+        split_seed,
+        np.sort(test_rows),
+        np.concatenate(balanced_parts),
+        reserves,
+        np.sort(np.concatenate(calibration_parts)),
+    )
 
 
-def make_fold_split(dataset: Dataset, folds: int, replicate: int) -> Split:
+def make_fold_split(dataset: Dataset, folds: int, replicate: int, calibration_size: int = 0) -> Split:
     """The native protocol's split: fold `replicate % folds` of a stratified k-fold partition
     drawn with seed `replicate // folds` is the test set, every other row trains (and is what
-    a generator sees, whatever its data access: the table as it is has no seed set)."""
+    a generator sees, whatever its data access: the table as it is has no seed set).
+
+    Calibration rows are an inner fold of the training fold: each group gives 1/folds of its
+    training rows (at least MIN_NATIVE_CALIBRATION), at most calibration_size / groups. A table
+    as it is may hold a few dozen minority rows, too few for a balanced set of s."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
     keys, counts = np.unique(strata, return_counts=True)
     for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
@@ -131,9 +154,36 @@ def make_fold_split(dataset: Dataset, folds: int, replicate: int) -> Split:
             )
     partition = StratifiedKFold(n_splits=folds, shuffle=True, random_state=replicate // folds)
     train_rows, test_rows = list(partition.split(np.zeros(len(strata)), strata))[replicate % folds]
+    calibration = _inner_calibration_rows(dataset, strata, train_rows, folds, replicate, calibration_size)
+    train_rows = np.setdiff1d(train_rows, calibration)
     empty = np.array([], dtype=np.int64)
     reserves = {key: empty for key in (*CLASSES, *(ALL_GROUPS if dataset.a is not None else ()))}
-    return Split(replicate, np.sort(test_rows), np.sort(train_rows), reserves)
+    return Split(replicate, np.sort(test_rows), np.sort(train_rows), reserves, calibration)
+
+
+MIN_NATIVE_CALIBRATION = 2  # rows per group: both classes seen twice, as the calibrator's folds need
+
+
+def _inner_calibration_rows(
+    dataset: Dataset, strata: np.ndarray, train_rows: np.ndarray, folds: int, replicate: int, size: int
+) -> np.ndarray:
+    if size == 0:
+        return np.array([], dtype=np.int64)
+    rng = np.random.default_rng(replicate)
+    keys = np.unique(strata)
+    cap = size // len(keys)
+    chosen = []
+    for key in keys:
+        rows = rng.permutation(train_rows[strata[train_rows] == key])
+        n = min(cap, max(MIN_NATIVE_CALIBRATION, len(rows) // folds))
+        if len(rows) - n < 1:
+            raise SynthscaleError(
+                f"group {Target(key).describe(dataset.schema)} has {len(rows)} rows in the training "
+                f"fold of seed {replicate}: too few to set {n} apart for calibration and still train "
+                "on one; set split.calibration_size=0 (and downstream.calibration=prior_shift or none)"
+            )
+        chosen.append(rows[:n])
+    return np.sort(np.concatenate(chosen))
 
 
 def _expected_strata(dataset: Dataset) -> tuple[Target, ...]:

@@ -186,7 +186,7 @@ def test_augment_adds_n_rows_half_per_class_at_half_weight(big_craft, split, smo
 
 def test_augment_all_real_uses_every_training_row(big_craft, split, smote_pools):
     training = build(big_craft, split, smote_pools, Point("imbalance", "augment", "all_real"))
-    assert training.n_real == len(split.train_index) == 5600
+    assert training.n_real == len(split.train_index) == 5600 - S  # the calibration rows (s) held out
     assert training.n_synthetic == 0
     pd.testing.assert_frame_equal(
         training.X, big_craft.features.iloc[split.train_index].reset_index(drop=True)

@@ -21,6 +21,7 @@ STAGES = (
     "samplers",
     "downstream",
     "risks",
+    "calibration",
     "diagnostics",
     "experiments",
     "sweep",

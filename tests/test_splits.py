@@ -28,7 +28,13 @@ def craft_no_spurious(craft_table):
 
 
 def all_parts(split) -> list[np.ndarray]:
-    return [split.test_index, split.balanced_index, split.reserves["y0"], split.reserves["y1"]]
+    return [
+        split.test_index,
+        split.balanced_index,
+        split.reserves["y0"],
+        split.reserves["y1"],
+        split.calibration_index,
+    ]
 
 
 @pytest.mark.parametrize("split_seed", [0, 1])
@@ -38,7 +44,8 @@ def test_test_balanced_set_and_reserves_partition_all_rows(craft, split_seed):
     joined = np.concatenate(parts)
     assert len(joined) == len(np.unique(joined))  # pairwise disjoint
     assert np.array_equal(np.sort(joined), np.arange(400))  # together every row
-    assert np.array_equal(np.sort(split.train_index), np.setdiff1d(np.arange(400), split.test_index))
+    held_out = np.concatenate([split.test_index, split.calibration_index])
+    assert np.array_equal(np.sort(split.train_index), np.setdiff1d(np.arange(400), held_out))
 
 
 def test_group_reserves_partition_the_class_reserves(craft):
@@ -67,7 +74,7 @@ def test_test_set_is_stratified_by_group(craft_2000):
 
 @pytest.mark.parametrize("seed_size", [40, 200])
 def test_seed_set_has_seed_size_over_four_rows_per_group(craft, seed_size):
-    split = make_split(craft, SplitConfig(seed_size=seed_size), 3)
+    split = make_split(craft, SplitConfig(seed_size=seed_size, calibration_size=0), 3)
     groups, counts = np.unique(row_targets(craft, "spurious", split.balanced_index), return_counts=True)
     assert groups.tolist() == sorted(ALL_GROUPS)
     assert counts.tolist() == [seed_size // 4] * 4
@@ -126,7 +133,13 @@ def test_a_group_with_too_few_rows_asks_to_lower_seed_size(craft):
         + r"\d+"
         + re.escape(" training rows, the seed set needs 100; lower split.seed_size"),
     ):
-        make_split(craft, SplitConfig(seed_size=400), 0)
+        make_split(craft, SplitConfig(seed_size=400, calibration_size=0), 0)
+    with pytest.raises(
+        SynthscaleError,
+        match=re.escape("the seed set needs 40 and the calibration rows 40; lower split.seed_size or ")
+        + re.escape("split.calibration_size"),
+    ):
+        make_split(craft, SplitConfig(seed_size=160, calibration_size=160), 0)
 
 
 def test_row_targets_for_both_tasks(craft):

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from synthscale.config import SweepConfig
 from synthscale.errors import SynthscaleError, did_you_mean
-from synthscale.experiments import ALL_REAL, AUG_SUFFIX, NO_DATA_ACCESS, RAW, Point, sampler_of
+from synthscale.experiments import (
+    ALL_REAL,
+    AUG_SUFFIX,
+    NO_DATA_ACCESS,
+    ORACLE,
+    RAW,
+    Point,
+    is_oracle,
+    sampler_of,
+)
 from synthscale.samplers import check_installed, sampler_names
 from synthscale.samplers.registry import VARIANT_SEPARATOR, check_sampler, family_of, is_family
 
@@ -46,7 +55,7 @@ class Batch:
 def valid_methods() -> list[str]:
     """Every method name; a family's members are shown as family.<variant>."""
     samplers = [f"{s}{VARIANT_SEPARATOR}<variant>" if is_family(s) else s for s in sampler_names()]
-    return [RAW, *samplers, *(s + AUG_SUFFIX for s in samplers)]
+    return [RAW, ORACLE, *samplers, *(s + AUG_SUFFIX for s in (ORACLE, *samplers))]
 
 
 def check_methods(methods: list[str]) -> None:
@@ -92,15 +101,23 @@ def protocol_points(config: SweepConfig) -> list[Point]:
 def _native_points(task: str, config: SweepConfig, accesses: list[str]) -> list[Point]:
     """raw and each sampler once: the native protocol balances the fold and adds nothing more,
     so a '+aug' method is its sampler's point."""
+    if any(map(is_oracle, config.methods)):
+        raise SynthscaleError(
+            "methods: the oracle adds real rows the fit does not use, but the native protocol trains "
+            "on the whole training fold and keeps no reserves; drop oracle from methods"
+        )
     points = [Point(task, "native", RAW)] if RAW in config.methods else []
     samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
     return points + [Point(task, "native", s, data_access=a) for s in samplers for a in accesses]
 
 
 def _augment_points(task: str, config: SweepConfig, accesses: list[str]) -> list[Point]:
-    """'+aug' is what this protocol varies, so smote and smote_aug give the same curve."""
+    """'+aug' is what this protocol varies, so smote and smote_aug give the same curve (and
+    oracle and oracle_aug)."""
     augment = config.experiment.augment
     points = [Point(task, "augment", RAW)] if RAW in config.methods else []
+    if any(map(is_oracle, config.methods)):
+        points += [Point(task, "augment", ORACLE, n_aug_units=n) for n in augment.n_aug]
     samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
     for sampler, access in ((sampler, access) for sampler in samplers for access in accesses):
         points += [Point(task, "augment", sampler, n_aug_units=n, data_access=access) for n in augment.n_aug]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthscale.config import SweepConfig
+from synthscale.config import CALIBRATION_WITH_ROWS, SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
     Point,
     fold_counts,
+    is_oracle,
+    oracle_rows,
     real_rows,
     sampler_of,
     synthetic_demand,
@@ -56,6 +58,8 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         for point in points:
             for seed in config.experiment.seeds:
                 real_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
+                if is_oracle(point.method):
+                    oracle_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
         dataset_specs = pool_specs(
             points, config, dataset, {s: splits[(name, s)] for s in config.experiment.seeds}
         )
@@ -90,8 +94,15 @@ def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
 def split_for(dataset: Dataset, config: SweepConfig, seed: int) -> Split:
     """The replicate's split: the paper's (test set, seed set, reserves) or a native fold."""
     if "native" in config.experiment.protocols:
-        return make_fold_split(dataset, config.experiment.native.folds, seed)
-    return make_split(dataset, config.split, seed)
+        return make_fold_split(dataset, config.experiment.native.folds, seed, calibration_size(config))
+    return make_split(
+        dataset, config.split.model_copy(update={"calibration_size": calibration_size(config)}), seed
+    )
+
+
+def calibration_size(config: SweepConfig) -> int:
+    """Calibration rows to set apart: none when no calibration is fitted on them."""
+    return config.split.calibration_rows if config.downstream.calibration in CALIBRATION_WITH_ROWS else 0
 
 
 def pool_specs(

@@ -13,7 +13,8 @@ from synthscale.sweep.grid import GridPoint
 RESULT_COLUMNS = [
     "experiment", "task", "dataset", "method", "classifier", "ratio", "n_aug", "seed",
     "minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy", "minority_f1", "auc",
-    "brier", "n_train", "n_real", "n_synthetic",
+    "brier", "balanced_ce_cal", "minority_ce_cal", "worst_group_ce_cal", "brier_cal", "n_train", "n_real",
+    "n_synthetic",
 ]  # fmt: skip
 
 
