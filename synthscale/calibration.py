@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
@@ -31,7 +32,6 @@ from synthscale.risks import PROB_CLIP
 # The classifier is frozen, so the calibrator's folds only split its predictions; two folds
 # are the fewest predict calls (and need two calibration rows of each class).
 CALIBRATION_FOLDS = 2
-FROZEN_WEIGHTS_WARNING = "Since FrozenEstimator does not appear to accept sample_weight"
 FROZEN_WEIGHTS_WARNING = "Since FrozenEstimator does not appear to accept sample_weight"
 
 
@@ -53,12 +53,43 @@ def calibrate_probabilities(
         return shift_to_balanced_prior(p_test, train_y, train_weight)
     assert method in CALIBRATION_WITH_ROWS, f"unknown calibration {method!r}"
     assert X_calibration is not None and y_calibration is not None, "the config requires calibration rows"
-    calibrator = CalibratedClassifierCV(FrozenEstimator(pipeline), method=method, cv=CALIBRATION_FOLDS)
+    scorer = FrozenEstimator(LogOdds(pipeline))
+    calibrator = CalibratedClassifierCV(scorer, method=method, cv=CALIBRATION_FOLDS)
     weights = compute_sample_weight("balanced", y_calibration)
     with warnings.catch_warnings():  # the weights are meant for the calibrator alone: it is frozen
         warnings.filterwarnings("ignore", message=FROZEN_WEIGHTS_WARNING, category=UserWarning)
         calibrator.fit(X_calibration, y_calibration, sample_weight=weights)
     return calibrator.predict_proba(X_test)[:, 1]
+
+
+class LogOdds(ClassifierMixin, BaseEstimator):
+    """A fitted classifier seen through its log-odds. scikit-learn's calibrator fits its sigmoid
+    to `decision_function` where there is one, else to the probability itself, where Platt's
+    a * f + b cannot undo an overconfident classifier's logit / T + b; trees have no
+    `decision_function`, so it is the log-odds of their probability."""
+
+    def __init__(self, fitted: Pipeline) -> None:
+        self.fitted = fitted
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> LogOdds:
+        return self  # wraps a fitted classifier; frozen by the caller
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.fitted.classes_
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        p = np.clip(self.fitted.predict_proba(X)[:, 1], PROB_CLIP, 1.0 - PROB_CLIP)
+        return logit(p)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.fitted.predict_proba(X)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.fitted.predict(X)
 
 
 def shift_to_balanced_prior(p: np.ndarray, train_y: np.ndarray, train_weight: np.ndarray) -> np.ndarray:

@@ -174,26 +174,31 @@ def oracle_rows(point: Point, split: Split, seed_size: int, config: ExperimentCo
     """The oracle's real rows for each of the point's segments: the segment's [start, stop)
     counted from the back of its target's reserve, so they never meet the majority rows the
     point takes from the front, and a larger k or N adds rows to a smaller one."""
+    shortage = oracle_shortage(point, split, seed_size, config)
+    if shortage:
+        raise SynthscaleError(shortage)
+    return [
+        split.reserves[segment.target][::-1][segment.start : segment.stop]
+        for segment in synthetic_segments(point, seed_size, config)
+    ]
+
+
+def oracle_shortage(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> str | None:
+    """Why the reserves cannot give the oracle's rows at this point, or None when they can."""
     if point.experiment == "native":
-        raise SynthscaleError(
+        return (
             "method 'oracle' adds real rows the fit does not use, but the native protocol trains on "
             "the whole training fold and keeps no reserves; drop oracle from methods"
         )
     front = majority_rows_used(point, seed_size, config)
-    parts = []
     for segment in synthetic_segments(point, seed_size, config):
-        reserve = split.reserves[segment.target]
-        available = len(reserve) - front.get(segment.target, 0)
+        available = len(split.reserves[segment.target]) - front.get(segment.target, 0)
         if segment.stop > available:
-            raise SynthscaleError(
+            return (
                 f"{point.experiment} {point.task}: the oracle needs {segment.stop} real rows of "
-                f"'{segment.target}' beside the fit's own, but the reserves hold {available} more; "
-                "lower the largest "
-                + ("experiment.ratio.ks" if point.experiment == "ratio" else "experiment.augment.n_aug")
-                + ", split.seed_size or split.calibration_size, or drop oracle from methods"
+                f"'{segment.target}' beside the fit's own, but the reserves hold {available} more"
             )
-        parts.append(reserve[::-1][segment.start : segment.stop])
-    return parts
+    return None
 
 
 def build_training_set(

@@ -7,6 +7,7 @@ feasibility) is checked in `plan_sweep`, so bad input fails before any output ex
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from synthscale.config import CALIBRATION_WITH_ROWS, SweepConfig
@@ -16,7 +17,7 @@ from synthscale.experiments import (
     Point,
     fold_counts,
     is_oracle,
-    oracle_rows,
+    oracle_shortage,
     real_rows,
     sampler_of,
     synthetic_demand,
@@ -25,6 +26,8 @@ from synthscale.experiments import (
 from synthscale.splits import Split, make_fold_split, make_split, require_spurious
 from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
 from synthscale.sweep.pools import PoolSpec, check_pool_feasible
+
+log = logging.getLogger(__name__)
 
 SplitKey = tuple[str, int]  # (dataset, seed)
 
@@ -54,12 +57,13 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         dataset_grid = expand_grid(config, name)
         for seed in config.experiment.seeds:
             splits[(name, seed)] = split_for(dataset, config, seed)
+        dataset_grid = without_unfilled_oracle_points(
+            dataset_grid, [splits[(name, s)] for s in config.experiment.seeds], config
+        )
         points = list(dict.fromkeys(g.point for g in dataset_grid))
         for point in points:
             for seed in config.experiment.seeds:
                 real_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
-                if is_oracle(point.method):
-                    oracle_rows(point, splits[(name, seed)], config.split.seed_size, config.experiment)
         dataset_specs = pool_specs(
             points, config, dataset, {s: splits[(name, s)] for s in config.experiment.seeds}
         )
@@ -75,6 +79,33 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         batches=make_batches(grid, config.resources.fits_per_trial),
         pool_specs=specs,
     )
+
+
+def without_unfilled_oracle_points(
+    grid: list[GridPoint], splits: list[Split], config: SweepConfig
+) -> list[GridPoint]:
+    """The grid less the oracle's points that some replicate's reserves cannot fill (the paper's
+    largest N on a table with a rare group): every other method still runs there; a warning
+    names what was left out."""
+    short: dict[Point, str] = {}
+    for point in dict.fromkeys(g.point for g in grid if is_oracle(g.point.method)):
+        for split in splits:
+            shortage = oracle_shortage(point, split, config.split.seed_size, config.experiment)
+            if shortage:
+                short[point] = shortage
+                break
+    if short:
+        first = next(iter(short.values()))
+        left_out = ", ".join(f"{p.task} {p.experiment} {_size(p)}" for p in short)
+        log.warning(
+            "%s: the oracle is left out at %d points its real-row reserves cannot fill (%s); e.g. %s",
+            grid[0].dataset, len(short), left_out, first,
+        )  # fmt: skip
+    return [g for g in grid if g.point not in short]
+
+
+def _size(point: Point) -> str:
+    return f"k={point.k}" if point.experiment == "ratio" else f"N={point.n_aug_units}s"
 
 
 def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
