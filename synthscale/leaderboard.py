@@ -17,11 +17,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from synthscale.experiments import ORACLE, RAW
 from synthscale.fit import failed_rows
 
 # metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
 HIGHER_IS_BETTER = frozenset({"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1"})
-LEADERBOARD_METRICS = ("auc", "balanced_ce", "minority_ce", "minority_f1", "balanced_accuracy")
+LEADERBOARD_METRICS = (
+    "auc",
+    "balanced_ce_cal",
+    "balanced_ce",
+    "minority_ce",
+    "minority_f1",
+    "balanced_accuracy",
+)
+SHARE_METRICS = ("auc", "balanced_ce_cal")  # where an oracle ran: the share of its gain per method
 MIN_DATASETS = 2  # ranks need datasets to average over
 ALPHA = 0.05
 
@@ -104,9 +113,19 @@ def leaderboard(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_ME
         scores = dataset_scores(results, metric)
         columns[f"{metric}_mean_rank"] = method_ranks(scores, metric).mean()
         columns[f"{metric}_mean"] = scores.mean()
+        if metric in SHARE_METRICS and {RAW, ORACLE} <= set(scores.columns):
+            columns[f"{metric}_oracle_share"] = oracle_share(scores)
     table = pd.DataFrame(columns)
     table.index.name = "method"
     return table.sort_values(table.columns[0]).reset_index() if len(table.columns) else table.reset_index()
+
+
+def oracle_share(scores: pd.DataFrame) -> pd.Series:
+    """Per method, (raw - method) / (raw - oracle) on the scores' means over datasets: the
+    share of what real rows add that the method's rows add (a ratio of means: a dataset where
+    raw and the oracle nearly tie cannot blow it up)."""
+    raw, oracle = scores[RAW].mean(), scores[ORACLE].mean()
+    return (raw - scores.mean()) / (raw - oracle)
 
 
 def friedman_table(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:

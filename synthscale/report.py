@@ -19,7 +19,9 @@ from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
+from synthscale.experiments import CALIBRATED_SUFFIX, is_oracle
 from synthscale.fit import failed_fits, fit_results, is_true
+from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
     MIN_DATASETS,
     dataset_scores,
@@ -40,7 +42,10 @@ LATEX_PREAMBLE = "% needs \\usepackage{booktabs}; C is the excess loss over L_in
 # one colour per method in every figure: a sampler and its +aug variant share a hue (tab20 pairs)
 METHOD_ORDER = ["llm", "smote", "ros", "adasyn", "independent", "gaussian_copula", "independent_unconditional",
                 "be_great", "ctgan", "tvae"]  # fmt: skip
-FIXED_COLORS = {"raw": "black", "all_real": "dimgray"}
+FIXED_COLORS = {"raw": "black", "all_real": "dimgray", "oracle": "darkgoldenrod", "oracle_aug": "goldenrod"}
+REAL_ROWS_LABEL = " (real rows)"  # the oracle is real rows, never to be read as a generator
+PUBLISHED_LABEL = "published llm, every training row seen (Nakada et al.)"
+PUBLISHED_ACCESS = "train"  # the setting of the published curves: the generator saw every training row
 PUBLISHED_COLOR = "darkgray"
 ACCESS_MARKERS = {"": "o", "train": "o", "seed": "s", "none": "o"}
 EXPORT_FORMATS = ("csv", "json", "md", "tex")
@@ -135,14 +140,16 @@ def plot_ratio_curves(
     rows = rows if classifier is None else rows[rows["classifier"] == classifier]
     figure = Figure(figsize=FIGURE_SIZE)
     axes = figure.subplots()
-    for (method, access), group in _method_groups(rows):
+    groups = list(_method_groups(rows))
+    several = len({access for (_, access), _ in groups if access not in ("", "none")}) > 1
+    for (method, access), group in groups:
         stats = group.groupby("ratio")[metric].agg(["mean", "std"]).fillna(0.0)
         axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker=ACCESS_MARKERS.get(access, "o"),
-                      ms=3, capsize=2, color=method_color(method), label=_label(method, access))  # fmt: skip
+                      ms=3, capsize=2, color=method_color(method), label=_label(method, access, several))  # fmt: skip
     published = _published_ratio(rows, task, metric)
     if len(published):
         axes.plot(published["ratio"], published["mean"], color=PUBLISHED_COLOR, linestyle="--", marker="x",
-                  ms=4, label="published llm (Nakada et al.)")  # fmt: skip
+                  ms=4, label=PUBLISHED_LABEL)  # fmt: skip
     axes.set(xlabel="n_maj / n_min", ylabel=metric, title=f"{task}: {metric} vs imbalance ratio")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize="small", ncol=2)
@@ -158,12 +165,20 @@ def _method_groups(rows: pd.DataFrame):
 
 
 def _label(method: str, access: str, several: bool = True) -> str:
+    if is_oracle(method):
+        return method + REAL_ROWS_LABEL
     return f"{method} ({access})" if access not in ("", "none") and several else method
+
+
+def _compares_with_published(rows: pd.DataFrame) -> bool:
+    """The published curves come from a generator that saw every training row: drawn only
+    beside results of that setting."""
+    return "data_access" in rows and (rows["data_access"] == PUBLISHED_ACCESS).any()
 
 
 def _published_ratio(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
     datasets = rows["dataset"].unique() if "dataset" in rows else []
-    if len(datasets) != 1:
+    if len(datasets) != 1 or not _compares_with_published(rows):
         return pd.DataFrame(columns=["ratio", "mean"])
     table = published_ratio_curves()
     keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["metric"] == metric)
@@ -220,7 +235,7 @@ def plot_augment_curves(
     published = _published_augment(rows, task, metric)
     if len(published):
         axes.plot(published["n_aug"], published[metric], color=PUBLISHED_COLOR, linestyle="--", marker="x", ms=4,
-                  label="published llm (Nakada et al.)")  # fmt: skip
+                  label=PUBLISHED_LABEL)  # fmt: skip
     unit = f"; s = {seed_size} rows" if seed_size else ""
     axes.set(xscale="log", yscale="log", xlabel=f"synthetic rows added, N (rows{unit})", ylabel=metric,
              title=f"{task}: {metric} vs augmentation size")  # fmt: skip
@@ -240,7 +255,7 @@ def _fit_of(exponents: pd.DataFrame, task: str, method: str, access: str):
 def _published_augment(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
     datasets = rows["dataset"].unique() if "dataset" in rows else []
     table = published_results()
-    if len(datasets) != 1 or metric not in table.columns:
+    if len(datasets) != 1 or metric not in table.columns or not _compares_with_published(rows):
         return pd.DataFrame(columns=["n_aug", metric])
     keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["method"] == "llm")
     return table[keep & (table["n_aug"] > 0) & table[metric].notna()].sort_values("n_aug")
@@ -300,6 +315,7 @@ def write_report(
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
         sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
+    sections += gains_section(results, out_dir)
     sections += failures_section(results, out_dir) + leaderboard_sections(results, out_dir)
     sections += generators_section(pools, out_dir)
     summary = exponents[[c for c in SUMMARY_COLUMNS + ["notes"] if c in exponents.columns]]
@@ -449,29 +465,72 @@ def _dataset_figures(
     """One dataset's figures, per task and classifier, as HTML <figure> elements."""
     sections = []
     classifiers = sorted(results["classifier"].unique())
+    twin = calibrated_twin(results, metric)
     for task in sorted(results["task"].unique()):
         for classifier in classifiers:  # one classifier per figure: never average across them
             suffix = f"{task}" if len(classifiers) == 1 else f"{task}_{classifier}"
-            for kind, figure in (
-                ("ratio", plot_ratio_curves(results, task, metric, classifier)),
-                ("augment", plot_augment_curves(results, exponents, task, metric, classifier, seed_size)),
-            ):
-                if not figure.axes[0].has_data():
-                    continue
-                qualifiers = ([classifier] if len(classifiers) > 1 else []) + (
-                    [prefix[:-1]] if prefix else []
-                )
-                if qualifiers:
-                    figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({', '.join(qualifiers)})")
-                sections.append(figure_html(*save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}")))
+            for kind in ("ratio", "augment"):
+                pair = []
+                for shown, stem in ((metric, ""), *(((twin, "_cal"),) if twin else ())):
+                    figure = (
+                        plot_ratio_curves(results, task, shown, classifier)
+                        if kind == "ratio"
+                        else plot_augment_curves(results, exponents, task, shown, classifier, seed_size)
+                    )
+                    if not figure.axes[0].has_data():
+                        continue
+                    qualifiers = ([classifier] if len(classifiers) > 1 else []) + (
+                        [prefix[:-1]] if prefix else []
+                    )
+                    if qualifiers:
+                        figure.axes[0].set_title(f"{figure.axes[0].get_title()} ({', '.join(qualifiers)})")
+                    pair.append(figure_html(*save_figure(figure, out_dir, f"{prefix}{kind}_{suffix}{stem}")))
+                if pair:
+                    sections.append(f'<div class="pair">{"".join(pair)}</div>')
     return sections
+
+
+def calibrated_twin(results: pd.DataFrame, metric: str) -> str | None:
+    """The metric after recalibration (balanced_ce -> balanced_ce_cal) when the results have it."""
+    twin = metric + CALIBRATED_SUFFIX
+    return (
+        twin
+        if not metric.endswith(CALIBRATED_SUFFIX) and twin in results and results[twin].notna().any()
+        else None
+    )
+
+
+def gains_section(results: pd.DataFrame, out_dir: Path) -> list[str]:
+    """gains.csv (every point) and, as HTML, each curve's oracle gain share at its largest k or N;
+    none without an oracle in the sweep."""
+    shares = oracle_gain_shares(results)
+    if shares.empty:
+        return []
+    export_table(shares, out_dir, "gains", formats=("csv", "md"))
+    largest = largest_points(shares)
+    columns = [c for c in largest.columns if not c.endswith(("_raw", "_oracle")) and c != "reference"]
+    return [
+        "<h2>Information: the share of the oracle's gain each method's rows recover</h2>"
+        f"<p>{html.escape(GAINS_NOTE)}</p>"
+        + largest[columns].to_html(index=False, float_format=_fmt, na_rep="–")
+    ]
 
 
 FIGURE_CAPTION = (
     "Points: mean over seeds; error bars: one standard deviation across seeds. N is counted in rows "
     "({s}). Solid lines: the fitted law of each method (dashed: alpha not identified, do not quote); "
     "dotted: the method's loss without augmentation (N = 0); black dashed: raw (no oversampling); "
-    "grey dash-dot: all real training rows; grey crosses: the paper's published llm curve (mean of 5 seeds)."
+    "grey dash-dot: all real training rows; gold: the oracle, as many real unseen rows as a method adds "
+    "(an upper bound, not a generator); grey crosses: the paper's published llm curve (mean of 5 seeds), "
+    "only beside a sweep whose generators saw every training row, as theirs did. Each figure's twin "
+    "(_cal) shows the same fits recalibrated on held-out real rows (downstream.calibration): what is "
+    "left of a gain there is information, not confidence."
+)
+GAINS_NOTE = (
+    "share = (raw - method) / (raw - oracle) on seed means at the same k or N: 1 means the method's rows "
+    "are worth as many real rows, 0 that they add nothing, below 0 that they hurt. Read on the calibrated "
+    "balanced CE (balanced_ce_cal" + SHARE_SUFFIX + ") and on AUC (auc" + SHARE_SUFFIX + "), which a change "
+    "in confidence does not move. Every point: gains.csv."
 )
 PUBLISHED_SOURCE_NOTE = (
     "Published: Nakada, Xu, Li, Zhang, arXiv 2406.03628, from the authors' experiment code (GReaT with "
@@ -481,7 +540,8 @@ PUBLISHED_SOURCE_NOTE = (
 HTML_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>synthscale report: {metric}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} svg{{max-width:100%;height:auto}}
-table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
+table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px}}
+.pair{{display:flex;flex-wrap:wrap;gap:8px}} .pair figure{{flex:1 1 480px;margin:0}}</style>
 </head><body>
 <h1>synthscale report: {metric}</h1>
 <h2>Figures</h2>

@@ -27,6 +27,7 @@ STAGES = (
     "sweep",
     "fit",
     "leaderboard",
+    "gains",
     "report",
     "cli",
 )

@@ -34,13 +34,15 @@ def results() -> pd.DataFrame:
                 for method, slope in (("raw", 0.2), ("smote", 0.1)):
                     rows.append(dict(task=task, experiment="ratio", method=method, n_aug=0, ratio=ratio, seed=seed,
                                      minority_ce=0.8 + slope * ratio))  # fmt: skip
-    return pd.DataFrame(rows).assign(dataset="craft", classifier="xgboost")
+    table = pd.DataFrame(rows).assign(dataset="craft", classifier="xgboost")
+    # the generator saw every training row, as the published curves' did
+    return table.assign(data_access=np.where(table["method"].isin(["raw", "all_real"]), "none", "train"))
 
 
 def test_ratio_figure_has_one_line_per_method(results):
     axes = plot_ratio_curves(results, "imbalance").axes[0]
     assert sorted(t.get_text() for t in axes.get_legend().get_texts()) == [
-        "published llm (Nakada et al.)",  # craft is one of the paper's datasets
+        "published llm, every training row seen (Nakada et al.)",  # craft is one of the paper's datasets
         "raw",
         "smote",
     ]
@@ -195,10 +197,42 @@ def test_augment_figure_legend_has_fits_levels_published_and_states_n_in_rows(re
     axes = plot_augment_curves(results, exponents, "imbalance", seed_size=200).axes[0]
     legend = [t.get_text() for t in axes.get_legend().get_texts()]
     assert "smote fit: N^-1" in legend and "smote, N = 0" in legend
-    assert "published llm (Nakada et al.)" in legend
+    assert "published llm, every training row seen (Nakada et al.)" in legend
     assert axes.get_xlabel() == "synthetic rows added, N (rows; s = 200 rows)"
     published = next(line for line in axes.get_lines() if line.get_label().startswith("published"))
     assert min(published.get_xdata()) == 401 and max(published.get_xdata()) == 3601
+
+
+def test_the_published_curves_stay_off_a_sweep_whose_generators_saw_the_seed_set_alone(results):
+    seed_only = results.assign(data_access=results["data_access"].replace({"train": "seed"}))
+    exponents = fit_results(seed_only, "minority_ce")
+    for axes in (
+        plot_augment_curves(seed_only, exponents, "imbalance").axes[0],
+        plot_ratio_curves(seed_only, "imbalance").axes[0],
+    ):
+        assert not [line for line in axes.get_lines() if line.get_label().startswith("published")]
+    train = plot_ratio_curves(results, "imbalance").axes[0]
+    assert [line for line in train.get_lines() if line.get_label().startswith("published")]
+
+
+def test_each_figure_has_a_calibrated_twin_and_the_oracle_is_labelled_as_real_rows(results, tmp_path):
+    oracle = results[results["method"] == "smote"].assign(method="oracle", data_access="none")
+    both = pd.concat([results, oracle], ignore_index=True)
+    both = both.assign(minority_ce_cal=both["minority_ce"] / 4, balanced_ce_cal=0.5, auc=0.8)
+    both.loc[both["method"] == "oracle", ["balanced_ce_cal", "auc"]] = [0.4, 0.9]
+    both.loc[both["method"] == "smote", ["balanced_ce_cal", "auc"]] = [0.45, 0.85]
+    write_report(both, fit_results(both, "minority_ce"), tmp_path, "minority_ce", seed_size=200)
+    for stem in ("ratio_imbalance", "augment_spurious"):
+        assert (tmp_path / f"{stem}.svg").exists() and (tmp_path / f"{stem}_cal.svg").exists()
+    axes = plot_ratio_curves(both, "imbalance", "minority_ce_cal").axes[0]
+    assert "oracle (real rows)" in [c.get_label() for c in axes.containers]
+    assert not [line for line in axes.get_lines() if line.get_label().startswith("published")]  # none _cal
+    gains = pd.read_csv(tmp_path / "gains.csv")
+    smote = gains[(gains["method"] == "smote") & (gains["experiment"] == "augment")]
+    assert np.allclose(smote["balanced_ce_cal_oracle_share"], 0.5) and np.allclose(
+        smote["auc_oracle_share"], 0.5
+    )
+    assert "share of the oracle" in (tmp_path / "index.html").read_text()
 
 
 def test_an_unidentified_fit_is_dashed_and_labelled_so(results):
