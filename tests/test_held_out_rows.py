@@ -175,7 +175,7 @@ def test_oracle_points_the_reserves_cannot_fill_are_left_out_with_a_warning(capl
     plan = plan_sweep(config)
     sizes = {(g.point.method, g.point.n_aug_units) for g in plan.grid}
     assert ("oracle", 40) not in sizes and {("oracle", 0), ("oracle", 2), ("smote", 40)} <= sizes
-    assert "the oracle is left out at 1 points" in caplog.text
+    assert "the oracle is left out at 1 point" in caplog.text
     assert "imbalance augment N=40s" in caplog.text and "the oracle needs" in caplog.text
     with pytest.raises(SynthscaleError, match=r"the oracle needs \d+ real rows of 'y1' beside the fit's own"):
         oracle_rows(

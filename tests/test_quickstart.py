@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from synthscale.config import load_config
-from synthscale.sweep.grid import expand_grid
+from synthscale.sweep.plan import plan_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "sweeps" / "quickstart.yaml"
@@ -39,13 +39,16 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
     )
     assert "Failed to fetch metrics" not in run.stderr + run.stdout  # Tune's noise stays quiet
     results = pd.read_csv(out_dir / "results.csv")
-    grid_keys = [g.key for g in expand_grid(load_config(QUICKSTART), "craft")]
+    grid_keys = [g.key for g in plan_sweep(load_config(QUICKSTART)).grid]
     assert results["grid_key"].tolist() == grid_keys
     assert set(results["method"]) == {
-        *("raw", "llm", "ros", "smote", "adasyn", "independent", "gaussian_copula"),
+        *("raw", "llm", "ros", "smote", "adasyn", "independent", "gaussian_copula", "oracle"),
         *("llm_aug", "ros_aug", "smote_aug", "adasyn_aug", "all_real"),
     }
-    assert results[["minority_ce", "auc", "brier"]].notna().all().all()
+    assert results[["minority_ce", "auc", "brier", "balanced_ce_cal", "minority_ce_cal"]].notna().all().all()
+    # the oracle at spurious N = 18s needs more real rows of craft's rarest group than are left
+    oracle = results[results["method"] == "oracle"]
+    assert len(oracle) == 2 * 2 * (10 + 10) - 2 and "the oracle is left out at 1 point" in run.stderr
     pools = pd.read_csv(out_dir / "pools.csv")
     llm = pools.loc[pools["sampler"] == "llm"]
     assert len(llm) == 12 and (llm["validity"] == 1.0).all()  # 2 seeds x (2 classes + 4 groups)

@@ -98,8 +98,8 @@ def without_unfilled_oracle_points(
         first = next(iter(short.values()))
         left_out = ", ".join(f"{p.task} {p.experiment} {_size(p)}" for p in short)
         log.warning(
-            "%s: the oracle is left out at %d points its real-row reserves cannot fill (%s); e.g. %s",
-            grid[0].dataset, len(short), left_out, first,
+            "%s: the oracle is left out at %d point%s its real-row reserves cannot fill (%s); e.g. %s",
+            grid[0].dataset, len(short), "" if len(short) == 1 else "s", left_out, first,
         )  # fmt: skip
     return [g for g in grid if g.point not in short]
 

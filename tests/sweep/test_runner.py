@@ -33,7 +33,7 @@ SMALL_SWEEP = {
         "ratio": {"ks": [0, 3]},
         "augment": {"n_aug": [0, 2]},
     },
-    "methods": ["raw", "smote", "ros_aug"],
+    "methods": ["raw", "smote", "ros_aug", "oracle"],
     "downstream": {"classifiers": ["xgboost", "logistic_regression"]},
     "resources": {"fits_per_trial": 12},
 }
@@ -50,7 +50,7 @@ def test_results_csv_has_one_row_per_grid_point(small_run):
     config, result = small_run
     table = pd.read_csv(result.out_dir / "results.csv")
     keys = [g.key for g in expand_grid(config, "craft")]
-    assert len(table) == len(keys) == 2 * 2 * 2 * (3 * 2 + (1 + 2 * 2 + 1))
+    assert len(table) == len(keys) == 2 * 2 * 2 * (4 * 2 + (1 + 3 * 2 + 1))
     assert table["grid_key"].tolist() == keys
     assert set(RESULT_COLUMNS) <= set(table.columns)
     risks = table[["minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy"]]
@@ -67,6 +67,23 @@ def test_results_csv_has_one_row_per_grid_point(small_run):
         table.loc[table["task"] == "imbalance", "minority_ce"],
         table.loc[table["task"] == "imbalance", "ce_y1"],
     )
+
+
+def test_recalibration_lowers_the_balanced_ce_and_the_oracle_trains_on_real_rows(small_run):
+    """On a real sweep, every fit is scored again after recalibration on the held-out calibration
+    rows: on average that lowers the balanced CE (the oversampled fits' most), and leaves AUC
+    alone (no twin). The oracle adds real rows only."""
+    _, result = small_run
+    table = pd.read_csv(result.out_dir / "results.csv")
+    calibrated = table[["balanced_ce_cal", "minority_ce_cal", "worst_group_ce_cal", "brier_cal"]]
+    assert np.isfinite(calibrated.to_numpy()).all() and "auc_cal" not in table
+    assert table["balanced_ce_cal"].mean() < table["balanced_ce"].mean()
+    oracle = table[table["method"] == "oracle"]
+    assert len(oracle) and (oracle["n_synthetic"] == 0).all() and (oracle["data_access"] == "none").all()
+    assert (oracle["n_real"] == oracle["n_train"]).all()
+    unbalanced = table[(table["experiment"] == "ratio") & (table["ratio"] > 1) & (table["method"] != "oracle")]
+    by_method = unbalanced.groupby("method")[["balanced_ce", "balanced_ce_cal"]].mean()
+    assert (by_method["balanced_ce_cal"] < by_method["balanced_ce"]).all()
 
 
 def test_the_sweeps_trials_report_what_their_work_computes_without_ray(small_run):
