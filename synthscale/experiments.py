@@ -294,7 +294,6 @@ def evaluate_point(
         p_calibrated = calibrate_probabilities(
             downstream.calibration,
             pipeline,
-            X_test,
             p_test,
             training.y,
             training.weight,

@@ -268,6 +268,8 @@ def published_comparison(exponents: pd.DataFrame, metric: str, theory_alpha: flo
         return pd.DataFrame()
     reference = fit_results(published[published[metric].notna()], metric, theory_alpha)
     ours = exponents[exponents["method"] == "llm"]
+    if "data_access" in ours:  # theirs saw every training row: compare like with like
+        ours = ours[ours["data_access"] == PUBLISHED_ACCESS]
     if ours.empty:
         return pd.DataFrame()
     columns = ["law", "alpha", "alpha_ci_low", "alpha_ci_high", "verdict"]
@@ -329,7 +331,8 @@ def write_report(
         table=summary.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–"),
         published=comparison.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–")
         if len(comparison)
-        else "<p>No llm curve of this sweep has a published counterpart (craft, adult, gender).</p>",
+        else "<p>No llm curve of this sweep has a published counterpart (craft, adult, gender; "
+        "generator.data_access train, as theirs).</p>",
         source=html.escape(PUBLISHED_SOURCE_NOTE),
         config=html.escape(config_text or "(no config.resolved.yaml beside the results)"),
     )

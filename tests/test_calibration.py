@@ -49,7 +49,7 @@ def test_recalibration_recovers_the_undistorted_cross_entropy(method, tolerance)
     true_ce, distorted_ce = cross_entropy(y_test, p_true), cross_entropy(y_test, p_distorted)
     assert distorted_ce > true_ce + 0.1  # the distortion costs something to undo
     p_calibrated = calibrate_probabilities(
-        method, model, X_test, p_distorted, np.array([0, 1]), np.ones(2), X_cal, y_cal
+        method, model, p_distorted, np.array([0, 1]), np.ones(2), X_cal, y_cal
     )
     assert abs(cross_entropy(y_test, p_calibrated) - true_ce) < tolerance
 
@@ -62,7 +62,7 @@ def test_sigmoid_recalibration_is_class_balanced():
     keep = (y_cal == 0) | (np.random.default_rng(3).random(len(y_cal)) < 0.25)
     X_mid = pd.DataFrame({"x": [0.0]})
     p_mid = calibrate_probabilities(
-        "sigmoid", model, X_mid, model.predict_proba(X_mid)[:, 1], np.array([0, 1]), np.ones(2),
+        "sigmoid", model, model.predict_proba(X_mid)[:, 1], np.array([0, 1]), np.ones(2),
         X_cal[keep], y_cal[keep],
     )  # fmt: skip
     assert p_mid[0] == pytest.approx(0.5, abs=0.03)
@@ -81,4 +81,4 @@ def test_the_prior_shift_moves_the_log_odds_by_the_weight_ratio():
 
 
 def test_no_calibration_gives_no_probabilities():
-    assert calibrate_probabilities("none", None, None, np.array([0.2]), np.array([0, 1]), np.ones(2)) is None
+    assert calibrate_probabilities("none", None, np.array([0.2]), np.array([0, 1]), np.ones(2)) is None

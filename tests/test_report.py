@@ -259,6 +259,10 @@ def test_report_puts_this_sweeps_llm_alpha_beside_the_published_one(results, tmp
     page = (tmp_path / "index.html").read_text()
     assert "alpha_published" in page and "arXiv 2406.03628" in page
     assert "error bars: one standard deviation across seeds" in page and "s = 200 rows" in page
+    seed_only = both.assign(data_access=both["data_access"].replace({"train": "seed"}))
+    write_report(seed_only, fit_results(seed_only, "minority_ce"), tmp_path, "minority_ce", seed_size=200)
+    page = (tmp_path / "index.html").read_text()
+    assert "alpha_published" not in page and "No llm curve of this sweep has a published counterpart" in page
 
 
 def test_latex_table_escapes_names_and_compiles():

@@ -81,7 +81,9 @@ def test_recalibration_lowers_the_balanced_ce_and_the_oracle_trains_on_real_rows
     oracle = table[table["method"] == "oracle"]
     assert len(oracle) and (oracle["n_synthetic"] == 0).all() and (oracle["data_access"] == "none").all()
     assert (oracle["n_real"] == oracle["n_train"]).all()
-    unbalanced = table[(table["experiment"] == "ratio") & (table["ratio"] > 1) & (table["method"] != "oracle")]
+    unbalanced = table[
+        (table["experiment"] == "ratio") & (table["ratio"] > 1) & (table["method"] != "oracle")
+    ]
     by_method = unbalanced.groupby("method")[["balanced_ce", "balanced_ce_cal"]].mean()
     assert (by_method["balanced_ce_cal"] < by_method["balanced_ce"]).all()
 
