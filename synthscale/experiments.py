@@ -23,7 +23,7 @@ from synthscale.config import DownstreamConfig, ExperimentConfig, Protocol
 from synthscale.data.loaders import Dataset
 from synthscale.downstream import fit_predict, make_classifier
 from synthscale.errors import SynthscaleError
-from synthscale.risks import compute_risks
+from synthscale.risks import balanced_brier, compute_risks
 from synthscale.splits import Split, Task, row_targets
 from synthscale.targets import TASK_TARGETS, Target
 
@@ -63,7 +63,7 @@ class TrainingSet:
     weight: np.ndarray
     n_real: int
     n_synthetic: int
-    ratio: float  # real majority rows / real minority rows
+    ratio: float  # real majority rows / real minority rows of the base (the oracle's added rows not counted)
     n_aug: int  # synthetic rows added with the augmentation weight
 
 
@@ -155,7 +155,7 @@ def real_rows(point: Point, split: Split, seed_size: int, config: ExperimentConf
                     if point.experiment == "ratio"
                     else "experiment.augment.majority_size"
                 )
-                + " or split.seed_size"
+                + ", split.seed_size or split.calibration_size"
             )
         parts.append(reserve[:n])
     return np.concatenate(parts)
@@ -184,12 +184,8 @@ def oracle_rows(point: Point, split: Split, seed_size: int, config: ExperimentCo
 
 
 def oracle_shortage(point: Point, split: Split, seed_size: int, config: ExperimentConfig) -> str | None:
-    """Why the reserves cannot give the oracle's rows at this point, or None when they can."""
-    if point.experiment == "native":
-        return (
-            "method 'oracle' adds real rows the fit does not use, but the native protocol trains on "
-            "the whole training fold and keeps no reserves; drop oracle from methods"
-        )
+    """Why the reserves cannot give the oracle's rows at this point, or None when they can (the
+    grid refuses the oracle in the native protocol, which keeps no reserves)."""
     front = majority_rows_used(point, seed_size, config)
     for segment in synthetic_segments(point, seed_size, config):
         available = len(split.reserves[segment.target]) - front.get(segment.target, 0)
@@ -248,16 +244,24 @@ def pool_slice(pools: dict[Target, pd.DataFrame], segment: Segment, point: Point
     return pool.iloc[segment.start : segment.stop]
 
 
+# the risks that read a balanced prior, as the calibrator's class-balanced weights make it;
+# overall CE, F1 and the plain Brier score weigh the test set's own prevalence, and AUC is
+# unchanged by the monotone map: they get no twin
+CALIBRATED_RISKS = ("minority_ce", "balanced_ce", "worst_group_ce", "balanced_accuracy")
+
+
 def calibrated_risks(
     y: np.ndarray, p_calibrated: np.ndarray, task: Task, a: np.ndarray | None
 ) -> dict[str, float]:
-    """Every risk of the recalibrated probabilities, keyed `<risk>_cal`; AUC has no twin (the
-    calibration map is monotone)."""
-    return {
-        f"{name}{CALIBRATED_SUFFIX}": value
-        for name, value in compute_risks(y, p_calibrated, task, a).items()
-        if not name.startswith("auc")
+    """The recalibrated probabilities' risks, keyed `<risk>_cal`: each group's CE, the task's
+    minority, balanced and worst-group CE, balanced accuracy, and the class- (group-) balanced
+    Brier score as `brier_cal`."""
+    risks = compute_risks(y, p_calibrated, task, a)
+    kept = {
+        name: value for name, value in risks.items() if name in CALIBRATED_RISKS or name.startswith("ce_")
     }
+    kept["brier"] = balanced_brier(y, p_calibrated, task, a)
+    return {f"{name}{CALIBRATED_SUFFIX}": value for name, value in kept.items()}
 
 
 def real_ratio(dataset: Dataset, task: Task, real: np.ndarray) -> float:

@@ -21,10 +21,15 @@ from synthscale.fit import failed_rows
 
 GAIN_METRICS = ("balanced_ce_cal", "auc")
 SHARE_SUFFIX = "_oracle_share"
+# metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
+HIGHER_IS_BETTER = frozenset(
+    {"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1", "balanced_accuracy_cal"}
+)
+POINT_DECIMALS = 6  # a float point column (the real ratio) rounded so points match across methods
 # the protocol's point column: the ratio's n_maj/n_min, the augment grid's N (units of s)
 POINT_COLUMNS = {"ratio": "ratio", "augment": "n_aug_units"}
 CURVE_KEYS = ["dataset", "task", "experiment", "classifier"]
-NO_GAP = 1e-12  # raw and oracle this close: no gain to share (k = 0, where every method is raw)
+NO_GAP = 1e-12  # the oracle no better than raw by this much: no gain to share (k = 0: all are raw)
 
 
 def oracle_gain_shares(results: pd.DataFrame, metrics: tuple[str, ...] = GAIN_METRICS) -> pd.DataFrame:
@@ -32,6 +37,8 @@ def oracle_gain_shares(results: pd.DataFrame, metrics: tuple[str, ...] = GAIN_ME
     ratio and augment protocols that ran raw and the oracle: the seed means of `metrics` for
     the method, raw and the oracle (an `_aug` method against `oracle_aug` in the ratio
     protocol), and each metric's share; empty without an oracle."""
+    if "experiment" not in results or not results["method"].map(is_oracle).any():
+        return pd.DataFrame()
     metrics = tuple(m for m in metrics if m in results.columns and results[m].notna().any())
     frames = [
         _protocol_shares(results, experiment, column, metrics)
@@ -50,7 +57,7 @@ def _protocol_shares(
         return pd.DataFrame()
     column = column if column in rows else "n_aug"  # results of an older sweep: N in rows
     access = rows["data_access"].fillna("") if "data_access" in rows else ""
-    rows = rows.assign(point=rows[column].astype(float).round(6), data_access=access)
+    rows = rows.assign(point=rows[column].astype(float).round(POINT_DECIMALS), data_access=access)
     keys = [*CURVE_KEYS, "point", "method", "data_access"]
     means = rows.groupby(keys, sort=True)[list(metrics)].mean()
     means["seeds"] = rows.groupby(keys, sort=True)["seed"].nunique()
@@ -67,12 +74,34 @@ def _protocol_shares(
     )
     table = methods.merge(raw, on=raw_on).merge(oracles, on=[*CURVE_KEYS, "point", "reference"])
     for metric in metrics:
-        gap = table[f"{metric}_raw"] - table[f"{metric}_oracle"]
-        share = (table[f"{metric}_raw"] - table[metric]) / gap
-        table[f"{metric}{SHARE_SUFFIX}"] = share.where(gap.abs() > NO_GAP)
+        gap = oracle_gap(table, metric)
+        share = (table[f"{metric}_raw"] - table[metric]) / (
+            table[f"{metric}_raw"] - table[f"{metric}_oracle"]
+        )
+        table[f"{metric}{SHARE_SUFFIX}"] = share.where(gap > NO_GAP)
     table = table.rename(columns={"point": column})
     first = [*CURVE_KEYS, column, "method", "data_access", "seeds", *(f"{m}{SHARE_SUFFIX}" for m in metrics)]
     return table[first + [c for c in table.columns if c not in first]]
+
+
+def oracle_gap(table: pd.DataFrame, metric: str) -> pd.Series:
+    """How much better the oracle is than raw (a loss lower, AUC higher); a share is defined
+    only where it is better: real rows that do not help leave nothing to recover."""
+    gap = table[f"{metric}_raw"] - table[f"{metric}_oracle"]
+    return -gap if metric in HIGHER_IS_BETTER else gap
+
+
+def pooled_shares(shares: pd.DataFrame, metrics: tuple[str, ...] = GAIN_METRICS) -> pd.DataFrame:
+    """Per method, one share over every point where the oracle helped: the sum of its gains
+    over the sum of the oracle's, so a point where raw and the oracle nearly tie weighs
+    little instead of blowing the share up."""
+    columns = {}
+    for metric in (m for m in metrics if f"{m}_oracle" in shares):
+        rows = shares[oracle_gap(shares, metric) > NO_GAP]
+        gains = (rows[f"{metric}_raw"] - rows[metric]).groupby(rows["method"]).sum()
+        oracle = (rows[f"{metric}_raw"] - rows[f"{metric}_oracle"]).groupby(rows["method"]).sum()
+        columns[f"{metric}{SHARE_SUFFIX}"] = gains / oracle
+    return pd.DataFrame(columns)
 
 
 def _reference(means: pd.DataFrame, method: str, on: list[str]) -> pd.DataFrame:

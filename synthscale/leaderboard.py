@@ -5,7 +5,9 @@ folds, ratios, N). Within each dataset the methods are ranked (1 = best; ties sh
 rank), and the leaderboard is each method's mean rank. The Friedman test (scipy) asks whether
 the mean ranks differ more than chance would make them; the Nemenyi critical difference
 (Demšar 2006, from scipy's studentized range) is how far apart two mean ranks must be to
-differ at level alpha, drawn as the critical-difference figure.
+differ at level alpha, drawn as the critical-difference figure. The oracle (real rows in a
+sampler's place) is not ranked: it is the yardstick of the `*_oracle_share` columns, each
+method's gains over raw summed over every point where the oracle gained, over the oracle's.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from synthscale.experiments import ORACLE, RAW
+from synthscale.experiments import is_oracle
 from synthscale.fit import failed_rows
+from synthscale.gains import HIGHER_IS_BETTER, oracle_gain_shares, pooled_shares
 
-# metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
-HIGHER_IS_BETTER = frozenset({"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1"})
 LEADERBOARD_METRICS = (
     "auc",
     "balanced_ce_cal",
@@ -30,7 +31,6 @@ LEADERBOARD_METRICS = (
     "minority_f1",
     "balanced_accuracy",
 )
-SHARE_METRICS = ("auc", "balanced_ce_cal")  # where an oracle ran: the share of its gain per method
 MIN_DATASETS = 2  # ranks need datasets to average over
 ALPHA = 0.05
 
@@ -57,6 +57,7 @@ def dataset_scores(results: pd.DataFrame, metric: str) -> pd.DataFrame:
 def all_dataset_scores(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """datasets x methods, NaN where a method has no score: never run on the dataset, or
     one of its fits there failed (a mean over the fits that ran would flatter it)."""
+    results = results[~results["method"].map(is_oracle)]  # real rows: a yardstick, not a competitor
     scores = results.groupby(["dataset", "method"])[metric].mean()
     failed = failed_rows(results).groupby([results["dataset"], results["method"]]).any()
     return scores.where(~failed).unstack("method")
@@ -113,19 +114,12 @@ def leaderboard(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_ME
         scores = dataset_scores(results, metric)
         columns[f"{metric}_mean_rank"] = method_ranks(scores, metric).mean()
         columns[f"{metric}_mean"] = scores.mean()
-        if metric in SHARE_METRICS and {RAW, ORACLE} <= set(scores.columns):
-            columns[f"{metric}_oracle_share"] = oracle_share(scores)
     table = pd.DataFrame(columns)
+    shares = oracle_gain_shares(results)
+    if len(shares):
+        table = table.join(pooled_shares(shares))
     table.index.name = "method"
     return table.sort_values(table.columns[0]).reset_index() if len(table.columns) else table.reset_index()
-
-
-def oracle_share(scores: pd.DataFrame) -> pd.Series:
-    """Per method, (raw - method) / (raw - oracle) on the scores' means over datasets: the
-    share of what real rows add that the method's rows add (a ratio of means: a dataset where
-    raw and the oracle nearly tie cannot blow it up)."""
-    raw, oracle = scores[RAW].mean(), scores[ORACLE].mean()
-    return (raw - scores.mean()) / (raw - oracle)
 
 
 def friedman_table(results: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:

@@ -204,7 +204,7 @@ def plot_augment_curves(
     axes = figure.subplots()
     curves = rows[~rows["method"].isin(["raw", "all_real"])]
     groups = list(_method_groups(curves))
-    several = len({access for (_, access), _ in groups}) > 1
+    several = len({access for (_, access), _ in groups if access not in ("", "none")}) > 1
     for (method, access), group in groups:
         color, label = method_color(method), _label(method, access, several)
         stats = group.groupby("n_aug")[metric].agg(["mean", "std"]).fillna(0.0)
@@ -215,7 +215,7 @@ def plot_augment_curves(
             axes.axhline(
                 stats.loc[0, "mean"], color=color, linestyle=":", linewidth=1, label=f"{label}, N = 0"
             )
-        fit = _fit_of(exponents, task, method, access)
+        fit = _fit_of(exponents, task, method, access, metric)
         if fit is not None and len(positive) > 1 and np.isfinite(fit["alpha"]):
             grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
             shift = float(fit.get("N0", 0.0)) if np.isfinite(fit.get("N0", 0.0)) else 0.0
@@ -243,9 +243,13 @@ def plot_augment_curves(
     return figure
 
 
-def _fit_of(exponents: pd.DataFrame, task: str, method: str, access: str):
+def _fit_of(exponents: pd.DataFrame, task: str, method: str, access: str, metric: str | None = None):
     """The exponents row of one curve, or None."""
     keep = (exponents["task"] == task) & (exponents["method"] == method)
+    if (
+        "metric" in exponents.columns and metric is not None
+    ):  # a law fitted on another loss is not this curve's
+        keep &= exponents["metric"] == metric
     if "data_access" in exponents.columns:
         keep &= exponents["data_access"].fillna("").astype(str) == access
     fitted = exponents[keep]

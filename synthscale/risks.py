@@ -52,6 +52,14 @@ def compute_risks(y: np.ndarray, p: np.ndarray, task: Task, a: np.ndarray | None
     return risks
 
 
+def balanced_brier(y: np.ndarray, p: np.ndarray, task: Task, a: np.ndarray | None = None) -> float:
+    """The Brier score within each of the task's groups (classes, or the four groups),
+    averaged: the Brier twin of balanced_ce, for probabilities calibrated to a balanced prior."""
+    keys = class_keys(y) if task == "imbalance" else group_keys(y, a)
+    scores = [brier_score_loss(y[keys == t], p[keys == t], labels=[0, 1]) for t in TASK_TARGETS[task].all]
+    return float(np.mean(scores))
+
+
 def discrimination(y: np.ndarray, p: np.ndarray, a: np.ndarray | None = None) -> dict[str, float]:
     """ROC AUC and Brier score, and the AUC within each attribute value (a group alone holds
     one label, so AUC per (attribute, label) group is undefined)."""

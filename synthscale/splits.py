@@ -30,6 +30,8 @@ from synthscale.targets import (
     group_keys,
 )
 
+MIN_NATIVE_CALIBRATION = 2  # calibration rows per group: both classes twice, as the calibrator's folds need
+
 
 @dataclass(frozen=True)
 class Split:
@@ -93,7 +95,8 @@ def target_named(schema: Schema, label_value: str | None, spurious_value: str | 
 def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     """Test set stratified by group, then a set balanced over groups (or classes) from the
     front of each group's shuffled training rows and the calibration rows from their back,
-    so the reserves between keep the order they have without calibration rows."""
+    so each group's reserve is the one it is without calibration rows, less its last rows (a
+    class reserve, which interleaves two groups, loses rows from within)."""
     strata = class_keys(dataset.y) if dataset.a is None else group_keys(dataset.y, dataset.a)
     _check_strata(dataset, strata, config.test_fraction)
     rows = np.arange(len(dataset.y))
@@ -161,12 +164,11 @@ def make_fold_split(dataset: Dataset, folds: int, replicate: int, calibration_si
     return Split(replicate, np.sort(test_rows), np.sort(train_rows), reserves, calibration)
 
 
-MIN_NATIVE_CALIBRATION = 2  # rows per group: both classes seen twice, as the calibrator's folds need
-
-
 def _inner_calibration_rows(
     dataset: Dataset, strata: np.ndarray, train_rows: np.ndarray, folds: int, replicate: int, size: int
 ) -> np.ndarray:
+    """Each group's share of the training fold set apart for calibration, drawn with the
+    replicate's seed; every group keeps a training row."""
     if size == 0:
         return np.array([], dtype=np.int64)
     rng = np.random.default_rng(replicate)

@@ -266,7 +266,7 @@ def test_ratio_beyond_the_pool_names_the_pool_and_the_fix(craft):
     with pytest.raises(
         SynthscaleError,
         match=rf"needs 360 real rows of pool 'y0' but it holds {pool_size}; "
-        r"lower the largest experiment\.ratio\.ks or split\.seed_size",
+        r"lower the largest experiment\.ratio\.ks, split\.seed_size or split\.calibration_size",
     ):
         real_rows(point, small_split, 80, EXPERIMENT)
 

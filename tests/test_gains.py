@@ -62,9 +62,7 @@ def test_shares_at_each_point_against_raw_and_the_oracle_there(results):
 
 
 def test_where_raw_and_the_oracle_tie_there_is_no_share(results):
-    tied = results.copy()
-    tied.loc[tied["method"] == "oracle", ["balanced_ce_cal", "auc"]] = tied.loc[tied["method"] == "raw"].iloc[0][["balanced_ce_cal", "auc"]].to_numpy()  # fmt: skip
-    tied = tied[tied["experiment"] == "ratio"].assign(balanced_ce_cal=lambda t: np.where(t["method"].isin(["raw", "oracle"]), 0.6, t["balanced_ce_cal"]))  # fmt: skip
+    tied = results[results["experiment"] == "ratio"].assign(balanced_ce_cal=lambda t: np.where(t["method"].isin(["raw", "oracle"]), 0.6, t["balanced_ce_cal"]))  # fmt: skip
     shares = oracle_gain_shares(tied).set_index("method")
     assert np.isnan(shares.loc["smote", "balanced_ce_cal_oracle_share"])
 
@@ -78,13 +76,25 @@ def test_largest_points_keep_each_curves_largest_n(results):
     assert largest.loc[largest["experiment"] == "augment", "n_aug_units"].tolist() == [8]
 
 
-def test_the_leaderboard_gives_each_method_its_share_of_the_oracles_gain():
+def test_the_leaderboard_pools_each_methods_gains_and_leaves_the_oracle_unranked():
     rows = []
-    for dataset, (raw, oracle, smote) in {"a": (0.6, 0.4, 0.5), "b": (0.8, 0.6, 0.8)}.items():
-        for method, value in (("raw", raw), ("oracle", oracle), ("smote", smote)):
-            rows.append(dict(dataset=dataset, method=method, balanced_ce_cal=value, auc=1 - value, seed=0))
-    board = leaderboard(pd.DataFrame(rows)).set_index("method")
-    # means over datasets: raw 0.7, oracle 0.5, smote 0.65 -> (0.7 - 0.65) / (0.7 - 0.5)
-    assert board.loc["smote", "balanced_ce_cal_oracle_share"] == pytest.approx(0.25)
-    assert board.loc["smote", "auc_oracle_share"] == pytest.approx(0.25)
-    assert board.loc["oracle", "auc_oracle_share"] == pytest.approx(1.0)
+    for dataset, (raw, oracle, smote) in {"a": (0.6, 0.4, 0.5), "b": (0.8, 0.7, 0.8)}.items():
+        for method, value in (("raw", raw), ("oracle", oracle), ("smote", smote), ("ros", raw)):
+            access = "none" if method in ("raw", "oracle") else "seed"
+            rows.append({**fit(method, "ratio", 0, value, 1 - value, access=access), "dataset": dataset})
+    table = pd.DataFrame(rows)
+    board = leaderboard(table).set_index("method")
+    assert "oracle" not in board.index and set(board.index) == {"raw", "smote", "ros"}
+    # gains summed over both datasets' points: (0.1 + 0) / (0.2 + 0.1)
+    assert board.loc["smote", "balanced_ce_cal_oracle_share"] == pytest.approx(1 / 3)
+    assert board.loc["smote", "auc_oracle_share"] == pytest.approx(1 / 3)
+    assert board.loc["ros", "auc_oracle_share"] == pytest.approx(0.0)
+
+
+def test_no_share_where_the_oracle_does_worse_than_raw(results):
+    worse = results.copy()
+    oracle_ratio = (worse["method"] == "oracle") & (worse["experiment"] == "ratio")
+    worse.loc[oracle_ratio, ["balanced_ce_cal", "auc"]] = [0.7, 0.7]  # worse than raw on both
+    shares = oracle_gain_shares(worse)
+    smote = shares[(shares["method"] == "smote") & (shares["experiment"] == "ratio")]
+    assert smote[["balanced_ce_cal_oracle_share", "auc_oracle_share"]].isna().all().all()

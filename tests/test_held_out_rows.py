@@ -191,7 +191,8 @@ def test_the_oracle_is_refused_in_the_native_protocol():
         {"experiment": {"protocols": ["native"], "tasks": ["imbalance"]}, "methods": ["raw", "oracle"]}
     )
     with pytest.raises(
-        SynthscaleError, match="native protocol trains on the whole training fold.*drop oracle"
+        SynthscaleError,
+        match="native protocol trains on its training fold and keeps no reserves.*drop oracle",
     ):
         expand_grid(config, "craft")
 

@@ -26,8 +26,8 @@ STAGES = (
     "experiments",
     "sweep",
     "fit",
-    "leaderboard",
     "gains",
+    "leaderboard",
     "report",
     "cli",
 )

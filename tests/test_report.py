@@ -224,6 +224,11 @@ def test_each_figure_has_a_calibrated_twin_and_the_oracle_is_labelled_as_real_ro
     write_report(both, fit_results(both, "minority_ce"), tmp_path, "minority_ce", seed_size=200)
     for stem in ("ratio_imbalance", "augment_spurious"):
         assert (tmp_path / f"{stem}.svg").exists() and (tmp_path / f"{stem}_cal.svg").exists()
+    exponents = fit_results(both, "minority_ce")
+    twin = plot_augment_curves(both, exponents, "imbalance", "minority_ce_cal").axes[0]
+    assert not [line for line in twin.get_lines() if " fit" in line.get_label()]  # fitted on another loss
+    fitted = plot_augment_curves(both, exponents, "imbalance", "minority_ce").axes[0]
+    assert [line for line in fitted.get_lines() if line.get_label().startswith("smote fit")]
     axes = plot_ratio_curves(both, "imbalance", "minority_ce_cal").axes[0]
     assert "oracle (real rows)" in [c.get_label() for c in axes.containers]
     assert not [line for line in axes.get_lines() if line.get_label().startswith("published")]  # none _cal

@@ -104,7 +104,7 @@ def _native_points(task: str, config: SweepConfig, accesses: list[str]) -> list[
     if any(map(is_oracle, config.methods)):
         raise SynthscaleError(
             "methods: the oracle adds real rows the fit does not use, but the native protocol trains "
-            "on the whole training fold and keeps no reserves; drop oracle from methods"
+            "on its training fold and keeps no reserves of unused rows; drop oracle from methods"
         )
     points = [Point(task, "native", RAW)] if RAW in config.methods else []
     samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)

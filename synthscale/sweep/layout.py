@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from synthscale._io import atomic_write, check_writable_dir
 from synthscale.config import SweepConfig, load_config
 from synthscale.errors import SynthscaleError
@@ -187,3 +189,15 @@ class OutDir:
             )
         if self.results.exists():
             raise SynthscaleError(f"--resume {self.root}: the sweep already finished ({RESULTS} exists)")
+        if not self._saved_with_calibration_rows():
+            raise SynthscaleError(
+                f"--resume {self.root}: this sweep was started by a synthscale without calibration "
+                f"rows ({CONFIG} has no split.calibration_size); its remaining fits would use another "
+                "split than its finished ones. Finish it with the version that started it, or start "
+                "again with --overwrite"
+            )
+
+    def _saved_with_calibration_rows(self) -> bool:
+        """A saved config lists every key of the version that wrote it."""
+        saved = yaml.safe_load(self.config.read_text(encoding="utf-8")) or {}
+        return isinstance(saved, dict) and "calibration_size" in (saved.get("split") or {})

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from synthscale.cli import EXIT_USER_ERROR, main
-from synthscale.config import load_config
+from synthscale.config import SweepConfig, load_config
 from synthscale.sweep.grid import expand_grid
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import plan_sweep
@@ -94,6 +94,16 @@ def test_resume_refuses_a_finished_sweep_and_changed_settings(tmp_path, capsys):
     assert "already finished" in capsys.readouterr().err
     assert main(["run", "--resume", str(tmp_path), "--set", "name=y"]) == EXIT_USER_ERROR
     assert "drop --set" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_sweep_started_before_there_were_calibration_rows(tmp_path, capsys):
+    """Its finished fits trained on another split: the rest must not be mixed in."""
+    config = SweepConfig().model_dump(mode="json")
+    del config["split"]["calibration_size"]
+    (tmp_path / "config.resolved.yaml").write_text(yaml.safe_dump(config))
+    assert main(["run", "--resume", str(tmp_path)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "started by a synthscale without calibration rows" in err and "--overwrite" in err
 
 
 def test_run_needs_a_sweep_or_resume(capsys):
