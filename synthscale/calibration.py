@@ -4,8 +4,9 @@ what the training rows taught it rather than how confident they made it.
 Oversampling changes a classifier's prior and confidence as much as what it knows: a plain
 shift of the log-odds to a 50/50 prior moves minority CE as far as SMOTE does. Every fit is
 therefore also scored after recalibration on held-out real rows (the split's calibration
-rows), as a user with a small validation set would recalibrate it; AUC is unchanged by the
-sigmoid map (monotone), so only the CE and Brier risks get a calibrated twin.
+rows), as a user with a small validation set would recalibrate it. The calibrator's weights
+balance the classes, so its prior is 50/50: the risks that weigh classes or groups equally get
+a calibrated twin (`experiments.calibrated_risks`); AUC is unchanged by the monotone map.
 
 - `sigmoid`: Platt scaling of the classifier's log-odds, scikit-learn's `CalibratedClassifierCV`
   on the frozen scores, with class-balanced weights, so the calibrated prior is 50/50 like the
