@@ -3,3 +3,13 @@
 # The fits, not LLM training: the quickstart's classic and reference samplers (the 568-fit grid
 # the sweep-overhead target of issue #3 was set on).
 CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
+
+
+def dataset_overrides(name: str, adult: str | None) -> list[str]:
+    """`--set` overrides that make `name` the sweep's dataset: craft, or adult from a file
+    (label income, attribute sex) or else from OpenML."""
+    if name == "craft":
+        return ["dataset.name=craft"]
+    if adult:
+        return ["dataset.name=null", f"dataset.path={adult}", "dataset.label=income", "dataset.spurious=sex"]
+    return ["dataset.name=adult"]  # OpenML, cached under dataset.cache_dir

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from common import dataset_overrides
 
 from synthscale.config import load_config
 from synthscale.sweep.runner import run_sweep
@@ -55,14 +56,6 @@ def parse_variant(text: str) -> tuple[str, list[str]]:
     """'LABEL: key=value key=value' -> (LABEL, overrides)."""
     label, _, overrides = text.partition(":")
     return label.strip(), overrides.split()
-
-
-def dataset_overrides(name: str, adult: str | None) -> list[str]:
-    if name == "craft":
-        return ["dataset.name=craft"]
-    if adult:
-        return ["dataset.name=null", f"dataset.path={adult}", "dataset.label=income", "dataset.spurious=sex"]
-    return ["dataset.name=adult"]  # OpenML, cached under dataset.cache_dir
 
 
 def run_one(name: str, overrides: list[str], root: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:

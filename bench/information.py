@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from common import dataset_overrides
 
 from synthscale.config import load_config
 from synthscale.gains import oracle_gain_shares
@@ -45,14 +46,6 @@ def settings(largest_n: int) -> dict[str, list[str]]:
             "experiment.augment.reference=false", "generator.data_access=train",
         ],
     }  # fmt: skip
-
-
-def dataset_overrides(name: str, adult: str | None) -> list[str]:
-    if name == "craft":
-        return ["dataset.name=craft"]
-    if adult:
-        return ["dataset.name=null", f"dataset.path={adult}", "dataset.label=income", "dataset.spurious=sex"]
-    return ["dataset.name=adult"]  # OpenML, cached under dataset.cache_dir
 
 
 def run_setting(label: str, overrides: list[str], root: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:
