@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -96,6 +97,18 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+def positive_number(text: str) -> float:
+    """argparse type of --theory-alpha and --epsilon: a finite number above 0 (nan, inf and 0
+    would reach the fitter and fail there, or quietly give no answer)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number above 0, e.g. 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="synthscale",
@@ -158,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
         "synthscale) instead of a results.csv",
     )
     _add_fit_options(fit)
-    fit.add_argument("--epsilon", type=float, default=0.01, help="N_eps: where C (N/n_ref)^-alpha <= epsilon")
+    fit.add_argument(
+        "--epsilon", type=positive_number, default=0.01, help="N_eps: where C (N/n_ref)^-alpha <= epsilon"
+    )
     fit.add_argument(
         "--no-seed-levels",
         action="store_true",
@@ -207,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--metric", default="minority_ce", help="loss column, when fitting a results.csv")
     export.add_argument(
-        "--theory-alpha", type=float, default=1.0, help="alpha under H0 (the paper's 1/N), when fitting"
+        "--theory-alpha",
+        type=positive_number,
+        default=1.0,
+        help="alpha under H0 (the paper's 1/N), when fitting",
     )
     export.add_argument("--name", default="exponents", help="file stem (default: exponents)")
     export.add_argument(
@@ -267,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_fit_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--metric", default="minority_ce", help="loss column to fit")
-    command.add_argument("--theory-alpha", type=float, default=1.0, help="alpha under H0 (the paper's 1/N)")
+    command.add_argument(
+        "--theory-alpha", type=positive_number, default=1.0, help="alpha under H0 (the paper's 1/N)"
+    )
     command.add_argument(
         "--no-mlflow", action="store_true", help="do not log to the sweep's MLflow run beside the results"
     )

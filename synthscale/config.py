@@ -35,7 +35,9 @@ MIN_CALIBRATION_ROWS = 8
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are no setting's value: refused with the key (a sampling temperature of .inf
+    # would otherwise fail only after training)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def listed_once(values: list[Any]) -> list[Any]:
@@ -216,6 +218,15 @@ class ExperimentConfig(_Section):
                 f"experiment.protocols={self.protocols}: native splits the table into folds, other "
                 "splits than ratio's and augment's; run native in a sweep of its own"
             )
+        for protocol, key, values in (
+            ("ratio", "ratio.ks", self.ratio.ks),
+            ("augment", "augment.n_aug", self.augment.n_aug),
+        ):
+            if protocol in self.protocols and not values:
+                raise ValueError(
+                    f"experiment.{key} is empty, so the {protocol} protocol would fit nothing; list at "
+                    f"least one value or drop {protocol} from experiment.protocols"
+                )
         if any(k < 0 for k in self.ratio.ks) or any(n < 0 for n in self.augment.n_aug):
             raise ValueError("experiment.ratio.ks and experiment.augment.n_aug must be >= 0")
         return self
@@ -440,6 +451,13 @@ class DownstreamConfig(_Section):
     logistic_regression: LogisticRegressionConfig = LogisticRegressionConfig()
 
     _classifiers_once = field_validator("classifiers")(listed_once)
+
+    @field_validator("classifiers")
+    @classmethod
+    def _some_classifier(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one of xgboost, random_forest, logistic_regression")
+        return value
 
 
 class ResourcesConfig(_Section):

@@ -808,6 +808,13 @@ def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True)
         raise SynthscaleError(
             f"results table lacks column(s) {', '.join(missing)}; pass a synthscale results.csv"
         )
+    if "grid_key" in results.columns and results["grid_key"].duplicated().any():
+        repeated = results.loc[results["grid_key"].duplicated(), "grid_key"]
+        raise SynthscaleError(
+            f"results table: {len(repeated)} rows repeat a fit already in it (e.g. grid_key "
+            f"{repeated.iloc[0]!r}); a synthscale results.csv holds one row per fit: keep the first "
+            "of each grid_key (pandas: table.drop_duplicates('grid_key'))"
+        )
     if metric not in results.columns:
         numeric = results.select_dtypes("number").columns
         raise SynthscaleError(f"--metric {metric}: no such column{did_you_mean(metric, numeric)}")

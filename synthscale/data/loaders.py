@@ -294,7 +294,8 @@ def _handle_missing(table: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, in
 
 
 def _two_values(column: pd.Series, key: str, name: str) -> list[object]:
-    values = sorted(column.unique().tolist(), key=str)
+    """The column's two values in order: numbers by value (9 before 10), anything else as text."""
+    values = sorted(column.unique().tolist(), key=_value_order)
     if len(values) != 2:
         shown = ", ".join(map(repr, values[:6])) + (", ..." if len(values) > 6 else "")
         raise SynthscaleError(
@@ -302,6 +303,14 @@ def _two_values(column: pd.Series, key: str, name: str) -> list[object]:
             "binary: map it to two values first"
         )
     return values
+
+
+def _value_order(value: object) -> tuple[int, float, str]:
+    """Numbers first and by value, then everything else by its text: "the larger value" of a
+    column coded 9/10 is 10, as it is of one coded 0/1."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
 
 
 def _match_value(values: list[object], wanted: object, key: str, name: str) -> object:

@@ -88,3 +88,45 @@ def test_a_repeated_grid_value_or_unknown_encoding_names_its_key(tmp_path, capsy
     error = capsys.readouterr().err.strip().splitlines()
     assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("experiment.ratio.ks=[]", "experiment.ratio.ks is empty, so the ratio protocol would fit nothing"),
+        (
+            "experiment.augment.n_aug=[]",
+            "experiment.augment.n_aug is empty, so the augment protocol would fit",
+        ),
+        ("downstream.classifiers=[]", "downstream.classifiers: list at least one of xgboost, random_forest"),
+        ("generator.llm.temperature=.inf", "generator.llm.temperature: Input should be a finite number"),
+        ("split.test_fraction=.nan", "split.test_fraction: Input should be a finite number"),
+    ],
+)
+def test_an_empty_grid_axis_or_a_value_that_is_no_number_is_refused(tmp_path, capsys, override, message):
+    """An empty axis ran '0 fits' and wrote a header-only results.csv; a temperature of inf
+    failed only after the generator had trained."""
+    code = main(["run", "sweeps/quickstart.yaml", "--out", str(tmp_path / "out"), "--set", override])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["fit", "results.csv", "--theory-alpha", "nan"],
+            "argument --theory-alpha: 'nan': give a finite number above 0",
+        ),
+        (["fit", "results.csv", "--epsilon", "0"], "argument --epsilon: '0': give a finite number above 0"),
+        (
+            ["report", "results.csv", "--theory-alpha", "inf"],
+            "argument --theory-alpha: 'inf': give a finite number",
+        ),
+    ],
+)
+def test_a_fit_number_that_is_not_a_positive_finite_number_is_refused(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == EXIT_USER_ERROR and message in capsys.readouterr().err

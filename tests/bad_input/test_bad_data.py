@@ -175,3 +175,25 @@ def test_rows_all_missing_something_are_named_per_column(mixed_table):
     with pytest.raises(SynthscaleError, match=r"every one of the 12 rows has a missing value \(missing per "
                        r"column: 'a' \(6\), 'b' \(6\)\); fill them, or remove the columns"):  # fmt: skip
         prepare_dataset(mixed_table, label="income")
+
+
+def test_the_larger_value_of_a_spurious_column_coded_9_and_10_is_10():
+    """Sorted as text, '10' came before '9' and the groups swapped silently."""
+    table = make_craft(400, craft_seed=0).assign(X6=lambda t: t["X6"].map({-1: 9, 1: 10}))
+    dataset = prepare_dataset(table, label="Target", spurious="X6", minority=1)
+    assert dataset.schema.spurious_values == (9, 10)
+    assert (dataset.a == (table["X6"] == 10).to_numpy()).all()  # a = 1 for the larger value
+
+
+def test_a_results_table_with_repeated_fits_is_refused_by_fit(tmp_path, capsys):
+    """Rows that appear twice weighed twice in the curve and changed the verdict."""
+    rows = [
+        {"dataset": "craft", "task": "imbalance", "experiment": "augment", "method": "smote", "classifier": "xgboost",
+         "data_access": "seed", "seed": seed, "n_aug": n, "minority_ce": 1.0 + 1 / (1 + n), "grid_key": f"k{seed}-{n}"}
+        for seed in range(2) for n in (0, 400, 800, 1600)
+    ]  # fmt: skip
+    results = tmp_path / "results.csv"
+    pd.DataFrame(rows + rows[:3]).to_csv(results, index=False)
+    assert main(["fit", str(results), "--no-mlflow", "--out", str(tmp_path / "fit")]) == EXIT_USER_ERROR
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "3 rows repeat a fit already in it (e.g. grid_key 'k0-0')" in error[0], error
