@@ -808,13 +808,6 @@ def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True)
         raise SynthscaleError(
             f"results table lacks column(s) {', '.join(missing)}; pass a synthscale results.csv"
         )
-    if "grid_key" in results.columns and results["grid_key"].duplicated().any():
-        repeated = results.loc[results["grid_key"].duplicated(), "grid_key"]
-        raise SynthscaleError(
-            f"results table: {len(repeated)} rows repeat a fit already in it (e.g. grid_key "
-            f"{repeated.iloc[0]!r}); a synthscale results.csv holds one row per fit: keep the first "
-            "of each grid_key (pandas: table.drop_duplicates('grid_key'))"
-        )
     if metric not in results.columns:
         numeric = results.select_dtypes("number").columns
         raise SynthscaleError(f"--metric {metric}: no such column{did_you_mean(metric, numeric)}")
@@ -827,6 +820,20 @@ def check_results(results: pd.DataFrame, metric: str, need_augment: bool = True)
             "the results hold no augment experiment (only "
             f"{', '.join(sorted(map(str, results['experiment'].unique()))) or 'no rows'}); a scaling law needs "
             "loss against N: run a sweep with experiment.protocols including augment"
+        )
+    identity = [c for c in (*CURVE_KEYS, "data_access", "n_aug", "seed") if c in augment.columns]
+    repeated = augment[augment.duplicated(identity)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        where = (
+            f"grid_key {first['grid_key']!r}"
+            if "grid_key" in repeated
+            else f"{first['method']}, N = {first['n_aug']}"
+        )
+        raise SynthscaleError(
+            f"results table: {len(repeated)} augment rows repeat a fit already in it (same curve, N and "
+            f"seed; e.g. {where}); a synthscale results.csv holds one row per fit: keep the first of "
+            "each (pandas: table.drop_duplicates('grid_key'))"
         )
     n_aug = pd.to_numeric(augment["n_aug"], errors="coerce")
     if n_aug.isna().any():

@@ -196,4 +196,8 @@ def test_a_results_table_with_repeated_fits_is_refused_by_fit(tmp_path, capsys):
     pd.DataFrame(rows + rows[:3]).to_csv(results, index=False)
     assert main(["fit", str(results), "--no-mlflow", "--out", str(tmp_path / "fit")]) == EXIT_USER_ERROR
     error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and "3 rows repeat a fit already in it (e.g. grid_key 'k0-0')" in error[0], error
+    assert (
+        len(error) == 1
+        and "3 augment rows repeat a fit already in it (same curve, N and seed; e.g. grid_key 'k0-0')"
+        in error[0]
+    ), error
