@@ -75,10 +75,8 @@ def summary(results: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
     if len(pools):
         means = means.join(pools.groupby("sampler")["holdout_dcr_share"].mean())
         trained = (
-            pools[pools.get("model_reused", 0) == 0].drop_duplicates("pool")
-            if "model_reused" in pools
-            else pools
-        )
+            pools[pools["model_reused"] == 0] if "model_reused" in pools else pools
+        )  # count a model once
         if "training_seconds" in trained:
             means = means.join(trained.groupby("sampler")["training_seconds"].mean())
     order = ["raw", "smote", "gaussian_copula", "llm", "oracle"]

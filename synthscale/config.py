@@ -237,10 +237,8 @@ class LLMConfig(_Section):
         "tiny",
         description="tiny (GPT-2 built from scratch), a local model directory, a hub id, or a .gguf file",
     )
-    # 2 x 96 (0.24 M parameters), the tanh GELU in one kernel and no dropout train in 0.26 (craft)
-    # and 0.28 (adult) of 4 x 128's time (GPT-2's gelu_new, dropout 0.1) at its minority CE and AUC
-    # (bench/RESULTS.md, issue 16): a step's cost is the rows it processes times the model's size,
-    # and on CPU dropout's masks cost a third of a step
+    # small, one-kernel GELU and no dropout: a step's cost is the rows it processes times the
+    # model's size, and on CPU dropout's masks cost a third of a step (bench/RESULTS.md)
     tiny_layers: int = Field(2, gt=0, description="tiny: transformer layers")
     tiny_width: int = Field(96, gt=0, description="tiny: embedding width (a multiple of tiny_heads)")
     tiny_heads: int = Field(4, gt=0, description="tiny: attention heads")
