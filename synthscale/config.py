@@ -64,8 +64,12 @@ class DatasetConfig(_Section):
     spurious: str | Literal[False] | None = Field(
         None, description="binary spurious attribute column, optional; false: none (drops a built-in's)"
     )
-    minority: str | int | None = Field(None, description="minority label value; default: the rarer value")
-    spurious_positive: str | int | None = Field(
+    # bool and float kept as YAML read them: a True/False or 0.0/1.0 column is matched by value,
+    # and a `yes` that YAML made True is named as such in the error
+    minority: str | bool | int | float | None = Field(
+        None, description="minority label value; default: the rarer value"
+    )
+    spurious_positive: str | bool | int | float | None = Field(
         None,
         description="spurious value paired with the minority label in the 'agree' groups; "
         "default: the larger of the two sorted values",
@@ -73,7 +77,11 @@ class DatasetConfig(_Section):
     missing: Literal["drop", "error"] = Field(
         "drop", description="rows with missing values: drop them (counted) or stop with an error"
     )
-    na_values: list[str] = Field(["?"], description="extra strings read as missing values")
+    na_values: list[str] = Field(
+        ["?", ""],
+        description="the strings a CSV cell must be to be read as missing, exactly these (an empty "
+        "cell is ''); NA, None, null and the like stay values unless listed",
+    )
     sep: str = Field(",", min_length=1, description="the CSV's field delimiter, e.g. ';' or '\\t' (a tab)")
     encoding: str = Field("utf-8", description="the CSV's text encoding, e.g. latin-1 or cp1252")
     craft_rows: int = Field(8000, gt=0, description="rows of the simulated craft table")
@@ -704,6 +712,13 @@ def save_config(config: SweepConfig, path: str | Path) -> None:
         yaml.safe_dump(config.model_dump(mode="json"), handle, sort_keys=False)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message in one line: what it expected and at which character."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at character {mark.column + 1}" if mark is not None else problem
+
+
 def _apply_override(raw: dict[str, Any], override: str) -> None:
     key, sep, text = override.partition("=")
     if not sep or not key:
@@ -711,7 +726,10 @@ def _apply_override(raw: dict[str, Any], override: str) -> None:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SynthscaleError(f"--set {override!r}: value is not valid YAML: {exc}") from exc
+        raise SynthscaleError(
+            f"--set {override!r}: the value is not valid YAML ({_yaml_problem(exc)}); a list is "
+            "[a, b], a text with , : [ ] { } # is quoted, e.g. --set 'dataset.label=\"a: b\"'"
+        ) from None
     parts = key.split(".")
     node = raw
     for depth, part in enumerate(parts[:-1]):

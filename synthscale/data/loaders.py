@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,7 @@ BUILTIN_DEFAULTS: dict[str, tuple[str, str, object, object]] = {
     "adult": ("income", "sex", ">50K", "Male"),
 }
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # XGBoost reads features as float32
 ColumnKind = Literal["int", "float", "category"]
 
 
@@ -133,7 +135,17 @@ def read_table(path: Path, na_values: list[str], sep: str = ",", encoding: str =
             f"dataset.path: {str(path)!r} is a directory; pass the CSV or Parquet file in it"
         )
     if not path.is_file():
+        if path.is_symlink():
+            raise SynthscaleError(
+                f"dataset.path: {str(path)!r} is a symbolic link that leads to no file (a loop, or "
+                "its target is gone); pass the file itself"
+            )
         raise SynthscaleError(f"dataset.path: file {str(path)!r} not found")
+    if not os.access(path, os.R_OK):
+        raise SynthscaleError(
+            f"dataset.path: {path.name} is not readable by this user; fix its permissions "
+            f"(e.g. chmod u+r {str(path)!r}) or pass a copy"
+        )
     if path.stat().st_size == 0:
         raise SynthscaleError(f"dataset.path: {path.name} is empty; pass a table with a header row")
     suffix = path.suffix.lower()
@@ -159,7 +171,9 @@ def _read_csv(path: Path, na_values: list[str], sep: str, encoding: str) -> pd.D
         # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
         header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
         check_unique_columns(header.iloc[0].tolist(), f"dataset.path: {path.name}")
-        table = pd.read_csv(path, na_values=na_values, **options)
+        # exactly the documented strings are missing: pandas' own list would drop a category
+        # value such as None or NA without a word
+        table = pd.read_csv(path, na_values=na_values, keep_default_na=False, **options)
     except UnicodeDecodeError as exc:
         raise SynthscaleError(
             f"dataset.path: {path.name} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at "
@@ -240,8 +254,10 @@ def prepare_dataset(
         _require_column(table, spurious, "dataset.spurious")
         if spurious == label:
             raise SynthscaleError(f"dataset.spurious: '{spurious}' is the label column itself")
+    _require_features(table, label)
     had_missing = [c for c in table.columns if table[c].isna().any()]
     table, n_dropped = _handle_missing(table, missing)
+    _check_finite_numbers(table.drop(columns=[label]))
     label_values = _two_values(table[label], "dataset.label", label)
     minority_value = _pick_minority(table[label], label_values, minority, label)
     majority_value = next(v for v in label_values if v != minority_value)
@@ -263,6 +279,41 @@ def _require_column(table: pd.DataFrame, column: str, key: str) -> None:
             f"{key}: column '{column}' not in the table{did_you_mean(column, table.columns)} "
             f"(columns: {', '.join(map(str, table.columns))})"
         )
+
+
+def _require_features(table: pd.DataFrame, label: str) -> None:
+    if len(table.columns) < 2:
+        raise SynthscaleError(
+            f"the table holds only the label column '{label}': a classifier and a sampler need at "
+            "least one feature column beside it"
+        )
+
+
+def _check_finite_numbers(features: pd.DataFrame) -> None:
+    """Infinities, and numbers beyond float32 (what XGBoost and the model read), are refused:
+    they would turn into inf or NaN in a standardisation or a split and make the fit wrong."""
+    for name in features.columns:
+        column = features[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        if pd.api.types.is_unsigned_integer_dtype(column) and column.max() > np.iinfo(np.int64).max:
+            raise SynthscaleError(
+                f"column {name!r} holds unsigned integers up to {column.max()}, beyond int64; "
+                "store it as float or as text (a category)"
+            )
+        values = column.to_numpy(dtype=np.float64)
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise SynthscaleError(
+                f"column {name!r} holds {int(infinite.sum())} infinite value(s) (first in row "
+                f"{int(np.argmax(infinite))}); replace them with a number or a missing value"
+            )
+        largest = float(np.max(np.abs(values))) if len(values) else 0.0
+        if largest > FLOAT32_MAX:
+            raise SynthscaleError(
+                f"column {name!r} holds {largest:.3g}, beyond what float32 holds ({FLOAT32_MAX:.3g}), "
+                "which the classifiers read; rescale the column (e.g. take its log, or change its unit)"
+            )
 
 
 def _handle_missing(table: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, int]:
@@ -298,9 +349,9 @@ def _two_values(column: pd.Series, key: str, name: str) -> list[object]:
     values = sorted(column.unique().tolist(), key=_value_order)
     if len(values) != 2:
         shown = ", ".join(map(repr, values[:6])) + (", ..." if len(values) > 6 else "")
+        count = "1 distinct value" if len(values) == 1 else f"{len(values)} distinct values"
         raise SynthscaleError(
-            f"{key}: column '{name}' has {len(values)} distinct values ({shown}); it must be "
-            "binary: map it to two values first"
+            f"{key}: column '{name}' has {count} ({shown}); it must be binary: map it to two values first"
         )
     return values
 
@@ -314,12 +365,32 @@ def _value_order(value: object) -> tuple[int, float, str]:
 
 
 def _match_value(values: list[object], wanted: object, key: str, name: str) -> object:
-    """YAML gives 1 or '>50K'; match the column's own value by its text."""
+    """YAML gives 1 or '>50K'; match the column's own value by its text, or a number by value
+    (1 is the value 1.0 of a column read as floats)."""
     for value in values:
-        if str(value) == str(wanted):
+        if str(value) == str(wanted) or _same_number(value, wanted):
             return value
     raise SynthscaleError(
         f"{key}: {wanted!r} is not a value of column '{name}' (values: {', '.join(map(repr, values))})"
+        f"{_yaml_hint(wanted, key)}"
+    )
+
+
+def _same_number(value: object, wanted: object) -> bool:
+    numbers = (int, float, np.number)
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return False
+    return isinstance(value, numbers) and isinstance(wanted, numbers) and float(value) == float(wanted)
+
+
+def _yaml_hint(wanted: object, key: str) -> str:
+    """YAML reads yes/no/on/off as booleans: say how to keep the text."""
+    if not isinstance(wanted, bool):
+        return ""
+    example = "yes" if wanted else "no"
+    return (
+        f"; YAML read the value as the boolean {wanted}: to mean the text, quote it, "
+        f'e.g. --set {key}=\'"{example}"\' (in a YAML file: {key.split(".")[-1]}: "{example}")'
     )
 
 

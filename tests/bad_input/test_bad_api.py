@@ -59,3 +59,38 @@ def test_a_nan_loss_is_printed_as_a_number(imbalanced):
     with pytest.raises(SynthscaleError) as caught:
         fit_results(results, "minority_ce")
     assert "(e.g. nan); a loss must be > 0" in str(caught.value) and "np.float64" not in str(caught.value)
+
+
+def test_an_object_array_keeps_its_float_column_numeric():
+    """A float column beside a string one came back as strings, handled as a category."""
+    rng = np.random.default_rng(0)
+    X = np.empty((60, 2), dtype=object)
+    X[:, 0] = rng.normal(size=60)
+    X[:, 1] = ["a" if v else "b" for v in rng.integers(0, 2, 60)]
+    y = np.array([1] * 12 + [0] * 48)
+    sampler = LLMOverSampler(llm={"max_steps": 3})
+    resampled, _ = sampler.fit_resample(X, y)
+    assert resampled.dtype == object and len(resampled) == 96
+    assert all(isinstance(v, float) for v in resampled[60:, 0])
+    assert [c.kind for c in sampler.sampler_._schema.columns] == ["float", "category"]
+
+
+@pytest.mark.parametrize(
+    ("y", "strategy", "message"),
+    [
+        (np.zeros(60, dtype=int), "auto", "LLMOverSampler: The target 'y' needs to have more than 1 class"),
+        (None, 0.1, "LLMOverSampler: The specified ratio required to remove samples"),
+        (None, {5: 10}, r"LLMOverSampler: The \{5\} target class is/are not present"),
+    ],
+)
+def test_imblearn_s_own_checks_speak_in_the_sampler_s_name(imbalanced, y, strategy, message):
+    X, default_y = imbalanced
+    with pytest.raises(SynthscaleError, match=message) as caught:
+        LLMOverSampler(sampling_strategy=strategy).fit_resample(X, default_y if y is None else y)
+    assert isinstance(caught.value, ValueError)  # scikit-learn's contract holds too
+
+
+def test_x_without_columns_is_named_as_x(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(SynthscaleError, match="LLMOverSampler: X has no columns; pass at least one feature"):
+        LLMOverSampler().fit_resample(X[[]], y)

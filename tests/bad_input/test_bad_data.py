@@ -3,13 +3,14 @@ with one line that names the column or value and the fix, before anything is wri
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from synthscale.cli import EXIT_USER_ERROR, main
 from synthscale.config import load_config
-from synthscale.data import load_dataset, make_craft, prepare_dataset
+from synthscale.data import load_dataset, loaders, make_craft, prepare_dataset
 from synthscale.errors import SynthscaleError
 
 
@@ -201,3 +202,114 @@ def test_a_results_table_with_repeated_fits_is_refused_by_fit(tmp_path, capsys):
         and "3 augment rows repeat a fit already in it (same curve, N and seed; e.g. grid_key 'k0-0')"
         in error[0]
     ), error
+
+
+@pytest.mark.parametrize("text", ["None", "NA", "null", "n/a", "NaN"])
+def test_a_category_spelled_like_missing_stays_a_value(tmp_path, text):
+    """pandas' own NA strings dropped these rows silently, and na_values=[] did not stop it."""
+    table = make_craft(400, 0).assign(kind=lambda t: [text if i % 3 else "some" for i in range(len(t))])
+    path = tmp_path / "people.csv"
+    table.to_csv(path, index=False)
+    config = load_config(None, [f"dataset.path={path}", "dataset.label=Target", "dataset.minority=1"])
+    dataset = load_dataset(config.dataset)
+    assert dataset.n_dropped_missing == 0 and len(dataset.y) == 400
+    assert set(dataset.features["kind"]) == {text, "some"}
+
+
+def test_exactly_the_listed_strings_are_missing(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("x,kind,label\n1,?,0\n2,,1\n3,NA,0\n4,a,1\n5,a,0\n")
+    table = load_dataset(load_config(None, [f"dataset.path={path}", "dataset.label=label"]).dataset)
+    assert table.n_dropped_missing == 2 and sorted(table.features["kind"]) == ["NA", "a", "a"]
+    kept = load_config(None, [f"dataset.path={path}", "dataset.label=label", "dataset.na_values=[]"])
+    assert load_dataset(kept.dataset).n_dropped_missing == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ([float("inf"), 1.0], "column 'X1' holds 200 infinite value(s) (first in row 0); replace them"),
+        ([1.0, float("-inf")], "column 'X1' holds 200 infinite value(s) (first in row 1); replace them"),
+        (
+            [1e308, 1.0],
+            "column 'X1' holds 1e+308, beyond what float32 holds (3.4e+38), which the classifiers read",
+        ),
+    ],
+)
+def test_infinite_and_float32_overflowing_values_are_named(tmp_path, capsys, column, message):
+    table = make_craft(400, 0).assign(X1=column * 200)
+    path = tmp_path / "people.csv"
+    table.to_csv(path, index=False)
+    code, error, out = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+    assert not out.exists()
+
+
+def test_a_parquet_uint64_beyond_int64_is_refused_not_wrapped(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    table = make_craft(400, 0).assign(X1=lambda t: np.arange(len(t), dtype=np.uint64) + np.uint64(2**63))
+    path = tmp_path / "people.parquet"
+    table.to_parquet(path)
+    code, error, _ = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert "column 'X1' holds unsigned integers up to 9223372036854776207, beyond int64" in error[0]
+
+
+@pytest.mark.parametrize("surface", ["run", "generate", "api"])
+def test_a_table_of_the_label_alone_is_refused_on_every_surface(tmp_path, capsys, surface):
+    table = make_craft(400, 0)[["Target"]]
+    message = "the table holds only the label column 'Target': a classifier and a sampler need"
+    if surface == "api":
+        with pytest.raises(SynthscaleError, match=message):
+            prepare_dataset(table, label="Target")
+        return
+    path = tmp_path / "people.csv"
+    table.to_csv(path, index=False)
+    if surface == "run":
+        code, error, _ = run_on(tmp_path, path, capsys)
+    else:
+        out = tmp_path / "rows.csv"
+        code = main(["generate", "--data", str(path), "--label", "Target", "--n", "10", "-o", str(out)])
+        error = capsys.readouterr().err.strip().splitlines()
+        assert not out.exists()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+
+
+def test_an_unreadable_file_and_a_symlink_loop_are_named(tmp_path, capsys, monkeypatch):
+    path = write_people(tmp_path)
+    with monkeypatch.context() as patched:  # as root every file reads: stand in for chmod 0
+        patched.setattr(loaders.os, "access", lambda *_: False)
+        code, error, _ = run_on(tmp_path, path, capsys)
+    assert (
+        code == EXIT_USER_ERROR and "people.csv is not readable by this user; fix its permissions" in error[0]
+    )
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    code, error, _ = run_on(tmp_path, loop, capsys)
+    assert code == EXIT_USER_ERROR and "is a symbolic link that leads to no file (a loop" in error[0], error
+
+
+def test_a_minority_of_1_matches_a_label_read_as_floats():
+    """'1 is not a value (values: 0.0, 1.0)' refused what the user plainly meant."""
+    table = make_craft(400, 0).assign(Target=lambda t: t["Target"].astype(float))
+    dataset = prepare_dataset(table, label="Target", minority=1)
+    assert dataset.schema.minority_value == 1.0
+    assert (dataset.y == (table["Target"] == 1.0).to_numpy()).all()
+
+
+def test_a_yes_that_yaml_read_as_a_boolean_gets_the_quoting_hint(tmp_path, capsys):
+    table = make_craft(400, 0).assign(Target=lambda t: t["Target"].map({0: "no", 1: "yes"}))
+    path = tmp_path / "people.csv"
+    table.to_csv(path, index=False)
+    code, error, _ = run_on(tmp_path, path, capsys, "dataset.minority=yes")
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert "dataset.minority: True is not a value of column 'Target' (values: 'no', 'yes'); YAML read the " \
+        "value as the boolean True: to mean the text, quote it, e.g. --set dataset.minority='\"yes\"'" in error[0]  # fmt: skip
+    quoted = load_config(None, [f"dataset.path={path}", "dataset.label=Target", 'dataset.minority="yes"'])
+    assert load_dataset(quoted.dataset).schema.minority_value == "yes"
+
+
+def test_one_distinct_value_is_said_in_the_singular():
+    table = make_craft(400, 0).assign(Target=1)
+    with pytest.raises(SynthscaleError, match=r"has 1 distinct value \(1\); it must be binary"):
+        prepare_dataset(table, label="Target")
