@@ -89,11 +89,11 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
     return path
 
 
-def check_output_file(path: str | Path, flag: str) -> Path:
+def check_output_file(path: str | Path, flag: str, example: str = "rows.csv") -> Path:
     """An output file must not be a directory, and its directory must be writable."""
     path = Path(path)
     if path.is_dir():
-        raise SynthscaleError(f"{flag} {path}: is a directory; pass a file path, e.g. {path / 'rows.csv'}")
+        raise SynthscaleError(f"{flag} {path}: is a directory; pass a file path, e.g. {path / example}")
     check_writable_dir(path.parent, flag)
     return path
 
@@ -107,6 +107,16 @@ def check_writable_dir(directory: Path, flag: str) -> None:
         )
 
 
+def why_not_a_file(path: Path) -> str:
+    """Why `path` cannot be read as a file, in the words of the fix: a folder, a link to
+    nothing (or to itself), or nothing there."""
+    if path.is_dir():
+        return "is a directory, not a file"
+    if path.is_symlink():
+        return "is a symbolic link that leads to no file (a loop, or its target is gone)"
+    return "not found"
+
+
 def read_csv_input(path: str | Path, flag: str, what: str, **read_options: Any) -> pd.DataFrame:
     """Read a CSV a user passed, with one error per way it can be unreadable, each naming the
     file and the fix: missing, a directory, empty, not text, not a table."""
@@ -114,7 +124,7 @@ def read_csv_input(path: str | Path, flag: str, what: str, **read_options: Any) 
     if path.is_dir():
         raise SynthscaleError(f"{flag} {path}: is a directory; pass {what}")
     if not path.is_file():
-        raise SynthscaleError(f"{flag} {str(path)!r} not found; pass {what}")
+        raise SynthscaleError(f"{flag} {str(path)!r} {why_not_a_file(path)}; pass {what}")
     if path.stat().st_size == 0:
         raise SynthscaleError(f"{flag} {path.name}: the file is empty; pass {what}")
     try:

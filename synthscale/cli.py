@@ -6,17 +6,19 @@ import argparse
 import logging
 import math
 import os
+import shlex
 import sys
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from synthscale._io import atomic_write
+from synthscale._io import atomic_write, check_output_file
 from synthscale.config import describe_config, load_config
 from synthscale.errors import SynthscaleError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 RUN_EPILOG = """\
 examples:
@@ -340,6 +342,26 @@ def main(argv: list[str] | None = None) -> int:
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"\ninterrupted{_resume_hint(args)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """After Ctrl-C in a sweep: the command that finishes it (its finished batches are kept)."""
+    if args.command != "run":
+        return ""
+    out = args.resume or args.out
+    if out is None and args.sweep is not None:
+        try:
+            out = Path("runs") / load_config(args.sweep, list(args.overrides)).name
+        except SynthscaleError:
+            return ""
+    from synthscale.sweep.layout import OutDir
+
+    if out is None or not OutDir(Path(out)).was_started():
+        return ""  # stopped before the sweep started: nothing to finish
+    return f": finish with synthscale run --resume {shlex.quote(str(out))}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -543,7 +565,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from synthscale._io import check_output_file, write_csv_atomic
+    from synthscale._io import write_csv_atomic
     from synthscale.data.loaders import prepare_dataset, read_table
     from synthscale.samplers.llm.sampler import generate_table
     from synthscale.splits import target_named
@@ -569,6 +591,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _datasets(args: argparse.Namespace) -> int:
     from synthscale.data.keel import describe_keel
 
+    if args.csv:
+        check_output_file(args.csv, "--csv", example="keel.csv")
     print("craft   the paper's simulated table (dataset.craft_rows rows, 9 features, spurious X6)")
     print("adult   UCI Adult from OpenML (48,842 rows; label income, spurious sex)")
     table = describe_keel()

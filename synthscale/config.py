@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthscale._io import atomic_write, hash_json
+from synthscale._io import atomic_write, hash_json, why_not_a_file
 from synthscale.errors import SynthscaleError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,33 @@ N_AUG_KEY = "experiment.augment.n_aug"
 MIN_CALIBRATION_ROWS = 8
 
 
+# numpy's legacy RandomState and XGBoost's random_state take 32-bit seeds; a seed is also
+# offset per stage, so the cap leaves room below 2**32
+MAX_SEED = 2**31 - 1
+TRACKING_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql")
+PATH_CHARACTERS = "/\\\0:"  # separators on any OS, NUL, and Windows' drive colon
+
+
 class _Section(BaseModel):
     # inf and nan are no setting's value: refused with the key (a sampling temperature of .inf
     # would otherwise fail only after training)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def path_safe(value: str | None) -> str | None:
+    """A name that becomes part of a file name (fits/<dataset>-..., runs/<name>, figures):
+    no directory separators or NUL, and not . or .. (which would write outside --out)."""
+    if value is None:
+        return value
+    bad = sorted({c for c in value if c in PATH_CHARACTERS or ord(c) < 32})
+    if bad or value.strip() in ("", ".", ".."):
+        problem = f"cannot hold {', '.join(repr(c) for c in bad)}" if bad else "cannot be only dots"
+        safe = "".join("_" if c in bad else c for c in value).strip("._ ") or "data"
+        raise ValueError(
+            f"{value!r} becomes part of file names and {problem}; use letters, digits, - _ . and "
+            f"spaces, e.g. {safe!r}"
+        )
+    return value
 
 
 def listed_once(values: list[Any]) -> list[Any]:
@@ -85,13 +108,15 @@ class DatasetConfig(_Section):
     sep: str = Field(",", min_length=1, description="the CSV's field delimiter, e.g. ';' or '\\t' (a tab)")
     encoding: str = Field("utf-8", description="the CSV's text encoding, e.g. latin-1 or cp1252")
     craft_rows: int = Field(8000, gt=0, description="rows of the simulated craft table")
-    craft_seed: int = Field(0, description="seed of the craft table's generating process")
+    craft_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the craft table's generating process")
     cache_dir: str = Field(
         "~/.cache/synthscale/openml", description="where the adult loader caches OpenML files"
     )
     alias: str | None = Field(
         None, description="the dataset's name in results and MLflow; default: built-in name or file stem"
     )
+
+    _alias_is_a_file_name = field_validator("alias")(path_safe)
 
     @field_validator("name")
     @classmethod
@@ -207,7 +232,7 @@ class ExperimentConfig(_Section):
         description="ratio, augment (the paper's), or native alone (k-fold on the table as it is, "
         "each sampler balancing the training fold: the oversampling literature's protocol)",
     )
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] = Field(
         [0, 1, 2, 3, 4], description="replicates: each seeds the split, generator and fit"
     )
     ratio: RatioConfig = RatioConfig()
@@ -322,7 +347,9 @@ class LLMConfig(_Section):
         ge=0,
         description="0: fine-tune every weight; r > 0: LoRA of rank r (needs peft) plus the row tokens",
     )
-    train_seed: int = Field(0, ge=0, description="seed of initialisation, batches and column orders")
+    train_seed: int = Field(
+        0, ge=0, le=MAX_SEED, description="seed of initialisation, batches and column orders"
+    )
     bf16: bool = Field(True, description="bf16 mixed precision on GPU (ignored on CPU)")
     cache_dir: str = Field(
         "~/.cache/synthscale/models", description="trained generators, reused by every later sweep"
@@ -367,7 +394,7 @@ class PeersConfig(_Section):
     batch_size: int = Field(
         500, gt=0, multiple_of=10, description="rows per training step (a multiple of CTGAN's pac, 10)"
     )
-    train_seed: int = Field(0, description="seed of the training's random draws")
+    train_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the training's random draws")
     max_rounds: int = Field(
         50,
         gt=0,
@@ -477,7 +504,7 @@ class ResourcesConfig(_Section):
         description="retries of a failed trial; a trial whose worker is lost is also run again in up "
         "to this many fresh rounds",
     )
-    num_cpus: int | None = Field(None, description="CPUs of the embedded local Ray; null: all")
+    num_cpus: int | None = Field(None, gt=0, description="CPUs of the embedded local Ray; null: all")
     generator_cpus: int | None = Field(
         None,
         gt=0,
@@ -499,12 +526,36 @@ class ResourcesConfig(_Section):
 
 
 class TrackingConfig(_Section):
-    uri: str | None = Field(None, description="MLflow tracking URI; null: sqlite:///<out>/mlflow.db")
+    uri: str | None = Field(
+        None,
+        description="MLflow tracking URI: sqlite:///PATH, http(s)://HOST:PORT of an mlflow server, "
+        "databricks, or a database URL (postgresql://, mysql://, mssql://); null: sqlite:///<out>/mlflow.db",
+    )
     experiment: str = Field("synthscale", description="MLflow experiment name")
+
+    @field_validator("uri")
+    @classmethod
+    def _a_store_mlflow_opens(cls, value: str | None) -> str | None:
+        """MLflow 3 refuses a file store, and an unknown scheme fails only once the sweep runs."""
+        if value is None:
+            return value
+        scheme = value.partition("://")[0].split("+")[0] if "://" in value else ""
+        if value == "databricks" or value.startswith("databricks://") or scheme in TRACKING_SCHEMES:
+            return value
+        if scheme in ("", "file"):
+            raise ValueError(
+                f"{value!r} is a plain file store, which MLflow 3 refuses; use a sqlite file, e.g. "
+                "sqlite:///runs/mlflow.db, or an mlflow server, e.g. http://HOST:5000"
+            )
+        raise ValueError(
+            f"{value!r}: MLflow has no store for the scheme {scheme}://; use sqlite:///PATH, "
+            "http(s)://HOST:PORT, databricks, or postgresql://, mysql://, mssql://"
+        )
 
 
 class SweepConfig(_Section):
     name: str = Field("sweep", description="sweep name: MLflow parent run and default out dir")
+    _name_is_a_file_name = field_validator("name")(path_safe)
     dataset: DatasetConfig = DatasetConfig()
     datasets: list[DatasetConfig] = Field(
         [],
@@ -633,7 +684,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise SynthscaleError(f"sweep file {str(path)!r} not found")
+            raise SynthscaleError(f"sweep file {str(path)!r} {why_not_a_file(path)}; pass a YAML sweep file")
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:

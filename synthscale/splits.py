@@ -31,6 +31,7 @@ from synthscale.targets import (
 )
 
 MIN_NATIVE_CALIBRATION = 2  # calibration rows per group: both classes twice, as the calibrator's folds need
+MIN_TEST_ROWS = 10  # test rows per group (class, or attribute x class): fewer and its risk is noise
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def make_split(dataset: Dataset, config: SplitConfig, split_seed: int) -> Split:
     train_rows, test_rows = train_test_split(
         rows, test_size=config.test_fraction, stratify=strata, random_state=split_seed
     )
-    _check_test_groups(dataset, strata[test_rows])
+    _check_test_groups(dataset, strata, strata[test_rows], config.test_fraction)
     rng = np.random.default_rng(split_seed)
     train_rows = rng.permutation(train_rows)
     balanced_parts, calibration_parts, rest = [], [], np.ones(len(train_rows), dtype=bool)
@@ -211,10 +212,20 @@ def _check_strata(dataset: Dataset, strata: np.ndarray, test_fraction: float) ->
         )
 
 
-def _check_test_groups(dataset: Dataset, test_strata: np.ndarray) -> None:
-    present = set(np.unique(test_strata).tolist())
+def _check_test_groups(
+    dataset: Dataset, strata: np.ndarray, test_strata: np.ndarray, test_fraction: float
+) -> None:
+    """Each group's risk is a mean over its test rows: from a handful it is noise (two rows
+    gave an AUC of 1.0), so each group needs MIN_TEST_ROWS of them."""
+    keys, counts = np.unique(test_strata, return_counts=True)
+    present = dict(zip(keys.tolist(), counts.tolist(), strict=True))
     for key in _expected_strata(dataset):
-        if key not in present:
+        found = present.get(key, 0)
+        if found < MIN_TEST_ROWS:
+            rows = int((strata == key).sum())
+            needed = min(0.9, np.ceil(100 * MIN_TEST_ROWS / max(rows, 1)) / 100)
             raise SynthscaleError(
-                f"group {key.describe(dataset.schema)} has no test rows; raise split.test_fraction"
+                f"split.test_fraction={test_fraction:g} gives group {key.describe(dataset.schema)} "
+                f"{found} test row{'' if found == 1 else 's'} of its {rows}; its risk needs at least "
+                f"{MIN_TEST_ROWS}: raise split.test_fraction (to {needed:g} or more), or use more data"
             )

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synthscale._io import hash_frame
+from synthscale._io import hash_frame, why_not_a_file
 from synthscale.config import DatasetConfig
 from synthscale.data import keel
 from synthscale.data.craft import CRAFT_LABEL, CRAFT_SPURIOUS, make_craft
@@ -135,12 +135,9 @@ def read_table(path: Path, na_values: list[str], sep: str = ",", encoding: str =
             f"dataset.path: {str(path)!r} is a directory; pass the CSV or Parquet file in it"
         )
     if not path.is_file():
-        if path.is_symlink():
-            raise SynthscaleError(
-                f"dataset.path: {str(path)!r} is a symbolic link that leads to no file (a loop, or "
-                "its target is gone); pass the file itself"
-            )
-        raise SynthscaleError(f"dataset.path: file {str(path)!r} not found")
+        raise SynthscaleError(
+            f"dataset.path: {str(path)!r} {why_not_a_file(path)}; pass a CSV or Parquet file"
+        )
     if not os.access(path, os.R_OK):
         raise SynthscaleError(
             f"dataset.path: {path.name} is not readable by this user; fix its permissions "

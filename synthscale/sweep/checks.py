@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ray
 
+from synthscale.config import ResourcesConfig
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import sampler_trains_model
 from synthscale.sweep.build import generator_resources, largest_node_cpus
@@ -23,6 +24,17 @@ def check_tracking_reaches_workers(tracking_uri: str | None, address: str | None
         raise SynthscaleError(
             f"--address {address}: the cluster's nodes run on {len(hosts)} machines and workers log to "
             "MLflow themselves; pass --tracking-uri http://HOST:5000 (an `mlflow server` every node reaches)"
+        )
+
+
+def check_trial_request(resources: ResourcesConfig) -> None:
+    """A trial asking for more CPUs than any node has would wait forever on Ray's
+    'insufficient resources' warning."""
+    largest = largest_node_cpus()
+    if resources.cpus_per_trial > largest:
+        raise SynthscaleError(
+            f"resources.cpus_per_trial={resources.cpus_per_trial:g}: the largest node of the Ray cluster "
+            f"has {largest} CPUs; set resources.cpus_per_trial to at most {largest}"
         )
 
 

@@ -10,6 +10,7 @@ let it resume.
     mlflow.db             the default MLflow store, artifacts in mlartifacts/
     ray_results/          Ray Tune's experiment state
     synthscale.log        everything logged while it ran, library warnings included
+    .synthscale.lock      held while a sweep runs here: its pid, host and start (one at a time)
 
 Resume: the driver writes every trial's records to `fits/<batch_id>.json` (atomically) as soon
 as the trial reports. After a crash, `synthscale run --resume <out>` reads those files, runs
@@ -23,7 +24,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,11 @@ RESULTS, CONFIG, POOLS_TABLE = "results.csv", "config.resolved.yaml", "pools.csv
 POOL_CACHE, FITS, ARTIFACTS = "pools", "fits", "mlartifacts"
 TRACKING_DB, RAY_RESULTS, LOG = "mlflow.db", "ray_results", "synthscale.log"
 ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_DB, RAY_RESULTS, LOG)
+# what a sweep writes before its config, and the pool cache (content-addressed: a dead run's
+# entries are reused or cleaned, never misread): a directory holding other entries of the
+# layout's names and no config holds someone else's files, which --overwrite must not delete
+BEFORE_CONFIG = (ARTIFACTS, TRACKING_DB, LOG, POOL_CACHE)
+LOCK = ".synthscale.lock"
 
 
 @dataclass(frozen=True)
@@ -119,14 +128,75 @@ class OutDir:
     def was_started(self) -> bool:
         return self.config.is_file()
 
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    def check_not_running(self) -> None:
+        """Refuse a directory a live sweep holds; a lock its crashed owner left is removed."""
+        holder = self._lock_holder()
+        if holder is None:
+            return
+        if _is_stale(holder):
+            log.warning(
+                "removed the lock of a sweep that is no longer running (pid %s on %s, started %s)",
+                holder.get("pid"), holder.get("host"), holder.get("started"),
+            )  # fmt: skip
+            self.lock.unlink(missing_ok=True)
+            return
+        raise SynthscaleError(
+            f"--out {self.root}: another sweep is running there (pid {holder.get('pid')} on "
+            f"{holder.get('host')}, started {holder.get('started')}); wait for it, or pass another "
+            f"--out (if no sweep runs, remove {self.lock})"
+        )
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the directory for the whole sweep: a second `run` or `--resume` into it is refused."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):  # a stale lock is removed once, then taken
+            try:
+                descriptor = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                self.check_not_running()
+        else:
+            self.check_not_running()
+            raise SynthscaleError(f"--out {self.root}: could not take {self.lock}; pass another --out")
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(_this_process(), handle)
+        try:
+            yield
+        finally:
+            self.lock.unlink(missing_ok=True)
+
+    def _lock_holder(self) -> dict[str, Any] | None:
+        if not self.lock.is_file():
+            return None
+        try:
+            holder = json.loads(self.lock.read_text(encoding="utf-8"))
+        except FileNotFoundError:  # released this instant
+            return None
+        except (OSError, ValueError):  # being written this instant, or damaged: someone holds it
+            return {"pid": "?", "host": "?", "started": "?"}
+        return holder if isinstance(holder, dict) else {"pid": "?", "host": "?", "started": "?"}
+
     def check_new(self, config: SweepConfig, overwrite: bool = False) -> None:
         """A plain `run` may start in a new or empty directory only: one holding a sweep is
         refused, naming --resume, another --out or --overwrite, before anything is written.
         The saved config's hash is the fingerprint that tells this sweep from another."""
+        self.check_not_running()
         if not overwrite and self.results.exists():
             raise SynthscaleError(
                 f"--out {self.root}: already holds a finished sweep ({RESULTS}); pass another --out, "
                 "or --overwrite to replace it"
+            )
+        foreign = self.foreign_entries()
+        if foreign:
+            raise SynthscaleError(
+                f"--out {self.root}: holds {', '.join(sorted(p.name for p in foreign))} but no {CONFIG}, "
+                "so no sweep wrote them (--overwrite removes only a sweep's files); pass another --out, "
+                "or move them away"
             )
         if not overwrite and self.was_started():
             if self.saved_fingerprint() == config.config_hash():
@@ -149,12 +219,24 @@ class OutDir:
             return None
 
     def clear(self) -> None:
-        """--overwrite: remove every entry a sweep writes here (nothing else in the directory)."""
+        """--overwrite: remove every entry a sweep writes here (nothing else in the directory;
+        without a saved config, no pool cache: a folder of that name may be the user's)."""
         for entry in self.entries():
+            if entry.name == POOL_CACHE and not self.was_started():
+                continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
+
+    def foreign_entries(self) -> list[Path]:
+        """Entries with the layout's names that no sweep wrote: those a sweep writes after its
+        config, in a directory without one."""
+        if self.was_started():
+            return []
+        return [
+            p for p in self.entries() if p.name not in BEFORE_CONFIG and not p.name.startswith(TRACKING_DB)
+        ]
 
     def entries(self) -> list[Path]:
         """What a sweep wrote here: the layout's names and the sqlite store's side files."""
@@ -182,6 +264,7 @@ class OutDir:
 
     def check_resumable(self) -> None:
         """--resume needs the directory of a started, unfinished sweep."""
+        self.check_not_running()
         if not self.was_started():
             raise SynthscaleError(
                 f"--resume {self.root}: no {CONFIG} there, so no sweep was started in it; "
@@ -201,3 +284,25 @@ class OutDir:
         """A saved config lists every key of the version that wrote it."""
         saved = yaml.safe_load(self.config.read_text(encoding="utf-8")) or {}
         return isinstance(saved, dict) and "calibration_size" in (saved.get("split") or {})
+
+
+def _this_process() -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime()),
+    }
+
+
+def _is_stale(holder: dict[str, Any]) -> bool:
+    """A lock of this machine whose process is gone (a crash, a kill -9). Another machine's
+    lock (a shared file system) cannot be checked from here and counts as held."""
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False

@@ -50,6 +50,7 @@ class SweepPlan:
 def plan_sweep(config: SweepConfig) -> SweepPlan:
     """Validate the config against the data; raises SynthscaleError before anything is written."""
     datasets = load_datasets(config)
+    config = with_resolved_values(config, list(datasets.values()))
     grid, splits, specs = [], {}, []
     for name, dataset in datasets.items():
         if "spurious" in config.experiment.tasks:
@@ -120,6 +121,28 @@ def load_datasets(config: SweepConfig) -> dict[str, Dataset]:
             )
         datasets[dataset.name] = dataset
     return datasets
+
+
+def with_resolved_values(config: SweepConfig, datasets: list[Dataset]) -> SweepConfig:
+    """The config with each dataset's label, minority and spurious-positive value as the data
+    resolved them (the rarer value, the larger value, a built-in's defaults): saved with the
+    sweep and logged on its parent run, so which value became y = 1 (and a = 1) is on record."""
+    resolved = []
+    for dataset_config, dataset in zip(config.dataset_configs(), datasets, strict=True):
+        schema = dataset.schema
+        found = {"label": schema.label, "minority": _plain(schema.minority_value)}
+        if schema.spurious_values is not None:
+            found |= {"spurious": schema.spurious, "spurious_positive": _plain(schema.spurious_values[1])}
+        unset = {key: value for key, value in found.items() if getattr(dataset_config, key) is None}
+        resolved.append(dataset_config.model_copy(update=unset))
+    if config.datasets:
+        return config.model_copy(update={"datasets": resolved})
+    return config.model_copy(update={"dataset": resolved[0]})
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value YAML writes."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def split_for(dataset: Dataset, config: SweepConfig, seed: int) -> Split:

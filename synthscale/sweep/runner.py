@@ -17,7 +17,11 @@ import ray
 from synthscale._io import write_csv_atomic
 from synthscale.config import SweepConfig, load_config, save_config
 from synthscale.sweep.build import build_pools
-from synthscale.sweep.checks import check_generator_request, check_tracking_reaches_workers
+from synthscale.sweep.checks import (
+    check_generator_request,
+    check_tracking_reaches_workers,
+    check_trial_request,
+)
 from synthscale.sweep.connect import connect_ray
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import SweepPlan, plan_sweep
@@ -66,15 +70,18 @@ def run_sweep(
     if resume:
         out.check_resumable()
     else:
-        out.check_new(config, overwrite)
+        out.check_new(plan.config, overwrite)  # the fingerprint of the config with its resolved values
+    config = plan.config
     check_tracking_server(config.tracking.uri)
     started_ray = connect_ray(address, config.resources.num_cpus)
     try:
         check_tracking_reaches_workers(config.tracking.uri, address)
+        check_trial_request(config.resources)
         check_generator_request(plan)
-        if overwrite:
-            out.clear()
-        return _run_planned(plan, out, show_progress, resume)
+        with out.locked():
+            if overwrite:
+                out.clear()
+            return _run_planned(plan, out, show_progress, resume)
     finally:
         if started_ray:
             ray.shutdown()

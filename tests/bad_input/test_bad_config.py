@@ -91,6 +91,32 @@ def test_no_augmentation_alone_runs_with_the_balancing_rows_only(ray_local, tmp_
         ("downstream.classifiers=[]", "downstream.classifiers: list at least one of xgboost, random_forest"),
         ("generator.llm.temperature=.inf", "generator.llm.temperature: Input should be a finite number"),
         ("split.test_fraction=.nan", "split.test_fraction: Input should be a finite number"),
+        # a traceback from numpy or XGBoost once the sweep ran
+        (
+            "experiment.seeds=[1099511627776]",
+            "experiment.seeds.0: Input should be less than or equal to 2147483647",
+        ),
+        ("resources.num_cpus=0", "resources.num_cpus: Input should be greater than 0"),
+        ("tracking.uri=foo://bar", "tracking.uri: 'foo://bar': MLflow has no store for the scheme foo://"),
+        (
+            "tracking.uri=file:///tmp/mlruns",
+            "is a plain file store, which MLflow 3 refuses; use a sqlite file",
+        ),
+        ("tracking.uri=mlruns", "'mlruns' is a plain file store"),
+        # a name that becomes part of a file name wrote outside --out, or into a subfolder
+        (
+            "dataset.alias=../../evil",
+            "dataset.alias: '../../evil' becomes part of file names and cannot hold '/'",
+        ),
+        ("dataset.alias=a/b", "use letters, digits, - _ . and spaces, e.g. 'a_b'"),
+        ("name=..", "name: '..' becomes part of file names and cannot be only dots"),
+        # a 5-line PyYAML message
+        (
+            "experiment.seeds=[0, 1",
+            "the value is not valid YAML (expected ',' or ']', but got '<stream end>' at",
+        ),
+        # a 2-row test set gave an AUC of 1.0
+        ("split.test_fraction=0.001", "split.test_fraction=0.001 gives group (X6=-1, Target=0) 2 test rows"),
     ],
 )
 def test_a_bad_grid_value_or_unknown_encoding_names_its_key(tmp_path, capsys, override, message):
@@ -118,3 +144,22 @@ def test_a_fit_number_that_is_not_a_positive_finite_number_is_refused(capsys, ar
     with pytest.raises(SystemExit) as exit_:
         main(args)
     assert exit_.value.code == EXIT_USER_ERROR and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["run", "{loop}"], "sweep file '{loop}' is a symbolic link that leads to no file (a loop"),
+        (["run", "{folder}"], "sweep file '{folder}' is a directory, not a file; pass a YAML sweep file"),
+        (["config", "{loop}"], "sweep file '{loop}' is a symbolic link"),
+        (["fit", "{loop}", "--no-mlflow"], "results file '{loop}' is a symbolic link that leads to no file"),
+    ],
+)
+def test_a_folder_or_a_symlink_loop_is_not_reported_as_not_found(tmp_path, capsys, command, message):
+    loop, folder = tmp_path / "loop.yaml", tmp_path / "folder.yaml"
+    loop.symlink_to(loop)
+    folder.mkdir()
+    paths = {"loop": loop, "folder": folder}
+    code = main([part.format(**paths) for part in command])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message.format(**paths) in error[0], error

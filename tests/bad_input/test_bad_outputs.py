@@ -4,11 +4,25 @@ is refused by a plain `run` before anything is written, with --resume, another -
 
 from __future__ import annotations
 
-import pytest
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
+import pandas as pd
+import pytest
+import yaml
+
+from synthscale import _io
 from synthscale.cli import EXIT_USER_ERROR, main
+from synthscale.data import make_craft
+from synthscale.errors import SynthscaleError
 from synthscale.config import save_config, validate_config
 from synthscale.sweep.layout import OutDir
+from synthscale.sweep.plan import plan_sweep
 from synthscale.sweep.runner import run_sweep
 
 SWEEP = {
@@ -21,10 +35,11 @@ SWEEP = {
 
 
 def interrupted_dir(tmp_path, sweep: dict) -> OutDir:
-    """What a killed run leaves: its config and one batch's records, no results.csv."""
+    """What a killed run leaves: its config (with the values the data resolved) and one batch's
+    records, no results.csv."""
     out = OutDir(tmp_path / "out")
     out.fits.mkdir(parents=True)
-    save_config(validate_config(sweep), out.config)
+    save_config(plan_sweep(validate_config(sweep)).config, out.config)
     out.fit_record("craft-imbalance-seed0-000").write_text("[]")
     return out
 
@@ -56,7 +71,7 @@ def test_overwrite_starts_again_and_keeps_what_is_not_the_sweeps(ray_local, tmp_
     result = run_sweep(validate_config(SWEEP), out.root, show_progress=False, overwrite=True)
     assert sorted(result.results["method"].unique()) == ["raw", "smote"] and len(result.results) == 4
     assert not stale.exists() and (out.root / "notes.txt").read_text() == "mine"
-    assert out.saved_fingerprint() == validate_config(SWEEP).config_hash()
+    assert out.saved_fingerprint() == plan_sweep(validate_config(SWEEP)).config.config_hash()
 
 
 def test_a_dead_runs_half_written_pools_are_removed_by_the_next_run(ray_local, tmp_path):
@@ -96,3 +111,143 @@ def test_fit_report_and_export_check_their_output_dir_before_fitting(tmp_path, c
     assert code == EXIT_USER_ERROR and error == [
         f"error: -o {not_a_dir}: is a file, not a directory; pass a directory"
     ]
+
+
+def sweep_file(tmp_path, sweep: dict = SWEEP) -> str:
+    path = tmp_path / "sweep.yaml"
+    save_config(validate_config(sweep), path)
+    return str(path)
+
+
+def test_a_second_sweep_into_a_running_sweeps_dir_is_refused_naming_the_first(tmp_path, capsys):
+    """Two runs 3 s apart both exited 0, MLflow holding two parent runs for one set of fits."""
+    out = OutDir(tmp_path / "out")
+    out.root.mkdir()
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": "2026-12-04 09:00:00 UTC"}
+    out.lock.write_text(json.dumps(holder))
+    for command in (
+        ["run", sweep_file(tmp_path), "--out", str(out.root)],
+        ["run", "--resume", str(out.root)],
+    ):
+        code = main([*command, "--no-progress"])
+        error = capsys.readouterr().err.strip().splitlines()
+        assert code == EXIT_USER_ERROR and len(error) == 1, error
+        assert f"another sweep is running there (pid {os.getpid()} on {socket.gethostname()}, started " \
+            "2026-12-04 09:00:00 UTC); wait for it, or pass another --out" in error[0]  # fmt: skip
+    assert sorted(p.name for p in out.root.iterdir()) == [".synthscale.lock"]
+
+
+def test_the_lock_is_held_for_the_sweep_and_refuses_a_second_holder(tmp_path):
+    out = OutDir(tmp_path / "out")
+    with out.locked():
+        assert json.loads(out.lock.read_text())["pid"] == os.getpid()
+        with pytest.raises(SynthscaleError, match="another sweep is running there"), out.locked():
+            pass
+        assert out.lock.exists()  # the refused second holder did not release the first's lock
+    assert not out.lock.exists()
+
+
+def test_a_crashed_sweeps_lock_is_taken_over_with_a_warning(ray_local, tmp_path, caplog):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # a pid that no longer runs
+    dead.wait()
+    out = OutDir(tmp_path / "out")
+    out.root.mkdir()
+    out.lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": "earlier"}))
+    result = run_sweep(validate_config(SWEEP), out.root, show_progress=False)
+    assert len(result.results) == 4 and not out.lock.exists()
+    assert f"removed the lock of a sweep that is no longer running (pid {dead.pid}" in caplog.text
+
+
+def test_overwrite_refuses_a_folder_whose_fits_no_sweep_wrote(tmp_path, capsys):
+    """--overwrite deleted the user's own fits/ in a folder no sweep had used."""
+    out = tmp_path / "mine"
+    (out / "fits").mkdir(parents=True)
+    (out / "fits" / "model.pkl").write_bytes(b"mine")
+    code = main(["run", sweep_file(tmp_path), "--out", str(out), "--overwrite", "--no-progress"])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert (
+        "holds fits but no config.resolved.yaml, so no sweep wrote them (--overwrite removes only" in error[0]
+    )
+    assert (out / "fits" / "model.pkl").read_bytes() == b"mine"
+
+
+def test_a_trial_asking_for_more_cpus_than_a_node_has_is_refused_not_left_waiting(
+    ray_local, tmp_path, capsys
+):
+    import ray
+
+    cpus = int(max(n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"]))
+    code = main(["run", sweep_file(tmp_path), "--out", str(tmp_path / "out"), "--no-progress",
+                 "--set", f"resources.cpus_per_trial={cpus + 1}"])  # fmt: skip
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1, error
+    assert (
+        f"resources.cpus_per_trial={cpus + 1}: the largest node of the Ray cluster has {cpus} CPUs"
+        in error[0]
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("target", ["dir", "read-only"])
+def test_datasets_csv_into_a_directory_or_a_read_only_folder_is_one_line(
+    tmp_path, capsys, monkeypatch, target
+):
+    if target == "dir":
+        path, message = (
+            tmp_path,
+            f"--csv {tmp_path}: is a directory; pass a file path, e.g. {tmp_path / 'keel.csv'}",
+        )
+    else:  # as root every folder is writable: stand in for chmod a-w
+        monkeypatch.setattr(_io.os, "access", lambda *_: False)
+        path, message = tmp_path / "keel.csv", f"--csv {tmp_path}: {tmp_path} is not a writable directory"
+    code = main(["datasets", "--csv", str(path)])
+    captured = capsys.readouterr()
+    error = captured.err.strip().splitlines()
+    assert code == EXIT_USER_ERROR and len(error) == 1 and message in error[0], error
+    assert captured.out == ""  # refused before the listing
+
+
+def test_the_resolved_label_values_are_saved_and_logged(ray_local, tmp_path):
+    """Which value became y = 1 (the rarer one) and a = 1 (the larger one) was recorded nowhere."""
+    table = make_craft(2000, 0).assign(
+        Target=lambda t: t["Target"].map({0: "common", 1: "rare"}), X6=lambda t: t["X6"].map({-1: 9, 1: 10})
+    )
+    table = table[(table["Target"] == "common") | (table.index % 3 > 0)]  # rare: two thirds of them
+    data = tmp_path / "people.csv"
+    table.to_csv(data, index=False)
+    sweep = {**SWEEP, "dataset": {"name": None, "path": str(data), "label": "Target", "spurious": "X6"}}
+    result = run_sweep(validate_config(sweep), tmp_path / "out", show_progress=False)
+    saved = yaml.safe_load(OutDir(result.out_dir).config.read_text())["dataset"]
+    assert (saved["minority"], saved["spurious_positive"]) == ("rare", 10)
+    import mlflow
+
+    params = mlflow.MlflowClient(result.tracking_uri).get_run(result.parent_run_id).data.params
+    assert params["dataset.minority"] == "rare" and params["dataset.spurious_positive"] == "10"
+    code = main(["run", sweep_file(tmp_path, sweep), "--out", str(result.out_dir), "--no-progress"])
+    assert code == EXIT_USER_ERROR  # the saved, resolved config is this sweep's: a finished one
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_to_resume_exits_130_and_resume_finishes(tmp_path):
+    """Ctrl-C gave a RuntimeError about child runs and Ray's Tuner.restore hint."""
+    sweep = {**SWEEP, "experiment": {**SWEEP["experiment"], "seeds": [0, 1, 2], "ratio": {"ks": [0, 1, 2, 4]}},
+             "methods": ["raw", "ros", "smote"], "resources": {"fits_per_trial": 2}}  # fmt: skip
+    out = OutDir(tmp_path / "out")
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "synthscale.cli", "run", sweep_file(tmp_path, sweep), "--out", str(out.root),
+         "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not (out.fits.is_dir() and any(out.fits.iterdir())) and driver.poll() is None:
+        assert time.monotonic() < deadline, "no batch finished in 4 minutes"
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGINT)
+    _, err = driver.communicate(timeout=120)
+    assert driver.returncode == 130, err
+    assert err.strip().splitlines()[-1] == f"interrupted: finish with synthscale run --resume {out.root}"
+    assert not out.results.exists() and not out.lock.exists() and "Tuner.restore" not in err
+    assert main(["run", "--resume", str(out.root), "--no-progress"]) == 0
+    results = pd.read_csv(out.results)
+    assert len(results) == results["grid_key"].nunique() == 3 * 3 * 4

@@ -262,7 +262,9 @@ def test_load_parquet_path(tmp_path, mixed_table):
 
 def test_file_not_found(tmp_path):
     missing = tmp_path / "nope.csv"
-    with pytest.raises(SynthscaleError, match=re.escape(f"dataset.path: file {str(missing)!r} not found")):
+    with pytest.raises(
+        SynthscaleError, match=re.escape(f"dataset.path: {str(missing)!r} not found; pass a CSV")
+    ):
         load_dataset(path_config(missing, label="income"))
 
 
