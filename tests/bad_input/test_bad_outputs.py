@@ -18,9 +18,9 @@ import yaml
 
 from synthscale import _io
 from synthscale.cli import EXIT_USER_ERROR, main
+from synthscale.config import save_config, validate_config
 from synthscale.data import make_craft
 from synthscale.errors import SynthscaleError
-from synthscale.config import save_config, validate_config
 from synthscale.sweep.layout import OutDir
 from synthscale.sweep.plan import plan_sweep
 from synthscale.sweep.runner import run_sweep
