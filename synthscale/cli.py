@@ -18,6 +18,8 @@ from synthscale.config import describe_config, load_config
 from synthscale.errors import SynthscaleError
 
 EXIT_USER_ERROR = 2
+# the columns every results.csv has: what tells it from any other CSV
+RESULTS_IDENTITY = ("dataset", "task", "experiment", "method", "seed")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 RUN_EPILOG = """\
@@ -422,10 +424,17 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_results(path_text: str, flag: str = "results file") -> pd.DataFrame:
+def _read_results(path_text: str, flag: str = "results file", exponents_too: bool = False) -> pd.DataFrame:
     from synthscale._io import read_csv_input
 
-    return read_csv_input(path_text, flag, "the results.csv of a sweep")
+    results = read_csv_input(path_text, flag, "the results.csv of a sweep")
+    missing = [c for c in RESULTS_IDENTITY if c not in results.columns]
+    if missing and not (exponents_too and "alpha" in results.columns):
+        raise SynthscaleError(
+            f"{flag} {Path(path_text).name}: no column(s) {', '.join(missing)}, so not the results of "
+            "a sweep (a data table?); pass the results.csv a `synthscale run` wrote"
+        )
+    return results
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -538,7 +547,7 @@ def _export(args: argparse.Namespace) -> int:
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
     if unknown or not formats:
         raise SynthscaleError(f"--formats {args.formats!r}: choose from {', '.join(EXPORT_FORMATS)}")
-    table = results = _read_results(args.table, "TABLE")
+    table = results = _read_results(args.table, "TABLE", exponents_too=True)
     check_output_dir(args.out, "-o")
     if "alpha" in table.columns and args.residuals:
         raise SynthscaleError(

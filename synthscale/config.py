@@ -118,6 +118,12 @@ class DatasetConfig(_Section):
 
     _alias_is_a_file_name = field_validator("alias")(path_safe)
 
+    @field_validator("label", "spurious", mode="before")
+    @classmethod
+    def _column_names_are_text(cls, value: Any) -> Any:
+        """A CSV header is text: `dataset.label=0` names the column '0' (YAML read a number)."""
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
     @field_validator("name")
     @classmethod
     def _known_name(cls, value: str | None) -> str | None:

@@ -279,6 +279,8 @@ def _require_column(table: pd.DataFrame, column: str, key: str) -> None:
 
 
 def _require_features(table: pd.DataFrame, label: str) -> None:
+    if len(table) == 0:
+        raise SynthscaleError("the table has no rows (a header alone); pass a table with data rows")
     if len(table.columns) < 2:
         raise SynthscaleError(
             f"the table holds only the label column '{label}': a classifier and a sampler need at "

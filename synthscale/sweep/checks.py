@@ -42,6 +42,10 @@ def check_generator_request(plan: SweepPlan) -> None:
     """Generator tasks or workers asking for GPUs or CPUs the cluster lacks would wait forever."""
     if not any(sampler_trains_model(spec.sampler) for spec in plan.pool_specs):
         return
+    if any(spec.sampler == "llm" for spec in plan.pool_specs):
+        from synthscale.samplers.llm.model import check_model_reference
+
+        check_model_reference(plan.config.generator.llm.model)
     config, asked = plan.config.resources, generator_resources(plan.config.resources)
     cluster = ray.cluster_resources()
     gpus, cpus = cluster.get("GPU", 0), cluster.get("CPU", 0)

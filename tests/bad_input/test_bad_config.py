@@ -115,6 +115,8 @@ def test_no_augmentation_alone_runs_with_the_balancing_rows_only(ray_local, tmp_
             "experiment.seeds=[0, 1",
             "the value is not valid YAML (expected ',' or ']', but got '<stream end>' at",
         ),
+        # surfaced as a Ray traceback from the pool-building task, the out dir half made
+        ("generator.llm.model=/nowhere/model.gguf", "llm.model: GGUF file '/nowhere/model.gguf' not found"),
         # a 2-row test set gave an AUC of 1.0
         ("split.test_fraction=0.001", "split.test_fraction=0.001 gives group (X6=-1, Target=0) 2 test rows"),
     ],

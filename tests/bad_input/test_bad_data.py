@@ -313,3 +313,29 @@ def test_one_distinct_value_is_said_in_the_singular():
     table = make_craft(400, 0).assign(Target=1)
     with pytest.raises(SynthscaleError, match=r"has 1 distinct value \(1\); it must be binary"):
         prepare_dataset(table, label="Target")
+
+
+def test_a_header_without_rows_is_said_so(tmp_path, capsys):
+    path = tmp_path / "people.csv"
+    make_craft(10, 0).head(0).to_csv(path, index=False)
+    code, error, _ = run_on(tmp_path, path, capsys)
+    assert code == EXIT_USER_ERROR and error == [
+        "error: the table has no rows (a header alone); pass a table with data rows"
+    ]
+
+
+def test_a_label_column_named_by_a_number_is_found():
+    """`dataset.label=7`: YAML reads 7, the CSV header holds '7'."""
+    config = load_config(None, ["dataset.label=7", "dataset.spurious=0"])
+    assert (config.dataset.label, config.dataset.spurious) == ("7", "0")
+
+
+@pytest.mark.parametrize("command", ["fit", "report", "export"])
+def test_a_data_table_passed_as_results_is_named_not_a_keyerror(tmp_path, capsys, command):
+    path = tmp_path / "people.csv"
+    make_craft(50, 0).to_csv(path, index=False)
+    extra = ["-o", str(tmp_path / "out")] if command == "export" else ["--no-mlflow"]
+    assert main([command, str(path), *extra]) == EXIT_USER_ERROR
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "people.csv: no column(s) dataset, task, experiment, method, seed, so not " \
+        "the results of a sweep (a data table?)" in error[0], error  # fmt: skip

@@ -101,7 +101,7 @@ def test_generate_checks_its_output_before_training(tmp_path, capsys):
 @pytest.mark.parametrize("command", ["fit", "report", "export"])
 def test_fit_report_and_export_check_their_output_dir_before_fitting(tmp_path, capsys, command):
     results = tmp_path / "results.csv"
-    results.write_text("experiment,task\naugment,imbalance\n")  # would fail later, in the fit
+    results.write_text("dataset,task,experiment,method,seed\nd,imbalance,augment,raw,0\n")  # fails in the fit
     not_a_dir = tmp_path / "taken"
     not_a_dir.write_text("a file")
     code = main(

@@ -140,18 +140,27 @@ def load_pretrained(codec: RowCodec, reference: str) -> GeneratorModel:
     return GeneratorModel(model, tokenizer, token_ids)
 
 
+def check_model_reference(reference: str) -> None:
+    """A .gguf file or a model directory that is not there: refused before a sweep starts
+    (inside a pool-building task it surfaced as a Ray traceback, the out dir half made)."""
+    if reference == "tiny":
+        return
+    path = Path(reference).expanduser()
+    if path.suffix == ".gguf" and not path.is_file():
+        raise SynthscaleError(f"llm.model: GGUF file {reference!r} not found; or use llm.model=tiny")
+    if path.suffix != ".gguf" and _looks_like_path(reference) and not path.exists():
+        raise SynthscaleError(
+            f"llm.model: model directory {reference!r} not found; pass an existing directory, "
+            "a hub id, or llm.model=tiny (built from scratch, no download)"
+        )
+
+
 def _load_weights(reference: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    check_model_reference(reference)
     path = Path(reference).expanduser()
     if path.suffix == ".gguf":
-        if not path.is_file():
-            raise SynthscaleError(f"llm.model: GGUF file {reference!r} not found; or use llm.model=tiny")
         source, extra = str(path.parent), {"gguf_file": path.name}
     else:
-        if _looks_like_path(reference) and not path.exists():
-            raise SynthscaleError(
-                f"llm.model: model directory {reference!r} not found; pass an existing directory, "
-                "a hub id, or llm.model=tiny (built from scratch, no download)"
-            )
         source, extra = (str(path) if path.exists() else reference), {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **extra)
