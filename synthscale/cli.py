@@ -584,7 +584,8 @@ def _generate(args: argparse.Namespace) -> int:
     check_output_file(args.out, "-o")  # before the training it would lose
     config = load_config(None, args.overrides)
     path = Path(args.data).expanduser()
-    table = read_table(path, config.dataset.na_values, config.dataset.sep, config.dataset.encoding)
+    options = config.dataset
+    table = read_table(path, options.na_values, options.sep, options.encoding, options.decimal)
     dataset = prepare_dataset(table, label=args.label, spurious=args.spurious, missing="drop", name=path.stem)
     target = target_named(dataset.schema, args.label_value, args.spurious_value)
     rows, report = generate_table(dataset, target, args.n, config.generator, args.seed, not args.no_progress)

@@ -107,6 +107,9 @@ class DatasetConfig(_Section):
     )
     sep: str = Field(",", min_length=1, description="the CSV's field delimiter, e.g. ';' or '\\t' (a tab)")
     encoding: str = Field("utf-8", description="the CSV's text encoding, e.g. latin-1 or cp1252")
+    decimal: Literal[".", ","] = Field(
+        ".", description="the CSV's decimal mark: ',' reads 1,5 as the number 1.5 (use with sep=';')"
+    )
     craft_rows: int = Field(8000, gt=0, description="rows of the simulated craft table")
     craft_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the craft table's generating process")
     cache_dir: str = Field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +36,8 @@ BUILTIN_DEFAULTS: dict[str, tuple[str, str, object, object]] = {
     "adult": ("income", "sex", ">50K", "Male"),
 }
 
+DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(\.\d{3})*,\d+|[-+]?\d+,\d+")  # 1,5 or 1.234,56
+NEAR_UNIQUE_ROWS, NEAR_UNIQUE_SHARE = 50, 0.5  # a category with a value for half the rows or more
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # XGBoost reads features as float32
 ColumnKind = Literal["int", "float", "category"]
 
@@ -109,7 +112,7 @@ def load_dataset(config: DatasetConfig) -> Dataset:
         name = config.name
     else:
         path = Path(config.path).expanduser()
-        table = read_table(path, config.na_values, config.sep, config.encoding)
+        table = read_table(path, config.na_values, config.sep, config.encoding, config.decimal)
         name = path.stem
         if label is None:
             raise SynthscaleError(
@@ -128,7 +131,9 @@ def load_dataset(config: DatasetConfig) -> Dataset:
     )
 
 
-def read_table(path: Path, na_values: list[str], sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(
+    path: Path, na_values: list[str], sep: str = ",", encoding: str = "utf-8", decimal: str = "."
+) -> pd.DataFrame:
     """Read CSV or Parquet; the file's own name appears in every error, with the fix."""
     if path.is_dir():
         raise SynthscaleError(
@@ -153,17 +158,17 @@ def read_table(path: Path, na_values: list[str], sep: str = ",", encoding: str =
             return pd.read_parquet(path)
         except (ValueError, OSError) as exc:
             raise SynthscaleError(f"dataset.path: cannot read {path.name} as Parquet: {exc}") from exc
-    return _read_csv(path, na_values, sep, encoding)
+    return _read_csv(path, na_values, sep, encoding, decimal)
 
 
-def _read_csv(path: Path, na_values: list[str], sep: str, encoding: str) -> pd.DataFrame:
+def _read_csv(path: Path, na_values: list[str], sep: str, encoding: str, decimal: str) -> pd.DataFrame:
     with path.open("rb") as handle:
         head = handle.read(CSV_SNIFF_BYTES)
     if b"\0" in head:
         raise SynthscaleError(
             f"dataset.path: {path.name} holds binary data, not CSV text; pass a CSV or Parquet file"
         )
-    options = {"sep": sep, "encoding": encoding, "skipinitialspace": True}
+    options = {"sep": sep, "encoding": encoding, "skipinitialspace": True, "decimal": decimal}
     try:
         # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
         header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
@@ -424,6 +429,7 @@ def _typed_features(features: pd.DataFrame, had_missing: list[str]) -> pd.DataFr
         column = features[name]
         if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
             domain = sorted(column.astype(str).unique().tolist())
+            _warn_if_not_a_category(str(name), domain, len(column))
             typed[name] = pd.Categorical(column.astype(str), categories=domain)
         elif pd.api.types.is_integer_dtype(column) or (
             name in had_missing and np.array_equal(column, np.round(column))
@@ -432,6 +438,25 @@ def _typed_features(features: pd.DataFrame, had_missing: list[str]) -> pd.DataFr
         else:
             typed[name] = column.astype(np.float64)
     return pd.DataFrame(typed, index=features.index)
+
+
+def _warn_if_not_a_category(name: str, domain: list[str], n_rows: int) -> None:
+    """A text column that is numbers with a decimal comma, or one value per row (an id, a
+    timestamp), is a valid category but rarely what was meant: say so, once, with the fix."""
+    commas = [v for v in domain if DECIMAL_COMMA.fullmatch(v.strip())]
+    if len(domain) >= 3 and len(commas) >= 0.9 * len(domain):
+        log.warning(
+            "column %r reads as text, but its values look like numbers written with a comma (e.g. %r): "
+            "if the comma is the decimal mark, read them as numbers with "
+            "--set \"dataset.decimal=','\" (in YAML: decimal: ',')",
+            name, commas[0],
+        )  # fmt: skip
+    elif n_rows >= NEAR_UNIQUE_ROWS and len(domain) >= NEAR_UNIQUE_SHARE * n_rows:
+        log.warning(
+            "column %r has %d distinct values in %d rows: as a category (an id, a timestamp, free "
+            "text?) it teaches a classifier little and widens the generator's vocabulary; drop it, or "
+            "turn it into numbers", name, len(domain), n_rows,
+        )  # fmt: skip
 
 
 def _describe_column(column: pd.Series) -> Column:

@@ -339,3 +339,34 @@ def test_a_data_table_passed_as_results_is_named_not_a_keyerror(tmp_path, capsys
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "people.csv: no column(s) dataset, task, experiment, method, seed, so not " \
         "the results of a sweep (a data table?)" in error[0], error  # fmt: skip
+
+
+def test_numbers_with_a_decimal_comma_are_pointed_out_and_read_with_dataset_decimal(tmp_path, caplog):
+    """Read as text they became a category of a value per row, without a word."""
+    table = make_craft(400, 0)
+    path = tmp_path / "people.csv"
+    table.assign(X1=table["X1"].map(lambda v: f"{v:.4f}".replace(".", ","))).to_csv(
+        path, index=False, sep=";"
+    )
+    options = [
+        "dataset.name=null",
+        f"dataset.path={path}",
+        "dataset.label=Target",
+        "dataset.minority=1",
+        "dataset.sep=;",
+    ]
+    as_text = load_dataset(load_config(None, options).dataset)
+    assert as_text.schema.columns[0].kind == "category"
+    assert "column 'X1' reads as text, but its values look like numbers written with a comma" in caplog.text
+    caplog.clear()
+    as_numbers = load_dataset(load_config(None, [*options, "dataset.decimal=','"]).dataset)
+    assert as_numbers.schema.columns[0].kind == "float" and caplog.text == ""
+    assert np.allclose(as_numbers.features["X1"], table["X1"].round(4))
+
+
+def test_a_category_with_a_value_per_row_is_pointed_out(caplog):
+    table = make_craft(400, 0).assign(when=[f"2020-01-{i:04d}" for i in range(400)])
+    prepare_dataset(table, label="Target", minority=1)
+    assert (
+        "column 'when' has 400 distinct values in 400 rows: as a category (an id, a timestamp" in caplog.text
+    )
