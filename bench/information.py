@@ -12,7 +12,7 @@ minority CE as fitted and recalibrated, AUC, the oracle gain share on calibrated
 and AUC, each pool's holdout DCR share, and the generators' training seconds.
 
 usage: python bench/information.py [--seeds 0 1 2 3 4] [--datasets craft adult] [--adult PATH]
-           [--largest-n 18] [--set key=value ...] [--out DIR]
+           [--largest-n 18] [--set key=value ...] [--out DIR] [--models DIR] [--only ratio|augment]
 """
 
 from __future__ import annotations
@@ -48,9 +48,11 @@ def settings(largest_n: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def run_setting(label: str, overrides: list[str], root: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def run_setting(
+    label: str, overrides: list[str], root: Path, models: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     out = root / label.replace(" ", "_").replace(",", "").replace("=", "")
-    config = load_config(None, [*overrides, f"name={out.name}", f"generator.llm.cache_dir={root / 'models'}"])
+    config = load_config(None, [*overrides, f"name={out.name}", f"generator.llm.cache_dir={models}"])
     started = time.perf_counter()
     result = run_sweep(config, out, show_progress=False)
     pools = pd.read_csv(out / "pools.csv") if (out / "pools.csv").exists() else pd.DataFrame()
@@ -104,13 +106,20 @@ def main() -> None:
     parser.add_argument("--largest-n", type=int, default=18, help="the augment setting's N, in units of s")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", type=Path, help="keep the sweeps here (default: a temporary folder)")
+    parser.add_argument(
+        "--models", type=Path, help="trained generators' cache, e.g. an earlier run's (default: OUT/models)"
+    )
+    parser.add_argument("--only", choices=["ratio", "augment"], help="run one of the two settings")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="synthscale-information-"))
+    models = args.models or root / "models"
     seeds = f"experiment.seeds=[{', '.join(map(str, args.seeds))}]"
     started = time.perf_counter()
     print(f"seeds {args.seeds}; {platform.machine()}, {platform.node()}; sweeps under {root}")
     for dataset in args.datasets:
         for label, extra in settings(args.largest_n).items():
+            if args.only and not label.startswith(args.only):
+                continue
             overrides = [
                 *COMMON,
                 METHODS,
@@ -119,7 +128,7 @@ def main() -> None:
                 *extra,
                 *args.overrides,
             ]
-            results, pools, seconds = run_setting(f"{dataset} {label}", overrides, root)
+            results, pools, seconds = run_setting(f"{dataset} {label}", overrides, root, models)
             print_table(f"{dataset}: {label} ({seconds:.0f} s)", summary(results, pools))
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 

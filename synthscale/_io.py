@@ -101,6 +101,8 @@ def check_output_file(path: str | Path, flag: str, example: str = "rows.csv") ->
 def check_writable_dir(directory: Path, flag: str) -> None:
     """`directory`, or the nearest of its parents that exists, must be a directory we can write in."""
     existing = next((p for p in [directory, *directory.parents] if p.exists()), Path("."))
+    if existing.is_file():
+        raise SynthscaleError(f"{flag} {directory}: {existing} is a file, not a directory; pass another path")
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise SynthscaleError(
             f"{flag} {directory}: {existing} is not a writable directory; pass another path"

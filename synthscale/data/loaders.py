@@ -354,8 +354,13 @@ def _two_values(column: pd.Series, key: str, name: str) -> list[object]:
     if len(values) != 2:
         shown = ", ".join(map(repr, values[:6])) + (", ..." if len(values) > 6 else "")
         count = "1 distinct value" if len(values) == 1 else f"{len(values)} distinct values"
+        stripped = {str(v).strip() for v in values}
+        spaces = (
+            "; some differ only by spaces at their ends: strip them" if len(stripped) < len(values) else ""
+        )
         raise SynthscaleError(
-            f"{key}: column '{name}' has {count} ({shown}); it must be binary: map it to two values first"
+            f"{key}: column '{name}' has {count} ({shown}); it must be binary: map it to two values "
+            f"first{spaces}"
         )
     return values
 

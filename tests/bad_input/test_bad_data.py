@@ -370,3 +370,12 @@ def test_a_category_with_a_value_per_row_is_pointed_out(caplog):
     assert (
         "column 'when' has 400 distinct values in 400 rows: as a category (an id, a timestamp" in caplog.text
     )
+
+
+def test_label_values_differing_only_by_spaces_are_pointed_out():
+    table = make_craft(400, 0).assign(Target=lambda t: ["yes " if i % 7 == 0 else "yes" if v else "no"
+                                                        for i, v in enumerate(t["Target"])])  # fmt: skip
+    with pytest.raises(
+        SynthscaleError, match="has 3 distinct values .*; some differ only by spaces at their ends"
+    ):
+        prepare_dataset(table, label="Target")

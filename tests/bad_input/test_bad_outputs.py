@@ -251,3 +251,10 @@ def test_ctrl_c_says_how_to_resume_exits_130_and_resume_finishes(tmp_path):
     assert main(["run", "--resume", str(out.root), "--no-progress"]) == 0
     results = pd.read_csv(out.results)
     assert len(results) == results["grid_key"].nunique() == 3 * 3 * 4
+
+
+def test_an_out_that_is_a_file_is_said_to_be_one(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    assert main(["run", sweep_file(tmp_path), "--out", str(taken), "--no-progress"]) == EXIT_USER_ERROR
+    assert f"--out {taken}: {taken} is a file, not a directory; pass another path" in capsys.readouterr().err
