@@ -122,7 +122,7 @@ def test_an_out_dir_that_cannot_be_created_is_refused(tmp_path, capsys):
     code, err = run_cli(
         ["run", str(REPO / "sweeps" / "quickstart.yaml"), "--out", str(blocker / "out")], capsys
     )
-    assert code == EXIT_USER_ERROR and "is not a writable directory" in err
+    assert code == EXIT_USER_ERROR and "a-file is a file, not a directory; pass another path" in err
 
 
 def test_a_malformed_csv_is_named_not_a_traceback(tmp_path, capsys):

@@ -181,7 +181,9 @@ def test_config_that_ran_is_saved(small_run):
     config, result = small_run
     from synthscale.config import load_config
 
-    assert load_config(result.out_dir / "config.resolved.yaml") == config
+    saved = load_config(result.out_dir / "config.resolved.yaml")
+    assert saved == plan_sweep(config).config  # with the values the data resolved filled in
+    assert saved.model_copy(update={"dataset": config.dataset}) == config
 
 
 def test_the_sweep_writes_only_what_the_out_dir_layout_names(small_run):
