@@ -344,26 +344,27 @@ def main(argv: list[str] | None = None) -> int:
     except SynthscaleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except SweepInterrupted as stopped:
+        print(f"\ninterrupted{stopped.resume_hint()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print(f"\ninterrupted{_resume_hint(args)}", file=sys.stderr)
+        print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
-def _resume_hint(args: argparse.Namespace) -> str:
-    """After Ctrl-C in a sweep: the command that finishes it (its finished batches are kept)."""
-    if args.command != "run":
-        return ""
-    out = args.resume or args.out
-    if out is None and args.sweep is not None:
-        try:
-            out = Path("runs") / load_config(args.sweep, list(args.overrides)).name
-        except SynthscaleError:
-            return ""
-    from synthscale.sweep.layout import OutDir
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C in a sweep: its finished batches are kept, and --resume finishes it."""
 
-    if out is None or not OutDir(Path(out)).was_started():
-        return ""  # stopped before the sweep started: nothing to finish
-    return f": finish with synthscale run --resume {shlex.quote(str(out))}"
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(str(out_dir))
+        self.out_dir = out_dir
+
+    def resume_hint(self) -> str:
+        from synthscale.sweep.layout import OutDir
+
+        if not OutDir(self.out_dir).was_started():
+            return ""  # stopped before the sweep started: nothing to finish
+        return f": finish with synthscale run --resume {shlex.quote(str(self.out_dir))}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -379,9 +380,16 @@ def _run(args: argparse.Namespace) -> int:
     from synthscale.sweep.runner import run_sweep  # ray and mlflow load only when needed
 
     out_dir = Path(args.out or Path("runs") / config.name)
-    result = run_sweep(
-        config, out_dir, address=args.address, show_progress=not args.no_progress, overwrite=args.overwrite
-    )
+    try:
+        result = run_sweep(
+            config,
+            out_dir,
+            address=args.address,
+            show_progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+    except KeyboardInterrupt:
+        raise SweepInterrupted(out_dir) from None
     print(f"{len(result.results)} fits -> {OutDir(out_dir).results}")
     _print_failures(result.results)
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")
@@ -417,7 +425,10 @@ def _resume(args: argparse.Namespace) -> int:
     from synthscale.sweep.layout import OutDir
     from synthscale.sweep.runner import resume_sweep
 
-    result = resume_sweep(args.resume, address=args.address, show_progress=not args.no_progress)
+    try:
+        result = resume_sweep(args.resume, address=args.address, show_progress=not args.no_progress)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(Path(args.resume)) from None
     print(f"{len(result.results)} fits -> {OutDir(Path(args.resume)).results} (resumed)")
     _print_failures(result.results)
     print(f"MLflow parent run {result.parent_run_id} in {result.tracking_uri}")

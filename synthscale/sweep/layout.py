@@ -50,6 +50,7 @@ ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_D
 # layout's names and no config holds someone else's files, which --overwrite must not delete
 BEFORE_CONFIG = (ARTIFACTS, TRACKING_DB, LOG, POOL_CACHE)
 LOCK = ".synthscale.lock"
+UNKNOWN_HOLDER = {"pid": "?", "host": "?", "started": "?"}  # a lock file being written, or damaged
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,8 @@ class OutDir:
         except FileNotFoundError:  # released this instant
             return None
         except (OSError, ValueError):  # being written this instant, or damaged: someone holds it
-            return {"pid": "?", "host": "?", "started": "?"}
-        return holder if isinstance(holder, dict) else {"pid": "?", "host": "?", "started": "?"}
+            return dict(UNKNOWN_HOLDER)
+        return holder if isinstance(holder, dict) else dict(UNKNOWN_HOLDER)
 
     def check_new(self, config: SweepConfig, overwrite: bool = False) -> None:
         """A plain `run` may start in a new or empty directory only: one holding a sweep is
