@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from synthscale._io import atomic_write, check_output_file
-from synthscale.config import describe_config, load_config
+from synthscale.config import describe_builtin_sweeps, describe_config, load_config
 from synthscale.errors import SynthscaleError
 
 EXIT_USER_ERROR = 2
@@ -24,14 +24,15 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 RUN_EPILOG = """\
 examples:
-  synthscale run sweeps/quickstart.yaml --out runs/quickstart
+  synthscale run quickstart --out runs/quickstart          # a built-in sweep, by name
+  synthscale run my_sweep.yaml --out runs/mine             # or any sweep file
   synthscale run --resume runs/quickstart          # after an interruption
-  synthscale run sweeps/quickstart.yaml --set dataset.path=adult.csv \\
+  synthscale run quickstart --set dataset.path=adult.csv \\
       --set dataset.label=income --set dataset.spurious=sex --set experiment.seeds=[0,1]
   mlflow ui --backend-store-uri sqlite:///runs/quickstart/mlflow.db
 
 Every YAML key can be set with --set and its dotted name; `synthscale config --keys` lists
-them with their defaults and meaning.
+them with their defaults and meaning, `synthscale config --list` the built-in sweeps.
 """
 
 
@@ -69,16 +70,29 @@ DATASETS_EPILOG = """\
 examples:
   synthscale datasets                                      # craft, adult and the KEEL tables
   synthscale datasets --csv keel.csv                       # the KEEL list as a CSV file
-  synthscale run sweeps/quickstart.yaml --set dataset.name=keel/page-blocks0 \\
+  synthscale run quickstart --set dataset.name=keel/page-blocks0 \\
       --set experiment.tasks=[imbalance]                   # a KEEL table has no spurious attribute
 """
 
 CONFIG_EPILOG = """\
 examples:
-  synthscale config sweeps/quickstart.yaml                 # the config a run of it would use
-  synthscale config sweeps/quickstart.yaml --set experiment.seeds=[0]
+  synthscale config quickstart                             # the config a run of it would use
+  synthscale config quickstart --set experiment.seeds=[0]
+  synthscale config --list                                 # the built-in sweeps
   synthscale config --keys                                 # every key, its default and meaning
 """
+
+
+def installed_version() -> str:
+    """The installed distribution's version (a wheel's or an editable checkout's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("synthscale")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from synthscale import __version__
+
+        return __version__
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -119,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the synthetic-oversampling experiments of Nakada et al. as a sweep.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
@@ -129,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
-    run.add_argument("sweep", nargs="?", help="sweep YAML file, e.g. sweeps/quickstart.yaml")
+    run.add_argument(
+        "sweep", nargs="?", help="sweep YAML file, or a built-in sweep's name (quickstart; config --list)"
+    )
     _add_set_option(run)
     run.add_argument("--out", help="output directory (default: runs/<name>)")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<out>/mlflow.db)")
@@ -275,15 +292,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser(
         "config",
-        help="print the resolved config, or every key",
+        help="print the resolved config, every key, or the built-in sweeps",
         description="Print the config a run would use (the sweep file, --set overrides and every "
-        "default filled in), or with --keys every key with its default and meaning.",
+        "default filled in), with --keys every key with its default and meaning, or with --list "
+        "the sweeps that ship with synthscale.",
         epilog=CONFIG_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
-    show.add_argument("sweep", nargs="?", help="sweep YAML file (default: built-in defaults)")
+    show.add_argument(
+        "sweep", nargs="?", help="sweep YAML file or built-in sweep's name (default: the defaults alone)"
+    )
     _add_set_option(show)
     show.add_argument("--keys", action="store_true", help="list every key, its default and meaning")
+    show.add_argument("--list", action="store_true", help="list the built-in sweeps, run by name")
     return parser
 
 
@@ -371,7 +392,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume:
         return _resume(args)
     if args.sweep is None:
-        raise SynthscaleError("run: pass a sweep file (e.g. sweeps/quickstart.yaml) or --resume DIR")
+        raise SynthscaleError(
+            "run: pass a sweep file or a built-in sweep's name (e.g. quickstart; `synthscale config "
+            "--list` names them) or --resume DIR"
+        )
     overrides = list(args.overrides)
     if args.tracking_uri:
         overrides.append(f"tracking.uri={args.tracking_uri}")
@@ -628,6 +652,10 @@ def _datasets(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> int:
     if args.keys:
         print("\n".join(describe_config()))
+        return 0
+    if args.list:
+        print("\n".join(describe_builtin_sweeps()))
+        print("\nrun one by name: synthscale run quickstart --out runs/quickstart")
         return 0
     config = load_config(args.sweep, args.overrides)
     from synthscale.sweep.grid import check_methods  # the sampler registry knows the names

@@ -687,11 +687,54 @@ def _units(rows: int, seed_size: int) -> int | float:
     return int(units) if units.is_integer() else units
 
 
+def builtin_sweeps() -> dict[str, Path]:
+    """The sweep files that ship inside the package, by name (quickstart, paper_ratio, ...)."""
+    folder = Path(__file__).resolve().parent / "sweeps"
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+
+
+def describe_builtin_sweeps() -> list[str]:
+    """One 'name  first comment line' per built-in sweep, for `synthscale config --list`."""
+    sweeps = builtin_sweeps()
+    width = max(map(len, sweeps), default=0)
+    return [f"{name:<{width}}  {_summary(path)}" for name, path in sweeps.items()]
+
+
+def _summary(path: Path, width: int = 90) -> str:
+    """The first sentence of the file's leading comment, cut to `width` at a word."""
+    comment = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("# ").strip())
+    sentence = " ".join(comment).split(". ")[0].rstrip(".")
+    return sentence if len(sentence) <= width else sentence[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+def sweep_file(reference: str | Path) -> Path:
+    """A sweep file by path, or by a built-in sweep's name: `quickstart` runs from any folder
+    once the package is installed. A file of that name in the working folder wins."""
+    path = Path(reference)
+    if path.exists() or path.is_symlink():
+        return path
+    sweeps = builtin_sweeps()
+    name = path.name.removesuffix(".yaml").removesuffix(".yml")
+    if str(reference) in sweeps or (path.parent == Path("sweeps") and name in sweeps):
+        return sweeps[name]
+    listed = ", ".join(sweeps)
+    hint = did_you_mean(str(reference), list(sweeps))
+    raise SynthscaleError(
+        f"sweep file {str(reference)!r} {why_not_a_file(path)}; pass a YAML sweep file or a built-in "
+        f"sweep's name ({listed}){hint}"
+    )
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> SweepConfig:
-    """Read YAML, apply `--set a.b=c` overrides, validate; every problem is a SynthscaleError."""
+    """Read YAML, apply `--set a.b=c` overrides, validate; every problem is a SynthscaleError.
+    `path` is a sweep file or a built-in sweep's name (`builtin_sweeps`)."""
     raw: dict[str, Any] = {}
     if path is not None:
-        path = Path(path)
+        path = sweep_file(path)
         if not path.is_file():
             raise SynthscaleError(f"sweep file {str(path)!r} {why_not_a_file(path)}; pass a YAML sweep file")
         try:

@@ -342,8 +342,14 @@ def write_report(
     )
     index = out_dir / "index.html"
     with atomic_write(index) as handle:
-        handle.write(page)
+        handle.write(scrollable_tables(page))
     return index
+
+
+def scrollable_tables(page: str) -> str:
+    """Every table in a box of the page's width that scrolls sideways when the table is wider
+    (the exponents table has 20-odd columns), so the page itself never does."""
+    return page.replace("<table", '<div class="wide"><table').replace("</table>", "</table></div>")
 
 
 def leaderboard_sections(results: pd.DataFrame, out_dir: Path) -> list[str]:
@@ -548,7 +554,8 @@ HTML_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>synthscale report: {metric}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} svg{{max-width:100%;height:auto}}
 table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px}}
-.pair{{display:flex;flex-wrap:wrap;gap:8px}} .pair figure{{flex:1 1 480px;margin:0}}</style>
+.pair{{display:flex;flex-wrap:wrap;gap:8px}} .pair figure{{flex:1 1 480px;margin:0}}
+.wide{{max-width:100%;overflow-x:auto;margin:4px 0}} pre{{white-space:pre-wrap}}</style>
 </head><body>
 <h1>synthscale report: {metric}</h1>
 <h2>Figures</h2>

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -322,3 +326,29 @@ def test_the_generators_table_gives_each_samplers_kept_share_speed_and_realism(t
     (section,) = generators_section(pools, tmp_path)
     assert "Generators" in section and (tmp_path / "generators.csv").is_file()
     assert generators_section(None, tmp_path) == []
+
+
+def test_every_table_of_the_page_scrolls_inside_its_own_box(results, tmp_path):
+    page = write_report(results, fit_results(results, "minority_ce"), tmp_path, "minority_ce").read_text()
+    assert page.count("<table") >= 1 and page.count('<div class="wide"><table') == page.count("<table")
+    assert re.search(r"\.wide\{[^}]*overflow-x:auto", page)
+
+
+WIDE_PAGE_SCRIPT = """<script>window.onload = () => {
+  document.title = "width " + document.documentElement.scrollWidth + " of " + window.innerWidth;
+};</script></body>"""
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs a headless Chromium (apt install chromium)")
+def test_the_page_is_no_wider_than_a_1400px_window_in_chromium(results, tmp_path):
+    """The exponents table used to push the whole page sideways; the browser measures it."""
+    page = write_report(results, fit_results(results, "minority_ce"), tmp_path, "minority_ce")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", WIDE_PAGE_SCRIPT))
+    dom = subprocess.run(
+        ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    width, window = map(int, re.search(r"<title>width (\d+) of (\d+)</title>", dom).groups())
+    assert window > 1000 and width <= window
