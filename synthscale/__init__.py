@@ -1,9 +1,8 @@
 """synthscale: does LLM synthetic data fix an imbalanced table, and how does the gain scale?"""
 
+from synthscale._version import __version__
 from synthscale.config import SweepConfig, load_config
 from synthscale.errors import SynthscaleError
-
-__version__ = "0.1.0"
 
 __all__ = ["LLMOverSampler", "SweepConfig", "SynthscaleError", "__version__", "load_config"]
 

@@ -90,7 +90,7 @@ def installed_version() -> str:
     try:
         return version("synthscale")
     except PackageNotFoundError:  # run from a source tree that was never installed
-        from synthscale import __version__
+        from synthscale._version import __version__
 
         return __version__
 

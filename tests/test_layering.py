@@ -30,8 +30,9 @@ STAGES = (
     "leaderboard",
     "report",
     "cli",
+    "__main__",  # `python -m synthscale`: the command line, run as a module
 )
-LEAVES = ("errors", "config", "_io")
+LEAVES = ("errors", "config", "_io", "_version")
 ROOT, LEAF = "synthscale", "leaf"
 # top-level third-party package -> the module path prefixes (relative to synthscale/) allowed to import it
 HEAVY_IMPORTS = {
