@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
 from synthscale.experiments import CALIBRATED_SUFFIX, is_oracle
-from synthscale.fit import failed_fits, fit_results, is_true
+from synthscale.fit import FittedLaw, failed_fits, fit_results, is_true
 from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
     MIN_DATASETS,
@@ -218,15 +218,13 @@ def plot_augment_curves(
         fit = _fit_of(exponents, task, method, access, metric)
         if fit is not None and len(positive) > 1 and np.isfinite(fit["alpha"]):
             grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
-            shift = float(fit.get("N0", 0.0)) if np.isfinite(fit.get("N0", 0.0)) else 0.0
-            n_ref = fit.get("n_ref", positive.index.max())
-            curve = fit["L_inf"] + fit["C"] * ((grid + shift) / (n_ref + shift)) ** (-fit["alpha"])
+            law = FittedLaw.from_row(fit, n_ref=positive.index.max())
             bounded_below = is_true(fit.get("bounded_below", False))
             identified = bool(fit.get("identified", True)) or bounded_below
             exponent = f"{fit['alpha_ci_low']:.2g} or more" if bounded_below else f"{fit['alpha']:.2g}"
-            power = f"(N0 + N)^-{exponent}, N0 = {shift:.3g}" if shift > 0 else f"N^-{exponent}"
+            power = f"(N0 + N)^-{exponent}, N0 = {law.shift:.3g}" if law.shift > 0 else f"N^-{exponent}"
             text = f"{label} fit: {power}" if identified else f"{label} fit: not identified"
-            axes.plot(grid, curve, color=color, linestyle="-" if identified else "--", label=text)
+            axes.plot(grid, law.predict(grid), color=color, linestyle="-" if identified else "--", label=text)
     for method, style in (("raw", "--"), ("all_real", "-.")):
         level = rows.loc[rows["method"] == method, metric]
         if len(level):

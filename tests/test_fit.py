@@ -9,7 +9,10 @@ import pytest
 from synthscale.errors import SynthscaleError
 from synthscale.fit import (
     ALPHA_BOUNDS,
+    CATALOGUE,
     Curve,
+    FitStatus,
+    FittedLaw,
     curve_design,
     curve_levels,
     fit_curve,
@@ -46,7 +49,7 @@ def test_noise_free_curves_give_back_alpha(alpha):
     row = fit_curve(simulated_curve(alpha, 0.0, np.random.default_rng(0)), bootstrap_replicates=0)
     assert row["alpha"] == pytest.approx(alpha, abs=0.05)
     assert row["L_inf"] == pytest.approx(0.8, abs=1e-3) and row["C"] == pytest.approx(0.5, abs=1e-3)
-    assert row["notes"] == ""
+    assert row["notes"] == "" and row["status"] == FitStatus.IDENTIFIED == "identified"
 
 
 def test_profile_intervals_cover_the_true_alpha():
@@ -267,7 +270,8 @@ def test_a_constant_loss_reports_no_exponent():
     n = np.repeat(N_GRID, SEEDS)
     row = fit_curve(Curve(n, np.full(len(n), 1.5), np.tile(np.arange(SEEDS), len(N_GRID))))
     assert np.isnan(row["alpha"]) and np.isnan(row["theory_p_value"]) and np.isnan(row["n_eps"])
-    assert "constant" in row["notes"]
+    assert "constant" in row["notes"] and row["status"] == "no_decay"
+    assert row["verdict"] == "does not fall with N: no decay to fit"
 
 
 def test_a_non_numeric_metric_and_skipped_curves_are_reported():
@@ -332,6 +336,29 @@ def test_residuals_are_loss_minus_fit_and_skip_curves_without_an_exponent():
     assert len(residuals) == len(smote)
     assert np.allclose(residuals["loss"] - residuals["fitted"], residuals["residual"])
     assert np.allclose(residuals["residual"], 0.0, atol=1e-6)  # the table is an exact power law
+
+
+def test_the_fitted_law_is_the_curve_the_residuals_and_the_figures_use():
+    """One seed, so no seed levels: the residual table's fitted values are the exponents row's
+    law evaluated at N, which is what the report draws."""
+    curve_table = results_table(alpha=0.7, n_units=tuple(range(2, 20, 2)), seeds=1)
+    exponents = fit_results(curve_table, "minority_ce", bootstrap_replicates=0)
+    residuals = residual_table(curve_table, exponents)
+    for row in exponents.to_dict("records"):
+        law = FittedLaw.from_row(row)
+        points = residuals[residuals["method"] == row["method"]]
+        assert np.allclose(points["fitted"], law.predict(points["n_aug"].to_numpy(float)))
+    shifted = FittedLaw(l_inf=0.2, c=0.5, alpha=1.0, n_ref=1_000.0, shift=1_000.0)
+    assert shifted.predict(np.array([1_000.0]))[0] == pytest.approx(0.7)  # C is the excess at N_ref
+    assert shifted.predict(np.array([0.0]))[0] == pytest.approx(0.2 + 0.5 * 2)  # finite at N = 0
+    assert FittedLaw.from_row({"L_inf": 0.1, "C": 1, "alpha": 1, "N0": np.nan}, n_ref=10).shift == 0.0
+
+
+def test_the_catalogue_counts_each_laws_coefficients_and_names_it_for_the_verdict():
+    assert [law for law, spec in CATALOGUE.items() if spec.free_alpha] == ["shifted", "saturating", "power"]
+    assert {law: spec.coefficients for law, spec in CATALOGUE.items()} == {
+        "shifted": 4, "saturating": 3, "power": 2, "theory": 2, "loglinear": 2
+    }  # fmt: skip
 
 
 def test_fit_metrics_name_the_dataset():
@@ -507,7 +534,7 @@ def test_a_curve_levelling_off_exponentially_quotes_a_lower_bound_on_alpha():
     rng = np.random.default_rng(3)
     row = fit_curve(family_curve(lambda n: 0.5 + 0.6 * np.exp(-n / 5_000), rng), bootstrap_replicates=0)
     assert row["law"] == row["preferred_model"] == "shifted"
-    assert row["bounded_below"] and not row["identified"]
+    assert row["bounded_below"] and not row["identified"] and row["status"] == "bounded_below"
     assert ALPHA_BOUNDS[0] < row["alpha_ci_low"] < row["alpha"] and row["alpha_ci_high"] == ALPHA_BOUNDS[1]
     assert row["verdict"].startswith(f"decays at least like (N0 + N)^-{row['alpha_ci_low']:.2g} (alpha >= ")
     assert "levels off faster than a power law resolves" in row["verdict"]
