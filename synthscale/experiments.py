@@ -14,6 +14,7 @@ paper's risks) and recalibrated on the split's calibration rows (the `_cal` risk
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -67,21 +68,35 @@ class TrainingSet:
     n_aug: int  # synthetic rows added with the augmentation weight
 
 
-def sampler_of(method: str) -> str | None:
-    """'smote_aug' -> 'smote'; raw, all_real and the oracle use no sampler."""
-    if method in (RAW, ALL_REAL) or is_oracle(method):
-        return None
-    return method.removesuffix(AUG_SUFFIX)
+@dataclass(frozen=True)
+class Method:
+    """A method name read once, here: 'smote_aug' is the sampler smote plus N rows of every
+    class (`augmented`); raw and all_real use no sampler; 'oracle' and 'oracle_aug' add a
+    sampler's rows, but real ones from the reserves."""
+
+    name: str
+    base: str  # the name without its '_aug'
+    augmented: bool
+    sampler: str | None
+    oracle: bool
+
+    @staticmethod
+    @cache
+    def of(name: str) -> Method:
+        base = name.removesuffix(AUG_SUFFIX)
+        oracle = base == ORACLE
+        sampler = None if name in (RAW, ALL_REAL) or oracle else base
+        return Method(name, base, name.endswith(AUG_SUFFIX), sampler, oracle)
+
+    @property
+    def adds_rows(self) -> bool:
+        """Rows beside the real ones: a sampler's or the oracle's."""
+        return self.sampler is not None or self.oracle
 
 
 def is_oracle(method: str) -> bool:
-    """'oracle' and 'oracle_aug': a sampler's rows, but real ones from the reserves."""
-    return method.removesuffix(AUG_SUFFIX) == ORACLE
-
-
-def adds_rows(method: str) -> bool:
-    """Whether the method adds rows beside the real ones: a sampler or the oracle."""
-    return sampler_of(method) is not None or is_oracle(method)
+    """For a column of method names: `results["method"].map(is_oracle)`."""
+    return Method.of(method).oracle
 
 
 def split_even(total: int, keys: tuple[Target, ...] | tuple[str, ...]) -> dict:
@@ -97,7 +112,7 @@ def synthetic_segments(
     Figures 3-4: the base is balanced first, so that N measures augmentation alone.
     Native: every target raised to the largest target's count in the training fold
     (`fold_counts`, real rows per target there)."""
-    if not adds_rows(point.method):
+    if not Method.of(point.method).adds_rows:
         return []
     targets = TASK_TARGETS[point.task]
     if point.experiment == "native":
@@ -108,7 +123,7 @@ def synthetic_segments(
         ]
     if point.experiment == "ratio":
         balance_rows = point.k * seed_size // 2
-        aug_rows = config.ratio.aug_size * seed_size if point.method.endswith(AUG_SUFFIX) else 0
+        aug_rows = config.ratio.aug_size * seed_size if Method.of(point.method).augmented else 0
         aug_weight = config.ratio.aug_weight
     else:
         balance_rows = config.augment.majority_size * seed_size
@@ -215,7 +230,7 @@ def build_training_set(
     weights = [np.ones(len(real))]
     added = (
         [dataset.features.iloc[rows] for rows in oracle_rows(point, split, seed_size, config)]
-        if is_oracle(point.method)
+        if Method.of(point.method).oracle
         else [pool_slice(pools, segment, point) for segment in segments]
     )
     for segment, rows in zip(segments, added, strict=True):
@@ -228,8 +243,8 @@ def build_training_set(
         X=X,
         y=np.concatenate(labels),
         weight=np.concatenate(weights),
-        n_real=len(real) + (n_added if is_oracle(point.method) else 0),
-        n_synthetic=0 if is_oracle(point.method) else n_added,
+        n_real=len(real) + (n_added if Method.of(point.method).oracle else 0),
+        n_synthetic=0 if Method.of(point.method).oracle else n_added,
         ratio=real_ratio(dataset, point.task, real),
         n_aug=sum(s.stop - s.start for s in segments if s.augmentation),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscale.experiments import ALL_REAL, AUG_SUFFIX, ORACLE, RAW, is_oracle
+from synthscale.experiments import ALL_REAL, AUG_SUFFIX, ORACLE, RAW, Method, is_oracle
 from synthscale.fit import failed_rows
 
 GAIN_METRICS = ("balanced_ce_cal", "auc")
@@ -66,7 +66,7 @@ def _protocol_shares(
     raw_on = [*CURVE_KEYS, "point"] if experiment == "ratio" else CURVE_KEYS
     raw = _reference(means, RAW, raw_on)
     methods = means[~means["method"].isin([RAW, ALL_REAL]) & ~means["method"].map(is_oracle)]
-    methods = methods.assign(reference=np.where(methods["method"].str.endswith(AUG_SUFFIX) & (experiment == "ratio"),
+    methods = methods.assign(reference=np.where(methods["method"].map(lambda m: Method.of(m).augmented) & (experiment == "ratio"),
                                                 ORACLE + AUG_SUFFIX, ORACLE))  # fmt: skip
     oracles = means[means["method"].map(is_oracle)].rename(columns={"method": "reference"})
     oracles = oracles.drop(columns=["data_access", "seeds"]).rename(

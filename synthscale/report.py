@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
-from synthscale.experiments import CALIBRATED_SUFFIX, is_oracle
+from synthscale.experiments import CALIBRATED_SUFFIX, Method, is_oracle
 from synthscale.fit import FittedLaw, failed_fits, fit_results, is_true
 from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
@@ -126,7 +126,7 @@ def method_color(method: str) -> str:
     hue (its +aug variant the light shade of the same hue)."""
     if method in FIXED_COLORS:
         return FIXED_COLORS[method]
-    base, aug = method.removesuffix("_aug"), method.endswith("_aug")
+    base, aug = Method.of(method).base, Method.of(method).augmented
     index = METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER) + sum(map(ord, base))
     return matplotlib.colormaps["tab20"]((2 * index + aug) % 20)
 

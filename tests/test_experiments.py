@@ -18,6 +18,7 @@ from synthscale.data import make_craft, prepare_dataset
 from synthscale.data.loaders import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
+    Method,
     Point,
     Segment,
     build_training_set,
@@ -325,3 +326,26 @@ def test_a_fractional_n_adds_its_whole_rows_evenly_per_class_and_group():
     }
     assert aug["imbalance"] == {"y1": 116, "y0": 116}
     assert aug["spurious"] == {"a1_y1": 58, "a0_y0": 58, "a1_y0": 58, "a0_y1": 58}
+
+
+@pytest.mark.parametrize(
+    "name, sampler, augmented, oracle, adds_rows",
+    [
+        ("raw", None, False, False, False),
+        ("all_real", None, False, False, False),
+        ("smote", "smote", False, False, True),
+        ("smote_aug", "smote", True, False, True),
+        ("smote_variants.ProWSyn_aug", "smote_variants.ProWSyn", True, False, True),
+        ("oracle", None, False, True, True),
+        ("oracle_aug", None, True, True, True),
+    ],
+)
+def test_a_method_name_is_read_once_into_its_sampler_and_flags(name, sampler, augmented, oracle, adds_rows):
+    method = Method.of(name)
+    assert (method.sampler, method.augmented, method.oracle, method.adds_rows) == (
+        sampler,
+        augmented,
+        oracle,
+        adds_rows,
+    )
+    assert method.base + ("_aug" if augmented else "") == name and Method.of(name) is method

@@ -7,6 +7,7 @@ once per sweep, so `sample` may be slow but must be deterministic in `generator_
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -52,8 +53,9 @@ class Sampler(Protocol):
 DEFAULT_FEW_ROWS_FIX = "set generator.data_access=train (the sampler then sees every training row)"
 
 
-class VisibleRows:
-    """Shared plumbing: keep the rows a sampler may see, their target keys and the schema."""
+class VisibleRows(ABC):
+    """Shared plumbing: keep the rows a sampler may see, their target keys and the schema, and
+    the public `sample` that every sampler shares; a sampler writes only `_sample`."""
 
     name = "sampler"
     min_target_rows = 1
@@ -72,6 +74,25 @@ class VisibleRows:
         self._targets = np.asarray(targets).astype(str)
         self._schema = schema
         return self
+
+    def sample(self, n: int, target: Target | str, generator_seed: int) -> pd.DataFrame:
+        """Exactly `n` rows of `target` in the schema's dtypes: the target is checked against the
+        fitted rows first, and no rows are asked of the sampler for n = 0."""
+        count = self._count_target(target)
+        if n == 0:
+            return restore_dtypes(self._rows.iloc[:0], self._schema)
+        rows = self._sample(n, as_target(target), count, generator_seed)
+        if len(rows) != n:
+            raise RuntimeError(f"{self.name} made {len(rows)} rows of {target} where {n} were asked for")
+        return self._typed(rows)
+
+    @abstractmethod
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
+        """n > 0 new rows of `target`, of which the fitted rows hold `count`."""
+
+    def _typed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Hook: the made rows in the schema's dtypes (integers snapped to observed values)."""
+        return restore_dtypes(rows, self._schema)
 
     def _prepare(self, rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         """Hook: how a sampler wants to hold the rows (as they are, by default)."""

@@ -16,8 +16,9 @@ from imblearn.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, RandomOverSam
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
 from synthscale.errors import SynthscaleError
-from synthscale.samplers.base import VisibleRows, restore_dtypes
+from synthscale.samplers.base import VisibleRows
 from synthscale.samplers.registry import register
+from synthscale.targets import Target
 
 # ADASYN rounds its per-row allocation, so one call may return a few rows too many or too few:
 # each call asks for at least this many extra rows, and a shortfall is asked for again.
@@ -41,14 +42,7 @@ class _ImblearnSampler(VisibleRows, ABC):
     def cache_settings(self) -> dict[str, Any]:
         return {"k_neighbors": self.k_neighbors}
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        count = self._count_target(target)
-        if n == 0:
-            return restore_dtypes(self._rows.iloc[:0], self._schema)
-        new_rows = self._new_rows(n, target, count, generator_seed)
-        return restore_dtypes(new_rows, self._schema)
-
-    def _new_rows(self, n: int, target: str, count: int, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, target: Target, count: int, seed: int) -> pd.DataFrame:
         resampler = self._resampler({target: count + n}, seed)
         resampled, _ = resampler.fit_resample(self._rows, self._targets)
         return resampled.iloc[len(self._rows) :]
@@ -104,7 +98,7 @@ class AdasynWrapper(_NeighbourSampler):
     def _resampler(self, strategy: dict[str, int], seed: int) -> ADASYN:
         return ADASYN(sampling_strategy=strategy, random_state=seed, n_neighbors=self.k_neighbors)
 
-    def _new_rows(self, n: int, target: str, count: int, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, target: Target, count: int, seed: int) -> pd.DataFrame:
         """ADASYN rounds its per-row allocation, so ask with slack and keep a random n."""
         encoded = pd.get_dummies(self._rows, dtype=np.float64)
         rng = np.random.default_rng(seed)

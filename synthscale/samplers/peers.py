@@ -33,7 +33,7 @@ import pandas as pd
 from synthscale.config import GeneratorConfig
 from synthscale.data.loaders import Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
-from synthscale.samplers.base import StepCallback, VisibleRows, as_target, restore_dtypes
+from synthscale.samplers.base import StepCallback, VisibleRows, as_target
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
 
@@ -110,11 +110,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
     def _seeded(self, generator_seed: int) -> contextlib.AbstractContextManager:
         """Within it, the draws are fixed by generator_seed."""
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        self._count_target(target)
-        target = as_target(target)
-        if n == 0:
-            return restore_dtypes(self._rows.iloc[:0], self._schema)
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         started, kept, accepted, drawn = time.perf_counter(), [], 0, 0
         piece = max(n, MIN_ROUND_ROWS)  # a draw no larger than before: GReaT generates one at once
         budget = self.settings.max_rounds * piece
@@ -147,7 +143,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         rows = pd.concat(kept, ignore_index=True).iloc[:n]
         if self._attribute_in_target():
             rows[self._schema.spurious] = target.attribute_value(self._schema)
-        return restore_dtypes(rows[self._schema.feature_names], self._schema)
+        return rows[self._schema.feature_names]
 
     def target_report(self, target: str) -> dict[str, float]:
         return self.reports.get(str(target), {})
@@ -289,10 +285,7 @@ class SmoteVariantsSampler(VisibleRows):
     def cache_settings(self) -> dict[str, Any]:
         return {"variant": self.variant, "max_rounds": self.max_rounds}
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        count = self._count_target(target)
-        if n == 0:
-            return restore_dtypes(self._rows.iloc[:0], self._schema)
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         is_target = self._targets == str(target)
         if count > len(is_target) - count:
             raise SynthscaleError(
@@ -333,9 +326,9 @@ class SmoteVariantsSampler(VisibleRows):
             "sampling_rows_per_s": n / max(time.perf_counter() - started, 1e-9),
         }
         decoded = decode_one_hot(rows, self._schema)
-        if as_target(target).is_group:  # noise-adding variants may move it; the group fixes it
-            decoded[self._schema.spurious] = as_target(target).attribute_value(self._schema)
-        return restore_dtypes(decoded, self._schema)
+        if target.is_group:  # noise-adding variants may move it; the group fixes it
+            decoded[self._schema.spurious] = target.attribute_value(self._schema)
+        return decoded
 
     def _oversample(self, encoded: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, str]:
         """The new rows of class 1 (about n), and the library's last message."""

@@ -21,8 +21,9 @@ import pandas as pd
 from scipy import stats
 
 from synthscale.config import GeneratorConfig
-from synthscale.samplers.base import VisibleRows, as_target, restore_dtypes
+from synthscale.samplers.base import VisibleRows
 from synthscale.samplers.registry import register
+from synthscale.targets import Target
 
 # Copula fits need two rows for a rank correlation; a target with fewer is refused by name.
 COPULA_MIN_ROWS = 2
@@ -37,8 +38,7 @@ class _ReferenceSampler(VisibleRows):
     def cache_settings(self) -> dict[str, Any]:
         return {}
 
-    def _target_rows(self, target: str) -> pd.DataFrame:
-        self._count_target(target)
+    def _target_rows(self, target: Target) -> pd.DataFrame:
         return self._rows.loc[self._targets == target]
 
 
@@ -48,9 +48,8 @@ class IndependentSampler(_ReferenceSampler):
 
     name = "independent"
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        source = self._target_rows(target)
-        return restore_dtypes(draw_columns_independently(source, n, generator_seed), self._schema)
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
+        return draw_columns_independently(self._target_rows(target), n, generator_seed)
 
 
 @register("independent_unconditional")
@@ -59,13 +58,12 @@ class UnconditionalIndependentSampler(_ReferenceSampler):
 
     name = "independent_unconditional"
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        self._target_rows(target)  # the target must exist among the visible rows
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         drawn = draw_columns_independently(self._rows, n, generator_seed)
         schema = self._schema
-        if as_target(target).is_group and schema.spurious is not None:
+        if target.is_group and schema.spurious is not None:
             drawn[schema.spurious] = self._target_rows(target)[schema.spurious].iloc[0]
-        return restore_dtypes(drawn, schema)
+        return drawn
 
 
 @register("gaussian_copula")
@@ -75,7 +73,7 @@ class GaussianCopulaSampler(_ReferenceSampler):
     name = "gaussian_copula"
     min_target_rows = COPULA_MIN_ROWS
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         source = self._target_rows(target)
         rng = np.random.default_rng(generator_seed)
         codes = _as_codes(source)
@@ -86,7 +84,7 @@ class GaussianCopulaSampler(_ReferenceSampler):
             name: np.quantile(codes[name].to_numpy(), uniform[:, i], method="inverted_cdf")
             for i, name in enumerate(codes.columns)
         }
-        return restore_dtypes(_from_codes(pd.DataFrame(drawn), source), self._schema)
+        return _from_codes(pd.DataFrame(drawn), source)
 
 
 def draw_columns_independently(source: pd.DataFrame, n: int, generator_seed: int) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from synthscale.config import GeneratorConfig
 from synthscale.errors import SynthscaleError, did_you_mean
@@ -14,10 +15,21 @@ from synthscale.samplers.base import Sampler
 
 SamplerFactory = Callable[..., Sampler]  # (config) or, for a family, (config, variant)
 VARIANT_SEPARATOR = "."
-_FACTORIES: dict[str, SamplerFactory] = {}
-_TRAINS_MODEL: dict[str, bool] = {}
-_REQUIRES: dict[str, tuple[str, str]] = {}  # sampler -> (module it imports, the command installing it)
-_VARIANTS: dict[str, Callable[[], list[str]]] = {}  # family -> its variants' names (imports the package)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the registry knows of one sampler without building it (its module may load torch):
+    how to build it, whether it trains a model, the optional package it needs and the command
+    that installs it, and, for a family, how to list its variants (which imports the package)."""
+
+    factory: SamplerFactory
+    trains_model: bool
+    requires: tuple[str, str] | None = None
+    variants: Callable[[], list[str]] | None = None
+
+
+_ENTRIES: dict[str, Entry] = {}
 
 
 def register(
@@ -26,22 +38,15 @@ def register(
     requires: tuple[str, str] | None = None,
     variants: Callable[[], list[str]] | None = None,
 ) -> Callable[[SamplerFactory], SamplerFactory]:
-    """Decorator: make a sampler available to sweeps under `name`. `trains_model` (default: the
-    class's own flag) is known without building the sampler, whose module may load torch;
-    `requires` names an optional package the sampler cannot run without, and how to install it;
-    `variants` makes it a family, named `name.<variant>`, and lists the variants."""
+    """Decorator: make a sampler available to sweeps under `name`. `trains_model` defaults to
+    the class's own flag; `requires` is (module, install command); `variants` makes it a
+    family, named `name.<variant>`, and lists the variants."""
 
     def add(factory: SamplerFactory) -> SamplerFactory:
-        if name in _FACTORIES:
+        if name in _ENTRIES:
             raise ValueError(f"sampler '{name}' registered twice")
-        _FACTORIES[name] = factory
-        if requires is not None:
-            _REQUIRES[name] = requires
-        if variants is not None:
-            _VARIANTS[name] = variants
-        _TRAINS_MODEL[name] = bool(
-            getattr(factory, "trains_model", False) if trains_model is None else trains_model
-        )
+        trains = getattr(factory, "trains_model", False) if trains_model is None else trains_model
+        _ENTRIES[name] = Entry(factory, bool(trains), requires, variants)
         return factory
 
     return add
@@ -53,21 +58,21 @@ def family_of(name: str) -> str:
 
 
 def is_family(name: str) -> bool:
-    return name in _VARIANTS
+    return name in _ENTRIES and _ENTRIES[name].variants is not None
 
 
 def sampler_trains_model(name: str) -> bool:
     """Whether the sampler trains a model: worth sharing across tasks, and worth a GPU."""
-    return _TRAINS_MODEL[family_of(name)]
+    return _ENTRIES[family_of(name)].trains_model
 
 
 def check_installed(name: str) -> None:
     """A sampler whose optional package is missing fails before anything runs, naming the
     package and the command that installs it."""
-    family = family_of(name)
-    if family not in _REQUIRES:
+    requires = _ENTRIES[family_of(name)].requires if family_of(name) in _ENTRIES else None
+    if requires is None:
         return
-    module, install = _REQUIRES[family]
+    module, install = requires
     if importlib.util.find_spec(module) is None:
         raise SynthscaleError(
             f"method '{name}' needs the {module} package, which is not installed; install it with: {install}"
@@ -77,17 +82,17 @@ def check_installed(name: str) -> None:
 def check_sampler(name: str) -> None:
     """The sampler exists, its package is installed and, in a family, the variant exists."""
     family, _, variant = name.partition(VARIANT_SEPARATOR)
-    if family not in _FACTORIES:
+    if family not in _ENTRIES:
         raise SynthscaleError(
-            f"unknown sampler '{name}'{did_you_mean(name, _FACTORIES)}; "
-            f"available: {', '.join(sampler_names())}"
+            f"unknown sampler '{name}'{did_you_mean(name, _ENTRIES)}; available: {', '.join(sampler_names())}"
         )
-    if family not in _VARIANTS:
+    list_variants = _ENTRIES[family].variants
+    if list_variants is None:
         if variant:
             raise SynthscaleError(f"sampler '{family}' has no variants: write '{family}', not '{name}'")
         return
     check_installed(name)
-    known = _VARIANTS[family]()
+    known = list_variants()
     if not variant:
         raise SynthscaleError(
             f"name one of the {len(known)} {family} oversamplers: {family}{VARIANT_SEPARATOR}<name>, "
@@ -102,10 +107,11 @@ def check_sampler(name: str) -> None:
 
 def sampler_names() -> list[str]:
     """The registered names; a family is listed as itself (its members are family.<variant>)."""
-    return sorted(_FACTORIES)
+    return sorted(_ENTRIES)
 
 
 def make_sampler(name: str, config: GeneratorConfig) -> Sampler:
     check_sampler(name)
     family, _, variant = name.partition(VARIANT_SEPARATOR)
-    return _FACTORIES[family](config, variant) if variant else _FACTORIES[family](config)
+    factory = _ENTRIES[family].factory
+    return factory(config, variant) if variant else factory(config)

@@ -17,9 +17,9 @@ from synthscale.experiments import (
     NO_DATA_ACCESS,
     ORACLE,
     RAW,
+    Method,
     Point,
     is_oracle,
-    sampler_of,
 )
 from synthscale.samplers import check_installed, sampler_names
 from synthscale.samplers.registry import VARIANT_SEPARATOR, check_sampler, family_of, is_family
@@ -65,7 +65,7 @@ def check_methods(methods: list[str]) -> None:
     if not methods:
         raise SynthscaleError(f"methods: list at least one of {', '.join(valid)}")
     for method in methods:
-        sampler = sampler_of(method)
+        sampler = Method.of(method).sampler
         if sampler is not None and is_family(family_of(sampler)):
             check_sampler(sampler)
             continue
@@ -87,7 +87,7 @@ def protocol_points(config: SweepConfig) -> list[Point]:
     for task in experiment.tasks:
         if "ratio" in experiment.protocols:
             for method in config.methods:
-                for access in accesses if sampler_of(method) else [NO_DATA_ACCESS]:
+                for access in accesses if Method.of(method).sampler else [NO_DATA_ACCESS]:
                     points += [
                         Point(task, "ratio", method, k=k, data_access=access) for k in experiment.ratio.ks
                     ]
@@ -107,7 +107,7 @@ def _native_points(task: str, config: SweepConfig, accesses: list[str]) -> list[
             "on its training fold and keeps no reserves of unused rows; drop oracle from methods"
         )
     points = [Point(task, "native", RAW)] if RAW in config.methods else []
-    samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
+    samplers = dict.fromkeys(m.sampler for m in map(Method.of, config.methods) if m.sampler is not None)
     return points + [Point(task, "native", s, data_access=a) for s in samplers for a in accesses]
 
 
@@ -118,7 +118,7 @@ def _augment_points(task: str, config: SweepConfig, accesses: list[str]) -> list
     points = [Point(task, "augment", RAW)] if RAW in config.methods else []
     if any(map(is_oracle, config.methods)):
         points += [Point(task, "augment", ORACLE, n_aug_units=n) for n in augment.n_aug]
-    samplers = dict.fromkeys(s for s in map(sampler_of, config.methods) if s is not None)
+    samplers = dict.fromkeys(m.sampler for m in map(Method.of, config.methods) if m.sampler is not None)
     for sampler, access in ((sampler, access) for sampler in samplers for access in accesses):
         points += [Point(task, "augment", sampler, n_aug_units=n, data_access=access) for n in augment.n_aug]
     if augment.reference:

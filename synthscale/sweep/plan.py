@@ -14,12 +14,11 @@ from synthscale.config import CALIBRATION_WITH_ROWS, SweepConfig
 from synthscale.data.loaders import Dataset, load_dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
+    Method,
     Point,
     fold_counts,
-    is_oracle,
     oracle_shortage,
     real_rows,
-    sampler_of,
     synthetic_demand,
     synthetic_segments,
 )
@@ -89,7 +88,7 @@ def without_unfilled_oracle_points(
     largest N on a table with a rare group): every other method still runs there; a warning
     names what was left out."""
     short: dict[Point, str] = {}
-    for point in dict.fromkeys(g.point for g in grid if is_oracle(g.point.method)):
+    for point in dict.fromkeys(g.point for g in grid if Method.of(g.point.method).oracle):
         for split in splits:
             shortage = oracle_shortage(point, split, config.split.seed_size, config.experiment)
             if shortage:
@@ -167,7 +166,7 @@ def pool_specs(
     groups: dict[tuple[str, str, str], dict[int, list]] = {}
     counts_of: dict[tuple[str, int], dict] = {}  # native: (task, seed) -> the training fold's counts
     for point in points:
-        sampler = sampler_of(point.method)
+        sampler = Method.of(point.method).sampler
         if sampler is None:
             continue
         by_seed = groups.setdefault((point.task, sampler, point.data_access), {})

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from synthscale.config import SweepConfig
 from synthscale.data.loaders import Dataset
 from synthscale.diagnostics import diagnose_targets, pool_tstr, privacy_by_target
-from synthscale.experiments import Point, evaluate_point, sampler_of
+from synthscale.experiments import Method, Point, evaluate_point
 from synthscale.splits import Split, row_targets
 from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.layout import OutDir
@@ -97,7 +97,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
         by_point.setdefault(grid_point.point, []).append(grid_point)
     records = []
     for point, members in by_point.items():
-        sampler = sampler_of(point.method)
+        sampler = Method.of(point.method).sampler
         slot = (batch.dataset, point.task, sampler, batch.seed, point.data_access)
         # no pool for a sampler that no point asks a row of (k = 0 alone: the balanced set)
         pool = inputs.pools.get(slot) if sampler else None

@@ -114,12 +114,8 @@ class LLMSampler(VisibleRows):
             labels.append(np.full(n, Target(key).label))
         return pd.concat(rows, ignore_index=True), np.concatenate(labels)
 
-    def sample(self, n: int, target: str, generator_seed: int) -> pd.DataFrame:
-        self._count_target(target)
-        target = as_target(target)
+    def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         y, a = target.label, target.attribute
-        if n == 0:
-            return self._rows.iloc[:0].reset_index(drop=True)
         prompts = Prompts.conditioned(
             self._codec,
             self._codec.prompt(y, a),
@@ -140,6 +136,11 @@ class LLMSampler(VisibleRows):
         assert (labels == y).all(), "the prompt fixes the label"
         self.sampling[target] = report
         return features
+
+    def _typed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """As decoded: the decoder writes the schema's dtypes already, and an integer the model
+        wrote between two observed values is its own (snapping it would undo what it learned)."""
+        return rows
 
     def model_record(self) -> dict[str, Any] | None:
         """The trained model behind this sampler's rows: its cache key, where it came from,
