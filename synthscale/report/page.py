@@ -1,26 +1,19 @@
-"""Figures, exported tables and the HTML report, all written atomically.
-
-Figures follow the paper: losses against n_maj/n_min for every method (Figures 1-2), and
-log-log losses against N with the fitted law, the no-augmentation level and the all-real-data
-line (Figures 3-4), with the paper's published curves in grey where it has the dataset. Each
-method keeps one colour in every figure. Tables go out as CSV, JSON, Markdown and LaTeX.
-"""
+"""The HTML report: the figures, the exponents beside the published ones, the leaderboard,
+the oracle gain shares, the generators' costs and the sweep's configuration, in one
+self-contained page."""
 
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
-from synthscale.data.published import published_ratio_curves, published_results
-from synthscale.experiments import CALIBRATED_SUFFIX, Method, is_oracle
-from synthscale.fit import FittedLaw, failed_fits, fit_results, is_true
+from synthscale.data.published import published_results
+from synthscale.experiments import CALIBRATED_SUFFIX
+from synthscale.fit import failed_fits, fit_results
 from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
     MIN_DATASETS,
@@ -31,236 +24,10 @@ from synthscale.leaderboard import (
     plot_critical_difference,
     ranked_metrics,
 )
+from synthscale.report.figures import PUBLISHED_ACCESS, plot_augment_curves, plot_ratio_curves, save_figure
+from synthscale.report.tables import SUMMARY_COLUMNS, export_table
 
-# Columns of the compact table for papers and the README; the CSV and JSON keep every column.
-SUMMARY_COLUMNS = [
-    "dataset", "task", "method", "classifier", "data_access", "metric", "law", "alpha", "alpha_ci_low",
-    "alpha_ci_high", "alpha_boot_low", "alpha_boot_high", "theory_p_value", "theory_p_value_free", "L_inf", "C",
-    "N0", "n_ref", "decades", "preferred_model", "verdict",
-]  # fmt: skip
-LATEX_PREAMBLE = "% needs \\usepackage{booktabs}; C is the excess loss over L_inf at N = n_ref (rows)\n"
-# one colour per method in every figure: a sampler and its +aug variant share a hue (tab20 pairs)
-METHOD_ORDER = ["llm", "smote", "ros", "adasyn", "independent", "gaussian_copula", "independent_unconditional",
-                "be_great", "ctgan", "tvae"]  # fmt: skip
-FIXED_COLORS = {"raw": "black", "all_real": "dimgray", "oracle": "darkgoldenrod", "oracle_aug": "goldenrod"}
-REAL_ROWS_LABEL = " (real rows)"  # the oracle is real rows, never to be read as a generator
-PUBLISHED_LABEL = "published llm, every training row seen (Nakada et al.)"
-PUBLISHED_ACCESS = "train"  # the setting of the published curves: the generator saw every training row
-PUBLISHED_COLOR = "darkgray"
-ACCESS_MARKERS = {"": "o", "train": "o", "seed": "s", "none": "o"}
-EXPORT_FORMATS = ("csv", "json", "md", "tex")
-FIGURE_FORMATS = ("png", "svg")
-FIGURE_SIZE, FIGURE_DPI = (6.4, 4.2), 150
 CD_METRICS = ("auc", "balanced_ce")  # the leaderboard's critical-difference figures
-
-
-def export_table(
-    table: pd.DataFrame,
-    out_dir: str | Path,
-    stem: str,
-    summary_columns: list[str] | None = None,
-    formats: tuple[str, ...] = EXPORT_FORMATS,
-) -> list[Path]:
-    """Write `stem`.csv/.json (all columns) and .md/.tex (`summary_columns`, default all), in
-    the chosen `formats`."""
-    out_dir = Path(out_dir)
-    summary = table if summary_columns is None else table[[c for c in summary_columns if c in table.columns]]
-    writers = {
-        "csv": lambda handle: table.to_csv(handle, index=False),
-        "json": lambda handle: json.dump(json.loads(table.to_json(orient="records")), handle, indent=2),
-        "md": lambda handle: handle.write(markdown_table(summary)),
-        "tex": lambda handle: handle.write(latex_table(summary)),
-    }
-    paths = []
-    for suffix in formats:
-        path = out_dir / f"{stem}.{suffix}"
-        with atomic_write(path) as handle:
-            writers[suffix](handle)
-        paths.append(path)
-    return paths
-
-
-def _cell(value: object) -> str:
-    """Numbers to 3 significant digits, missing values as '–'."""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, float | np.floating):
-        return "–" if not np.isfinite(value) else f"{value:.3g}"
-    return str(value)
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A GitHub Markdown table; numbers to 3 significant digits, missing values as '–'."""
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += [
-        "| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |"
-        for row in table.itertuples(index=False)
-    ]
-    return "\n".join(lines) + "\n"
-
-
-LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "<": r"\textless{}", ">": r"\textgreater{}", "–": "--"}  # fmt: skip
-
-
-def latex_escape(text: str) -> str:
-    """Text as pdflatex typesets it literally (names like minority_ce, verdicts like N^-0.3)."""
-    return "".join(LATEX_SPECIALS.get(char, char) for char in text)
-
-
-def latex_table(table: pd.DataFrame) -> str:
-    """A booktabs tabular (the preamble comment says so); every name and cell escaped."""
-    align = "".join("r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table.columns)
-    lines = [LATEX_PREAMBLE.rstrip("\n"), f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
-    lines.append(" & ".join(latex_escape(str(c)) for c in table.columns) + r" \\")
-    lines.append("\\midrule")
-    for row in table.itertuples(index=False):
-        lines.append(" & ".join(latex_escape(_cell(v)) for v in row) + r" \\")
-    lines += ["\\bottomrule", "\\end{tabular}"]
-    return "\n".join(lines) + "\n"
-
-
-def method_color(method: str) -> str:
-    """The method's colour in every figure: raw black, all_real grey, each sampler a tab20
-    hue (its +aug variant the light shade of the same hue)."""
-    if method in FIXED_COLORS:
-        return FIXED_COLORS[method]
-    base, aug = Method.of(method).base, Method.of(method).augmented
-    index = METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER) + sum(map(ord, base))
-    return matplotlib.colormaps["tab20"]((2 * index + aug) % 20)
-
-
-def plot_ratio_curves(
-    results: pd.DataFrame, task: str, metric: str = "minority_ce", classifier: str | None = None
-) -> Figure:
-    """Figures 1-2: the loss against n_maj/n_min for every method, mean and sd over seeds;
-    the paper's published llm curve in grey where it has this dataset, task and metric."""
-    rows = results[(results["experiment"] == "ratio") & (results["task"] == task)]
-    rows = rows if classifier is None else rows[rows["classifier"] == classifier]
-    figure = Figure(figsize=FIGURE_SIZE)
-    axes = figure.subplots()
-    groups = list(_method_groups(rows))
-    several = len({access for (_, access), _ in groups if access not in ("", "none")}) > 1
-    for (method, access), group in groups:
-        stats = group.groupby("ratio")[metric].agg(["mean", "std"]).fillna(0.0)
-        axes.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker=ACCESS_MARKERS.get(access, "o"),
-                      ms=3, capsize=2, color=method_color(method), label=_label(method, access, several))  # fmt: skip
-    published = _published_ratio(rows, task, metric)
-    if len(published):
-        axes.plot(published["ratio"], published["mean"], color=PUBLISHED_COLOR, linestyle="--", marker="x",
-                  ms=4, label=PUBLISHED_LABEL)  # fmt: skip
-    axes.set(xlabel="n_maj / n_min", ylabel=metric, title=f"{task}: {metric} vs imbalance ratio")
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize="small", ncol=2)
-    return figure
-
-
-def _method_groups(rows: pd.DataFrame):
-    """((method, data access), rows) in a stable order; access '' when the results lack it."""
-    access = (
-        rows["data_access"].fillna("").astype(str) if "data_access" in rows else pd.Series("", rows.index)
-    )
-    return rows.assign(_access=access).groupby(["method", "_access"], sort=True)
-
-
-def _label(method: str, access: str, several: bool = True) -> str:
-    if is_oracle(method):
-        return method + REAL_ROWS_LABEL
-    return f"{method} ({access})" if access not in ("", "none") and several else method
-
-
-def _compares_with_published(rows: pd.DataFrame) -> bool:
-    """The published curves come from a generator that saw every training row: drawn only
-    beside results of that setting."""
-    return "data_access" in rows and (rows["data_access"] == PUBLISHED_ACCESS).any()
-
-
-def _published_ratio(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
-    datasets = rows["dataset"].unique() if "dataset" in rows else []
-    if len(datasets) != 1 or not _compares_with_published(rows):
-        return pd.DataFrame(columns=["ratio", "mean"])
-    table = published_ratio_curves()
-    keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["metric"] == metric)
-    return table[keep & (table["method"] == "llm")].sort_values("ratio")
-
-
-def plot_augment_curves(
-    results: pd.DataFrame,
-    exponents: pd.DataFrame,
-    task: str,
-    metric: str = "minority_ce",
-    classifier: str | None = None,
-    seed_size: int | None = None,
-) -> Figure:
-    """Figures 3-4: log-log loss against N (rows) with each method's fitted law (dashed and
-    labelled when alpha is not identified), its no-augmentation level (N = 0, dotted), raw,
-    the all-real-data reference, and the paper's published llm curve in grey."""
-    rows = results[(results["experiment"] == "augment") & (results["task"] == task)]
-    if classifier is not None:
-        rows = rows[rows["classifier"] == classifier]
-        exponents = exponents[exponents["classifier"] == classifier]
-    figure = Figure(figsize=(FIGURE_SIZE[0] * 1.35, FIGURE_SIZE[1]))
-    axes = figure.subplots()
-    curves = rows[~rows["method"].isin(["raw", "all_real"])]
-    groups = list(_method_groups(curves))
-    several = len({access for (_, access), _ in groups if access not in ("", "none")}) > 1
-    for (method, access), group in groups:
-        color, label = method_color(method), _label(method, access, several)
-        stats = group.groupby("n_aug")[metric].agg(["mean", "std"]).fillna(0.0)
-        positive = stats[stats.index > 0]
-        axes.errorbar(positive.index, positive["mean"], yerr=positive["std"], fmt=ACCESS_MARKERS.get(access, "o"),
-                      ms=3, capsize=2, color=color, label=label)  # fmt: skip
-        if 0 in stats.index:
-            axes.axhline(
-                stats.loc[0, "mean"], color=color, linestyle=":", linewidth=1, label=f"{label}, N = 0"
-            )
-        fit = _fit_of(exponents, task, method, access, metric)
-        if fit is not None and len(positive) > 1 and np.isfinite(fit["alpha"]):
-            grid = np.geomspace(positive.index.min(), positive.index.max(), 100)
-            law = FittedLaw.from_row(fit, n_ref=positive.index.max())
-            bounded_below = is_true(fit.get("bounded_below", False))
-            identified = bool(fit.get("identified", True)) or bounded_below
-            exponent = f"{fit['alpha_ci_low']:.2g} or more" if bounded_below else f"{fit['alpha']:.2g}"
-            power = f"(N0 + N)^-{exponent}, N0 = {law.shift:.3g}" if law.shift > 0 else f"N^-{exponent}"
-            text = f"{label} fit: {power}" if identified else f"{label} fit: not identified"
-            axes.plot(grid, law.predict(grid), color=color, linestyle="-" if identified else "--", label=text)
-    for method, style in (("raw", "--"), ("all_real", "-.")):
-        level = rows.loc[rows["method"] == method, metric]
-        if len(level):
-            label = "raw (no oversampling)" if method == "raw" else "all real training rows"
-            axes.axhline(level.mean(), color=method_color(method), linestyle=style, linewidth=1, label=label)
-    published = _published_augment(rows, task, metric)
-    if len(published):
-        axes.plot(published["n_aug"], published[metric], color=PUBLISHED_COLOR, linestyle="--", marker="x", ms=4,
-                  label=PUBLISHED_LABEL)  # fmt: skip
-    unit = f"; s = {seed_size} rows" if seed_size else ""
-    axes.set(xscale="log", yscale="log", xlabel=f"synthetic rows added, N (rows{unit})", ylabel=metric,
-             title=f"{task}: {metric} vs augmentation size")  # fmt: skip
-    axes.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return figure
-
-
-def _fit_of(exponents: pd.DataFrame, task: str, method: str, access: str, metric: str | None = None):
-    """The exponents row of one curve, or None."""
-    keep = (exponents["task"] == task) & (exponents["method"] == method)
-    if (
-        "metric" in exponents.columns and metric is not None
-    ):  # a law fitted on another loss is not this curve's
-        keep &= exponents["metric"] == metric
-    if "data_access" in exponents.columns:
-        keep &= exponents["data_access"].fillna("").astype(str) == access
-    fitted = exponents[keep]
-    return fitted.iloc[0] if len(fitted) == 1 else None
-
-
-def _published_augment(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
-    datasets = rows["dataset"].unique() if "dataset" in rows else []
-    table = published_results()
-    if len(datasets) != 1 or metric not in table.columns or not _compares_with_published(rows):
-        return pd.DataFrame(columns=["n_aug", metric])
-    keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["method"] == "llm")
-    return table[keep & (table["n_aug"] > 0) & table[metric].notna()].sort_values("n_aug")
 
 
 def published_comparison(exponents: pd.DataFrame, metric: str, theory_alpha: float = 1.0) -> pd.DataFrame:
@@ -281,15 +48,6 @@ def published_comparison(exponents: pd.DataFrame, metric: str, theory_alpha: flo
         reference[[*keys, *columns]], on=keys, how="inner", suffixes=("", "_published")
     )
     return merged
-
-
-def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:
-    """PNG and SVG side by side, each written atomically."""
-    paths = [Path(out_dir) / f"{stem}.{suffix}" for suffix in FIGURE_FORMATS]
-    for path in paths:
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format=path.suffix[1:], dpi=FIGURE_DPI, bbox_inches="tight")
-    return paths
 
 
 def inline_svg(path: Path) -> str:
@@ -537,16 +295,21 @@ FIGURE_CAPTION = (
     "(_cal) shows the same fits recalibrated on held-out real rows (downstream.calibration): what is "
     "left of a gain there is information, not confidence."
 )
+
+
 GAINS_NOTE = (
     "share = (raw - method) / (raw - oracle) on seed means at the same k or N: 1 means the method's rows "
     "are worth as many real rows, 0 that they add nothing, below 0 that they hurt. Read on the calibrated "
     "balanced CE (balanced_ce_cal" + SHARE_SUFFIX + ") and on AUC (auc" + SHARE_SUFFIX + "), which a change "
     "in confidence does not move. Every point: gains.csv."
 )
+
+
 PUBLISHED_SOURCE_NOTE = (
     "Published: Nakada, Xu, Li, Zhang, arXiv 2406.03628, from the authors' experiment code (GReaT with "
     "GPT-2 fine-tuned on every training row, XGBoost, 5 seeds); fitted with the same models."
 )
+
 
 HTML_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>synthscale report: {metric}</title>
