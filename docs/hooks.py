@@ -82,7 +82,7 @@ def config_reference() -> str:
         "# YAML keys",
         "",
         "Every key a sweep file (or `--set KEY=VALUE`) accepts, generated from the config model "
-        "(`synthscale/config.py`) at every docs build; `synthscale config --keys` prints the same "
+        "(`synthscale/config/`) at every docs build; `synthscale config --keys` prints the same "
         "list in a terminal and `synthscale config SWEEP` the values a sweep resolves to. Unknown "
         "keys are refused with the closest known one.",
         "",
