@@ -108,7 +108,7 @@ def cli_reference() -> str:
     lines = [
         "# Command line",
         "",
-        "Every command's `--help`, generated from the parser (`synthscale/cli.py`) at every docs "
+        "Every command's `--help`, generated from the parser (`synthscale/cli/parser.py`) at every docs "
         "build. `python -m synthscale` is the same program.",
         "",
         "```text",

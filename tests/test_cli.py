@@ -104,11 +104,11 @@ def test_config_prints_the_resolved_yaml_with_overrides(capsys):
 
 def test_help_lists_commands_and_keys():
     result = subprocess.run(
-        [sys.executable, "-m", "synthscale.cli", "run", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "synthscale", "run", "--help"], capture_output=True, text=True, check=True
     )
     assert "--set KEY=VALUE" in result.stdout and "--address" in result.stdout
     keys = subprocess.run(
-        [sys.executable, "-m", "synthscale.cli", "config", "--keys"],
+        [sys.executable, "-m", "synthscale", "config", "--keys"],
         capture_output=True,
         text=True,
         check=True,

@@ -42,7 +42,7 @@ HEAVY_IMPORTS = {
     "transformers": ("samplers/llm/", "samplers/great.py"),
     "accelerate": ("samplers/llm/",),
 }
-PRINT_ALLOWED = ("cli.py",)
+PRINT_ALLOWED = ("cli/__init__.py", "cli/commands.py")
 # public names the package root re-exports (lazily, in __getattr__): `synthscale.LLMOverSampler`
 ROOT_EXPORTS = ("synthscale.samplers.imblearn_api",)
 

@@ -23,7 +23,7 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
         [
             sys.executable,
             "-m",
-            "synthscale.cli",
+            "synthscale",
             "run",
             str(QUICKSTART),
             "--out",

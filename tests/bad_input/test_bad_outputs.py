@@ -235,7 +235,7 @@ def test_ctrl_c_says_how_to_resume_exits_130_and_resume_finishes(tmp_path):
              "methods": ["raw", "ros", "smote"], "resources": {"fits_per_trial": 2}}  # fmt: skip
     out = OutDir(tmp_path / "out")
     driver = subprocess.Popen(
-        [sys.executable, "-m", "synthscale.cli", "run", sweep_file(tmp_path, sweep), "--out", str(out.root),
+        [sys.executable, "-m", "synthscale", "run", sweep_file(tmp_path, sweep), "--out", str(out.root),
          "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

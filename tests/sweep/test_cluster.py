@@ -125,7 +125,7 @@ def test_two_node_sweep_logs_exactly_to_a_tracking_server_despite_a_killed_worke
     retried = {**many_batch_sweep, "name": "cluster", "resources": {"fits_per_trial": 4, "max_failures": 2}}
     sweep_file.write_text(yaml.safe_dump(retried))
     out_dir = tmp_path / "out"
-    command = [sys.executable, "-m", "synthscale.cli", "run", str(sweep_file), "--out", str(out_dir), "--no-progress",
+    command = [sys.executable, "-m", "synthscale", "run", str(sweep_file), "--out", str(out_dir), "--no-progress",
                "--address", two_node_cluster, "--tracking-uri", mlflow_server]  # fmt: skip
     # a Ray token on this machine (any local ray.init leaves one) and a cluster without
     # authentication: the driver must not switch to token mode, or no trial actor ever starts

@@ -101,7 +101,7 @@ def run_sweep(
 ) -> tuple[subprocess.CompletedProcess, float]:
     """`synthscale run --address` with the auth variables of this environment replaced by `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
-    command = [sys.executable, "-m", "synthscale.cli", "run", str(sweep_file), "--out", str(out_dir),
+    command = [sys.executable, "-m", "synthscale", "run", str(sweep_file), "--out", str(out_dir),
                "--no-progress", "--address", address]  # fmt: skip
     started = time.monotonic()
     done = subprocess.run(command, env={**clean, **env}, capture_output=True, text=True, timeout=600)

@@ -50,7 +50,7 @@ def test_killed_driver_then_resume_gives_exact_counts(ray_local, tmp_path, capsy
     command = [
         sys.executable,
         "-m",
-        "synthscale.cli",
+        "synthscale",
         "run",
         str(sweep_file),
         "--out",
