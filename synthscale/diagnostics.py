@@ -28,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
 from synthscale.config import DownstreamConfig, XGBoostConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.downstream import make_classifier
 from synthscale.targets import Target, labels_of
 

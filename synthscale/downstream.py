@@ -18,7 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
 from synthscale.config import Classifier, DownstreamConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.errors import SynthscaleError, did_you_mean
 
 CLASSIFIERS = get_args(Classifier)

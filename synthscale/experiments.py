@@ -21,7 +21,7 @@ import pandas as pd
 
 from synthscale.calibration import calibrate_probabilities
 from synthscale.config import DownstreamConfig, ExperimentConfig, Protocol
-from synthscale.data.loaders import Dataset
+from synthscale.data.schema import Dataset
 from synthscale.downstream import fit_predict, make_classifier
 from synthscale.errors import SynthscaleError
 from synthscale.risks import balanced_brier, compute_risks

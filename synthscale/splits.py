@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from synthscale.config import SplitConfig, Task
-from synthscale.data.loaders import Dataset, Schema
+from synthscale.data.schema import Dataset, Schema
 from synthscale.errors import SynthscaleError
 from synthscale.targets import (
     ALL_GROUPS,

@@ -13,7 +13,7 @@ from enum import Enum
 
 import numpy as np
 
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 
 
 class Target(str, Enum):

@@ -15,7 +15,7 @@ import pytest
 
 from synthscale.config import DownstreamConfig, ExperimentConfig, GeneratorConfig, SplitConfig
 from synthscale.data import make_craft, prepare_dataset
-from synthscale.data.loaders import Dataset
+from synthscale.data.schema import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
     Method,

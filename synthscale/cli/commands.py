@@ -255,7 +255,8 @@ def export_command(args: argparse.Namespace) -> int:
 
 def generate_command(args: argparse.Namespace) -> int:
     from synthscale._io import write_csv_atomic
-    from synthscale.data.loaders import prepare_dataset, read_table
+    from synthscale.data.loaders import prepare_dataset
+    from synthscale.data.reading import read_table
     from synthscale.samplers.llm.sampler import generate_table
     from synthscale.splits import target_named
 

@@ -7,86 +7,39 @@ full domain), the label encoded as 1 = minority, and the spurious attribute enco
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from synthscale._io import hash_frame, why_not_a_file
+from synthscale._io import hash_frame
 from synthscale.config import DatasetConfig
 from synthscale.data import keel
 from synthscale.data.craft import CRAFT_LABEL, CRAFT_SPURIOUS, make_craft
+from synthscale.data.reading import check_unique_columns, fetch_adult, read_table
+from synthscale.data.schema import Column, Dataset, Schema
 from synthscale.errors import SynthscaleError, did_you_mean
 
 log = logging.getLogger(__name__)
 
-CSV_SNIFF_BYTES = 64 * 1024  # enough lines to tell the delimiter, and binary from text
-CSV_DELIMITERS = ",;\t|"
-ADULT_OPENML_NAME = "adult"
-ADULT_OPENML_VERSION = 2
+
 # Defaults of the built-in datasets: (label, spurious, minority, spurious_positive).
 BUILTIN_DEFAULTS: dict[str, tuple[str, str, object, object]] = {
     "craft": (CRAFT_LABEL, CRAFT_SPURIOUS, 1, 1),
     "adult": ("income", "sex", ">50K", "Male"),
 }
 
+
 DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(\.\d{3})*,\d+|[-+]?\d+,\d+")  # 1,5 or 1.234,56
+
+
 NEAR_UNIQUE_ROWS, NEAR_UNIQUE_SHARE = 50, 0.5  # a category with a value for half the rows or more
+
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # XGBoost reads features as float32
-ColumnKind = Literal["int", "float", "category"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One feature: its kind and domain (categories, or the observed integers)."""
-
-    name: str
-    kind: ColumnKind
-    categories: tuple[str, ...] = ()
-    int_values: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Schema:
-    """What a sampler and a classifier need to know about the features and the label."""
-
-    columns: tuple[Column, ...]
-    label: str
-    majority_value: object
-    minority_value: object
-    spurious: str | None
-    spurious_values: tuple[object, object] | None  # (negative, positive)
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    @property
-    def categorical_names(self) -> list[str]:
-        return [c.name for c in self.columns if c.kind == "category"]
-
-    @property
-    def integer_names(self) -> list[str]:
-        return [c.name for c in self.columns if c.kind == "int"]
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A validated table: features, y (1 = minority class) and a (1 = positive attribute)."""
-
-    name: str
-    features: pd.DataFrame
-    y: np.ndarray
-    a: np.ndarray | None
-    schema: Schema
-    n_dropped_missing: int
-    data_hash: str
 
 
 def load_dataset(config: DatasetConfig) -> Dataset:
@@ -129,114 +82,6 @@ def load_dataset(config: DatasetConfig) -> Dataset:
         missing=config.missing,
         name=config.alias or name,
     )
-
-
-def read_table(
-    path: Path, na_values: list[str], sep: str = ",", encoding: str = "utf-8", decimal: str = "."
-) -> pd.DataFrame:
-    """Read CSV or Parquet; the file's own name appears in every error, with the fix."""
-    if path.is_dir():
-        raise SynthscaleError(
-            f"dataset.path: {str(path)!r} is a directory; pass the CSV or Parquet file in it"
-        )
-    if not path.is_file():
-        raise SynthscaleError(
-            f"dataset.path: {str(path)!r} {why_not_a_file(path)}; pass a CSV or Parquet file"
-        )
-    if not os.access(path, os.R_OK):
-        raise SynthscaleError(
-            f"dataset.path: {path.name} is not readable by this user; fix its permissions "
-            f"(e.g. chmod u+r {str(path)!r}) or pass a copy"
-        )
-    if path.stat().st_size == 0:
-        raise SynthscaleError(f"dataset.path: {path.name} is empty; pass a table with a header row")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise SynthscaleError(f"dataset.path: {path.name} is neither .csv nor .parquet")
-    if suffix != ".csv":
-        try:
-            return pd.read_parquet(path)
-        except (ValueError, OSError) as exc:
-            raise SynthscaleError(f"dataset.path: cannot read {path.name} as Parquet: {exc}") from exc
-    return _read_csv(path, na_values, sep, encoding, decimal)
-
-
-def _read_csv(path: Path, na_values: list[str], sep: str, encoding: str, decimal: str) -> pd.DataFrame:
-    with path.open("rb") as handle:
-        head = handle.read(CSV_SNIFF_BYTES)
-    if b"\0" in head:
-        raise SynthscaleError(
-            f"dataset.path: {path.name} holds binary data, not CSV text; pass a CSV or Parquet file"
-        )
-    options = {"sep": sep, "encoding": encoding, "skipinitialspace": True, "decimal": decimal}
-    try:
-        # pandas renames a repeated header ('gender', 'gender.1'): read the header as it is
-        header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
-        check_unique_columns(header.iloc[0].tolist(), f"dataset.path: {path.name}")
-        # exactly the documented strings are missing: pandas' own list would drop a category
-        # value such as None or NA without a word
-        table = pd.read_csv(path, na_values=na_values, keep_default_na=False, **options)
-    except UnicodeDecodeError as exc:
-        raise SynthscaleError(
-            f"dataset.path: {path.name} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at "
-            f"offset {exc.start}); set dataset.encoding to the file's encoding, e.g. dataset.encoding=latin-1"
-        ) from None
-    except (ValueError, OSError) as exc:  # pandas' ParserError is a ValueError
-        raise SynthscaleError(
-            f"dataset.path: cannot read {path.name} as CSV with dataset.sep={sep!r}: {exc}{_sep_hint(head, sep)}"
-        ) from exc
-    if table.shape[1] == 1:
-        hint = _sep_hint(head, sep)
-        if hint:
-            raise SynthscaleError(
-                f"dataset.path: {path.name} reads as one column with dataset.sep={sep!r}{hint}"
-            )
-    return table
-
-
-def _sep_hint(head: bytes, sep: str) -> str:
-    """'; its lines look ';'-separated: set dataset.sep=';'' when another delimiter fits better."""
-    try:
-        found = (
-            csv.Sniffer().sniff(head.decode("utf-8", errors="replace"), delimiters=CSV_DELIMITERS).delimiter
-        )
-    except csv.Error:
-        return ""
-    if found == sep:
-        return ""
-    shown = "\\t" if found == "\t" else found
-    return f"; its lines look '{shown}'-separated: set dataset.sep='{shown}'"
-
-
-def check_unique_columns(names: list[object], where: str) -> None:
-    """A repeated column name would make 'the label column' ambiguous: refuse it by name."""
-    counts = pd.Series(names).value_counts()
-    repeated = counts[counts > 1]
-    if len(repeated):
-        name = repeated.index[0]
-        positions = [str(i + 1) for i, n in enumerate(names) if n == name]
-        raise SynthscaleError(
-            f"{where} has the column name {name!r} {repeated.iloc[0]} times (columns {', '.join(positions)}); "
-            "rename them so that every column name is unique"
-        )
-
-
-def fetch_adult(cache_dir: Path) -> pd.DataFrame:
-    """Fetch UCI Adult from OpenML into a local cache; offline, say to pass the file instead."""
-    from sklearn.datasets import fetch_openml
-
-    try:
-        bunch = fetch_openml(
-            ADULT_OPENML_NAME, version=ADULT_OPENML_VERSION, as_frame=True, data_home=cache_dir
-        )
-    except OSError as exc:  # URLError and HTTPError are OSErrors
-        raise SynthscaleError(
-            f"dataset.name=adult: could not fetch it from OpenML ({exc}). Offline? Pass the "
-            "file instead: --set dataset.path=PATH/adult.csv "
-            "--set dataset.label=income --set dataset.spurious=sex"
-        ) from exc
-    table = bunch.frame.rename(columns={"class": "income"})
-    return table.astype({c: str for c in table.select_dtypes("category").columns})
 
 
 def prepare_dataset(

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.errors import SynthscaleError
 from synthscale.targets import Target
 

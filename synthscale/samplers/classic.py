@@ -14,7 +14,7 @@ import pandas as pd
 from imblearn.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, RandomOverSampler
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.errors import SynthscaleError
 from synthscale.samplers.base import VisibleRows
 from synthscale.samplers.registry import register

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.samplers.base import StepCallback
 from synthscale.samplers.peers import TARGET_COLUMN, DrawAndKeep
 from synthscale.samplers.registry import register

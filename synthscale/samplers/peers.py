@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
 from synthscale.samplers.base import StepCallback, VisibleRows, as_target
 from synthscale.samplers.registry import check_installed, register

@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from synthscale.config import CALIBRATION_WITH_ROWS, SweepConfig
-from synthscale.data.loaders import Dataset, load_dataset
+from synthscale.data.loaders import load_dataset
+from synthscale.data.schema import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import (
     Method,

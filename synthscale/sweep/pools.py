@@ -23,7 +23,7 @@ import pandas as pd
 
 from synthscale._io import atomic_write, file_sha256, hash_json, publish_directory
 from synthscale.config import DATA_ACCESSES, GeneratorConfig
-from synthscale.data.loaders import Dataset
+from synthscale.data.schema import Dataset
 from synthscale.samplers import make_sampler
 from synthscale.samplers.base import check_target
 from synthscale.splits import Split, Task, row_targets

@@ -24,7 +24,7 @@ from ray.exceptions import RayActorError
 from tqdm.auto import tqdm
 
 from synthscale.config import SweepConfig
-from synthscale.data.loaders import Dataset
+from synthscale.data.schema import Dataset
 from synthscale.diagnostics import diagnose_targets, pool_tstr, privacy_by_target
 from synthscale.experiments import Method, Point, evaluate_point
 from synthscale.splits import Split, row_targets

@@ -20,7 +20,7 @@ import ray
 from ray.util.queue import Queue
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.loaders import Dataset
+from synthscale.data.schema import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.splits import Split
 from synthscale.sweep.pools import PoolSpec, SyntheticPool, build_pool

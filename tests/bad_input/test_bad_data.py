@@ -10,7 +10,7 @@ import yaml
 
 from synthscale.cli import EXIT_USER_ERROR, main
 from synthscale.config import load_config
-from synthscale.data import load_dataset, loaders, make_craft, prepare_dataset
+from synthscale.data import load_dataset, make_craft, prepare_dataset, reading
 from synthscale.errors import SynthscaleError
 
 
@@ -278,7 +278,7 @@ def test_a_table_of_the_label_alone_is_refused_on_every_surface(tmp_path, capsys
 def test_an_unreadable_file_and_a_symlink_loop_are_named(tmp_path, capsys, monkeypatch):
     path = write_people(tmp_path)
     with monkeypatch.context() as patched:  # as root every file reads: stand in for chmod 0
-        patched.setattr(loaders.os, "access", lambda *_: False)
+        patched.setattr(reading.os, "access", lambda *_: False)
         code, error, _ = run_on(tmp_path, path, capsys)
     assert (
         code == EXIT_USER_ERROR and "people.csv is not readable by this user; fix its permissions" in error[0]

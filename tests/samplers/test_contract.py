@@ -16,7 +16,8 @@ import pytest
 
 from synthscale.config import GeneratorConfig, LLMConfig, PeersConfig, SplitConfig
 from synthscale.data import make_craft, prepare_dataset
-from synthscale.data.loaders import Dataset, read_table
+from synthscale.data.reading import read_table
+from synthscale.data.schema import Dataset
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler, sampler_names
 from synthscale.splits import make_split, row_targets

@@ -25,7 +25,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
 from synthscale.config import GeneratorConfig, LLMConfig
-from synthscale.data.loaders import Dataset, Schema
+from synthscale.data.schema import Dataset, Schema
 from synthscale.samplers.base import StepCallback, VisibleRows, as_target
 from synthscale.samplers.classic import SmoteWrapper
 from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora

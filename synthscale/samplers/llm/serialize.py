@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synthscale.data.loaders import Schema
+from synthscale.data.schema import Schema
 from synthscale.errors import SynthscaleError
 from synthscale.samplers.base import nearest_of
 

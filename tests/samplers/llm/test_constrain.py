@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from synthscale.config import LLMConfig
-from synthscale.data.loaders import Column, Schema
+from synthscale.data.schema import Column, Schema
 from synthscale.samplers.llm.model import build_tiny_model
 from synthscale.samplers.llm.sample import generate_batch
 from synthscale.samplers.llm.serialize import build_codec

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthscale.data.loaders import Column, Schema
+from synthscale.data.schema import Column, Schema
 from synthscale.samplers.llm.serialize import build_codec, column_decimals
 
 TRICKY_CATEGORIES = ["a, b", " is ", "x is y, z", "", "-1.5", "Male", "é"]
