@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from synthscale.cli import build_parser
-from synthscale.config import SweepConfig, describe_builtin_sweeps
+from synthscale.config import describe_builtin_sweeps, leaf_fields
 
 CONFIG_PAGE = "reference/config.md"
 CLI_PAGE = "reference/cli.md"
@@ -28,18 +28,6 @@ def on_files(files: Files, config: Any) -> Files:
             files.remove(existing)
         files.append(File.generated(config, page, content=content))
     return files
-
-
-def leaf_fields(model: type[BaseModel] = SweepConfig, prefix: str = "") -> list[tuple[str, Any]]:
-    """(dotted key, field) for every setting; a section's fields under its name."""
-    leaves = []
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            leaves.extend(leaf_fields(annotation, f"{prefix}{name}."))
-        else:
-            leaves.append((f"{prefix}{name}", field))
-    return leaves
 
 
 def type_name(annotation: Any) -> str:

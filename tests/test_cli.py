@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,11 @@ def test_the_terminal_keeps_synthscales_warnings_and_every_error_only():
     assert actionable(record("mlflow.store", logging.ERROR))
     assert not actionable(record("ray.tune.tune", logging.WARNING))
     assert not actionable(record("py.warnings", logging.WARNING))  # a library's warnings.warn
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`synthscale config --keys | head -1`: the pipe closes while synthscale still writes."""
+    command = f"{shlex.quote(sys.executable)} -m synthscale config --keys | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+    assert done.stdout.startswith("name: ") and len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and done.returncode == 0

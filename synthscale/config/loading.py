@@ -163,13 +163,18 @@ def _apply_override(raw: dict[str, Any], override: str) -> None:
     node[parts[-1]] = value
 
 
-def describe_config(model: type[BaseModel] = SweepConfig, prefix: str = "") -> list[str]:
-    """One 'key: default - description' line per field, for the README and `--help`."""
-    lines = []
+def leaf_fields(model: type[BaseModel] = SweepConfig, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, field) for every setting; a section's fields under its name."""
+    leaves = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            lines.extend(describe_config(annotation, f"{prefix}{name}."))
+            leaves.extend(leaf_fields(annotation, f"{prefix}{name}."))
         else:
-            lines.append(f"{prefix}{name}: {field.default!r} - {field.description}")
-    return lines
+            leaves.append((f"{prefix}{name}", field))
+    return leaves
+
+
+def describe_config(model: type[BaseModel] = SweepConfig, prefix: str = "") -> list[str]:
+    """One 'key: default - description' line per setting, for `synthscale config --keys`."""
+    return [f"{key}: {field.default!r} - {field.description}" for key, field in leaf_fields(model, prefix)]
