@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ import pandas as pd
 from synthscale.config import GeneratorConfig
 from synthscale.data.schema import Schema
 from synthscale.samplers.base import StepCallback
+from synthscale.samplers.library_hooks import swapped
 from synthscale.samplers.peers import TARGET_COLUMN, DrawAndKeep
 from synthscale.samplers.registry import register
 from synthscale.targets import Target
@@ -166,7 +166,7 @@ def steps_reported(on_step: StepCallback | None) -> Iterator[None]:
         def __init__(self, *args, callbacks=None, **kwargs):
             super().__init__(*args, callbacks=[*(callbacks or []), StepReports()], **kwargs)
 
-    with mock.patch.object(great_module, "GReaTTrainer", ReportingTrainer):
+    with swapped(great_module, "GReaTTrainer", ReportingTrainer):
         yield
 
 

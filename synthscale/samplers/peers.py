@@ -25,7 +25,6 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -34,6 +33,7 @@ from synthscale.config import GeneratorConfig
 from synthscale.data.schema import Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
 from synthscale.samplers.base import StepCallback, VisibleRows, as_target
+from synthscale.samplers.library_hooks import swapped
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
 
@@ -203,7 +203,7 @@ def epochs_reported(model: Any, on_step: StepCallback | None) -> Iterator[None]:
             yield epoch
             on_step(done, len(epochs), last_loss(model))
 
-    with mock.patch.object(module, "tqdm", reporting_walk):
+    with swapped(module, "tqdm", reporting_walk):
         yield
 
 
