@@ -121,19 +121,19 @@ def report_command(args: argparse.Namespace) -> int:
     from synthscale._io import check_output_dir
     from synthscale.fit import fit_results
     from synthscale.report import SUMMARY_COLUMNS, export_table, write_report
+    from synthscale.sweep.layout import OutDir
 
     results = _read_results(args.results)
-    out_dir = check_output_dir(Path(args.out) if args.out else Path(args.results).parent / "report", "-o")
+    sweep_dir = OutDir.of_results(args.results)
+    out_dir = check_output_dir(Path(args.out) if args.out else sweep_dir.report, "-o")
     if (results["experiment"] == "augment").any():
         exponents = fit_results(results, args.metric, args.theory_alpha)
         export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     else:  # ratio or native alone: figures and the leaderboard, no scaling law to fit
         exponents = pd.DataFrame(columns=SUMMARY_COLUMNS)
-    config_path = Path(args.results).parent / "config.resolved.yaml"
-    config_text = config_path.read_text() if config_path.is_file() else ""
+    config_text = sweep_dir.config.read_text() if sweep_dir.config.is_file() else ""
     seed_size = _seed_size(config_text)
-    pools_path = Path(args.results).parent / "pools.csv"
-    pools = pd.read_csv(pools_path) if pools_path.is_file() else None
+    pools = pd.read_csv(sweep_dir.pools_table) if sweep_dir.pools_table.is_file() else None
     index = write_report(
         results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha, pools
     )
@@ -158,6 +158,7 @@ def fit_command(args: argparse.Namespace) -> int:
     from synthscale.data.published import published_results, published_source
     from synthscale.fit import fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
+    from synthscale.sweep.layout import OutDir
 
     if args.published == (args.results is not None):
         raise SynthscaleError("fit: pass a results.csv or --published (the paper's curves), one of the two")
@@ -172,7 +173,7 @@ def fit_command(args: argparse.Namespace) -> int:
         print(f"published curves: {published_source()}")
     else:
         results = _read_results(args.results)
-        out_dir = Path(args.out) if args.out else Path(args.results).parent / "fit"
+        out_dir = Path(args.out) if args.out else OutDir.of_results(args.results).fit_tables
     check_output_dir(out_dir, "-o")
     exponents = fit_results(
         results, args.metric, args.theory_alpha, args.epsilon, seed_effects=not args.no_seed_levels

@@ -50,6 +50,7 @@ ENTRIES = (RESULTS, CONFIG, POOLS_TABLE, POOL_CACHE, FITS, ARTIFACTS, TRACKING_D
 # layout's names and no config holds someone else's files, which --overwrite must not delete
 BEFORE_CONFIG = (ARTIFACTS, TRACKING_DB, LOG, POOL_CACHE)
 LOCK = ".synthscale.lock"
+REPORT, FIT_TABLES = "report", "fit"  # what `synthscale report` and `synthscale fit` write beside the results
 UNKNOWN_HOLDER = {"pid": "?", "host": "?", "started": "?"}  # a lock file being written, or damaged
 
 
@@ -61,6 +62,11 @@ class OutDir:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
+
+    @classmethod
+    def of_results(cls, results: str | Path) -> OutDir:
+        """The directory a results.csv sits in: `fit` and `report` read and write beside it."""
+        return cls(Path(results).parent)
 
     @property
     def results(self) -> Path:
@@ -106,6 +112,14 @@ class OutDir:
     @property
     def log(self) -> Path:
         return self.root / LOG
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT
+
+    @property
+    def fit_tables(self) -> Path:
+        return self.root / FIT_TABLES
 
     @contextlib.contextmanager
     def logging(self) -> Iterator[None]:
