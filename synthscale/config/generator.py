@@ -69,11 +69,10 @@ class LLMConfig(Section):
         0.5, gt=0, lt=1, description="share of each training batch drawn from the minority class"
     )
     temperature: float = Field(
-        1.4,
+        1.5,
         gt=0,
         description="sampling temperature; above 1 widens the rows of a model trained on a small "
-        "seed set (1.3-1.4 measured best on craft and adult with interpolated rows; 1.4 keeps "
-        "the rows further from the ones the model saw)",
+        "seed set, which keeps them further from the rows it saw (bench/RESULTS.md)",
     )
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (1: off)")
     top_k: int = Field(0, ge=0, description="sample among the k likeliest tokens (0: off)")
