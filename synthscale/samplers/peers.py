@@ -40,7 +40,7 @@ from synthscale.targets import Target
 TARGET_COLUMN = "__synthscale_target__"
 DISCRETE_MAX_INTEGERS = 16  # an integer column with at most this many observed values is discrete
 MIN_ROUND_ROWS = 256  # rows drawn per round at least: a rare target needs many draws
-DRAW_SCHEDULE = "acceptance-sized"  # in the pools' key: rounds were max(n, 256) rows before
+DRAW_SCHEDULE = "acceptance-sized"  # in the pools' key: a pool drawn by another schedule is not reused
 # rdt (ctgan's data transformer) caps pandas below 3 in its metadata but runs on it (tests/samplers)
 PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan==0.12.1 rdt==2.0.0"
 # smote-variants asks for tensorflow, keras and mkl, which only its DEAGO oversampler imports

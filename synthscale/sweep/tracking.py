@@ -58,8 +58,8 @@ PARAM_COLUMNS = (
 
 def use_write_ahead_log(uri: str) -> None:
     """Trial workers write the sweep's own sqlite store at the same time: in WAL mode readers
-    do not block the writer and a commit appends to a log (measured with two workers: a child
-    run took 21 ms in the default journal mode, 16 ms in WAL). The mode is kept in the file.
+    do not block the writer and a commit appends to a log, so concurrent child runs wait less
+    (bench/RESULTS.md, sweep overhead). The mode is kept in the file.
     Only for the store a sweep creates on its local disk (WAL needs shared memory, not NFS)."""
     import sqlite3
 

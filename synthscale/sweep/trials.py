@@ -207,7 +207,7 @@ def run_trials(
     holding every fit's record and every diagnostics row."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune tables on the console
     # Tune's per-trial result.json/progress.csv would copy every batch's records a second time;
-    # fits/, results.csv and MLflow hold them (measured: 0.5 s of driver CPU per quickstart)
+    # fits/, results.csv and MLflow hold them, so the copy is only driver CPU spent
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     # Ctrl-C stops the sweep at once (cli.py says how to --resume it), not after Tune saves its own
     # experiment state and prints a Tuner.restore hint that is not this product's
@@ -284,7 +284,7 @@ def _split_failures(grid: tune.ResultGrid) -> tuple[list[str], list[Exception], 
     """The batch ids whose worker died and their errors, then every other error.
 
     Tune retries a trial whose worker dies while it runs, but not one whose reused worker dies
-    while Tune hands it the next batch (the trial is still pending then, Ray 2.60): such trials
+    while Tune hands it the next batch (the trial is still pending then): such trials
     are run again in a fresh experiment, which is safe because a batch logs each fit once."""
     lost_ids, lost, failed = [], [], []
     for result in grid:

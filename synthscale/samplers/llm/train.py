@@ -1,7 +1,7 @@
 """Fine-tune the generator on the visible rows, data-parallel with accelerate.
 
 Each step draws a batch with a fixed share of minority-class rows (the seed set holds only
-100 of them; measured in shared notes: better class conditioning at every training length)
+100 of them: a fixed share conditions the classes better at every training length)
 and writes every row with a fresh column order. One process trains on CPU; under
 `accelerate launch` or Ray Train (`resources.generator_workers`) every process draws the same
 global batch of `batch_size` rows from one random stream and trains on its own slice of
