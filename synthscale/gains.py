@@ -55,7 +55,7 @@ def _protocol_shares(
     rows = results[(results["experiment"] == experiment) & ~failed_rows(results)]
     if not rows["method"].map(is_oracle).any() or not (rows["method"] == RAW).any():
         return pd.DataFrame()
-    column = column if column in rows else "n_aug"  # results of an older sweep: N in rows
+    column = column if column in rows else "n_aug"  # results without n_aug_units: N in rows
     access = rows["data_access"].fillna("") if "data_access" in rows else ""
     rows = rows.assign(point=rows[column].astype(float).round(POINT_DECIMALS), data_access=access)
     keys = [*CURVE_KEYS, "point", "method", "data_access"]

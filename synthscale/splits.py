@@ -216,7 +216,7 @@ def _check_test_groups(
     dataset: Dataset, strata: np.ndarray, test_strata: np.ndarray, test_fraction: float
 ) -> None:
     """Each group's risk is a mean over its test rows: from a handful it is noise (two rows
-    gave an AUC of 1.0), so each group needs MIN_TEST_ROWS of them."""
+    can give an AUC of 1.0), so each group needs MIN_TEST_ROWS of them."""
     keys, counts = np.unique(test_strata, return_counts=True)
     present = dict(zip(keys.tolist(), counts.tolist(), strict=True))
     for key in _expected_strata(dataset):

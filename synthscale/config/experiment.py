@@ -42,7 +42,7 @@ class AugmentConfig(Section):
     @field_validator("n_aug", mode="after")
     @classmethod
     def _whole_numbers_as_int(cls, value: list[int | float]) -> list[int | float]:
-        """2.0 is 2: grid keys read N=2s, as they did when N was a list of integers."""
+        """2.0 is 2: grid keys read N=2s, the same key whether the YAML writes 2 or 2.0."""
         return listed_once([int(n) if float(n).is_integer() else n for n in value])
 
 

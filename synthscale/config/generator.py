@@ -20,7 +20,7 @@ class LLMConfig(Section):
         description="tiny (GPT-2 built from scratch), a local model directory, a hub id, or a .gguf file",
     )
     # small, one-kernel GELU and no dropout: a step's cost is the rows it processes times the
-    # model's size, and on CPU dropout's masks cost a third of a step (bench/RESULTS.md)
+    # model's size, and on CPU dropout's masks are a large share of a step (measured in bench/RESULTS.md)
     tiny_layers: int = Field(2, gt=0, description="tiny: transformer layers")
     tiny_width: int = Field(96, gt=0, description="tiny: embedding width (a multiple of tiny_heads)")
     tiny_heads: int = Field(4, gt=0, description="tiny: attention heads")
@@ -138,7 +138,7 @@ class PeersConfig(Section):
         description="great: tiny (GPT-2 from scratch at llm.tiny_* size, BPE tokenizer of the rows' "
         "text), a local model directory or a hub id (the paper: distilgpt2)",
     )
-    # 600 steps of 32 rows: the length bench/generator.py compared with the LLM's
+    # 600 steps of 32 rows: the length bench/generator.py compares with the LLM's
     great_steps: int = Field(600, gt=0, description="great: optimizer steps of fine-tuning")
     great_batch_size: int = Field(32, gt=0, description="great: rows per training step")
     great_learning_rate: float = Field(1e-3, gt=0, description="great: AdamW learning rate (1e-3 suits tiny)")

@@ -67,9 +67,9 @@ def l_inf_ceiling(curve: Curve) -> float:
     """The upper bound on L_inf: the smallest loss the curve reaches, allowing for its noise:
     min over N of (mean over seeds + CEILING_SE standard errors). A bound at the smallest single
     point sits noise below a curve that has levelled off, and pulls L_inf, then alpha, down
-    with it (coverage of alpha = 2 fell to 0 in bench/fit_coverage.py). For points that are
-    means with a known sd over seeds (published curves) the seed count is unknown: the sd
-    itself stands in for the standard error, a looser ceiling."""
+    with it, so that alpha's interval misses the true value (bench/fit_coverage.py; measured in
+    bench/RESULTS.md). For points that are means with a known sd over seeds (published curves)
+    the seed count is unknown: the sd itself stands in for the standard error, a looser ceiling."""
     by_n = pd.Series(curve.loss).groupby(curve.n)
     if curve.sd is not None:
         error = pd.Series(np.asarray(curve.sd, float)).groupby(curve.n).mean()

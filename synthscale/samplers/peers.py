@@ -112,7 +112,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
 
     def _sample(self, n: int, target: Target, count: int, generator_seed: int) -> pd.DataFrame:
         started, kept, accepted, drawn = time.perf_counter(), [], 0, 0
-        piece = max(n, MIN_ROUND_ROWS)  # a draw no larger than before: GReaT generates one at once
+        piece = max(n, MIN_ROUND_ROWS)  # one draw at most this large: GReaT generates a draw at once
         budget = self.settings.max_rounds * piece
         with self._seeded(generator_seed):
             while accepted < n and drawn < budget:

@@ -1,9 +1,9 @@
 """Join Ray: an embedded local Ray, or the cluster at `--address` with its token and versions.
 
-Ray (2.60) turns token authentication on for a cluster that `ray start --head` makes whenever
+Ray turns token authentication on for a cluster that `ray start --head` makes whenever
 a token exists on that machine (`~/.ray/auth_token`, which any local `ray.init()` leaves
 behind), but a driver given an explicit address sends its token only when RAY_AUTH_MODE=token
-is set. So a driver on the same machine as such a head was refused with a bare "cannot
+is set. So a driver on the same machine as such a head is refused with a bare "cannot
 connect". The other way round is worse: a driver in token mode joins a cluster without
 authentication, but none of its actors ever starts ("cancelled before it started running").
 So the head is asked first, without a token; only when it refuses for want of one, and a

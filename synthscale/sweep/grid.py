@@ -36,7 +36,7 @@ class GridPoint:
     @property
     def key(self) -> str:
         """Stable id of the fit: MLflow tag, results.csv column, resume lookup. A sweep with
-        one data access keeps the keys it had before accesses became a grid axis."""
+        one data access leaves the access out: its keys are those of a grid without that axis."""
         p = self.point
         size = {"ratio": f"k={p.k}", "augment": f"N={p.n_aug_units}s"}.get(p.experiment, "balanced")
         method = f"{p.method}/access={p.data_access}" if self.access_in_key else p.method

@@ -227,7 +227,7 @@ class OutDir:
         check_writable_dir(self.root, "--out")
 
     def saved_fingerprint(self) -> str | None:
-        """The hash of the config saved here; None when there is none or it no longer loads."""
+        """The hash of the config saved here; None when there is none or it does not load."""
         try:
             return load_config(self.config).config_hash()
         except SynthscaleError:

@@ -35,7 +35,7 @@ def results_table(
         summary = diagnostics.groupby("pool")[metrics].mean().add_prefix("pool_")
         table = table.merge(summary, left_on="pool", right_index=True, how="left")
     extra = [c for c in table.columns if c not in RESULT_COLUMNS]
-    return table.reindex(columns=RESULT_COLUMNS + extra)  # a resumed older sweep lacks minority_f1
+    return table.reindex(columns=RESULT_COLUMNS + extra)  # records --resume reads may lack minority_f1
 
 
 def diagnostics_table(rows: list[dict[str, Any]]) -> pd.DataFrame:

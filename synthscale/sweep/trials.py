@@ -307,9 +307,10 @@ class _MissingTrialLogs(logging.Filter):
 
 
 def _quiet_slow_callback_warning() -> None:
-    """The collector writes each batch's records and logs pool metrics as results arrive (up
-    to ~1 s): Tune's "may be a performance bottleneck" warning at 0.5 s is noise to the user.
-    Tune reads TUNE_WARN_THRESHOLD_S once, at import; a user who set it keeps it."""
+    """The collector writes each batch's records and logs pool metrics as results arrive, which
+    may take longer than the 0.5 s at which Tune warns that a callback "may be a performance
+    bottleneck": noise to the user. Tune reads TUNE_WARN_THRESHOLD_S once, at import; a user who
+    set it keeps it."""
     from ray.tune.utils.util import warn_if_slow
 
     if "TUNE_WARN_THRESHOLD_S" not in os.environ:

@@ -142,7 +142,7 @@ def load_pretrained(codec: RowCodec, reference: str) -> GeneratorModel:
 
 def check_model_reference(reference: str) -> None:
     """A .gguf file or a model directory that is not there: refused before a sweep starts
-    (inside a pool-building task it surfaced as a Ray traceback, the out dir half made)."""
+    (inside a pool-building task it would surface as a Ray traceback, the out dir half made)."""
     if reference == "tiny":
         return
     path = Path(reference).expanduser()

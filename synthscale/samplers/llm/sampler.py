@@ -46,10 +46,10 @@ SAMPLING_SETTINGS = {
     "max_rows_per_batch",
     "cache_dir",
 }
-# setting -> older models' value
+# setting -> its value in cache entries keyed without it: keyed only when it differs
 KEYED_WHEN_CHANGED = {"column_order": "random", "tiny_dropout": 0.1, "tiny_activation": "gelu_new"}
-FIXED_ORDER_MAX_PASSES = 10  # craft: random order won at 160 passes (600 rows), fixed at 5.7 (16,800)
-FIXED_ORDER_GUIDANCE = 1.5  # craft, 5,600 rows: AUC up 0.02, balanced CE still under the copula's
+FIXED_ORDER_MAX_PASSES = 10  # more passes in one order and the model copies its rows (bench/RESULTS.md)
+FIXED_ORDER_GUIDANCE = 1.5  # sharpens a fixed-order model's classes (measured on craft, bench/RESULTS.md)
 ENTRY_FILE = "synthscale.json"
 WEIGHTS_FILE = "model.safetensors"
 _LOADED: dict[str, tuple[GeneratorModel, TrainingReport]] = {}  # this process's trained models
@@ -235,8 +235,8 @@ def resolve_auto(settings: LLMConfig, n_rows: int) -> LLMConfig:
 
 
 def training_settings(settings: LLMConfig) -> dict[str, Any]:
-    """The settings a model's weights depend on. One added later counts only when changed from
-    its default, so models cached before it existed keep their keys."""
+    """The settings a model's weights depend on. One of KEYED_WHEN_CHANGED counts only when it
+    differs from the value listed there, so cache entries keyed without that setting stay valid."""
     training = settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
     for name, default in KEYED_WHEN_CHANGED.items():
         if training[name] == default:

@@ -151,8 +151,8 @@ def global_loss(accelerator: Accelerator, loss: torch.Tensor) -> float:
 
 
 def make_optimizer(model: torch.nn.Module, learning_rate: float) -> torch.optim.AdamW:
-    """AdamW, fused into one kernel on GPU (GPT-2 size 1.09-1.10x the steps/s on an H200, the
-    tiny model 0.98-1.07x: bench/train_speed.py); torch's default on CPU (1.00x on 2 cores)."""
+    """AdamW, fused into one kernel on GPU, where it takes more steps a second; torch's default
+    on CPU, where fusing gains nothing (bench/train_speed.py; measured in bench/RESULTS.md)."""
     on_gpu = torch.cuda.is_available()
     return torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True if on_gpu else None)
 
