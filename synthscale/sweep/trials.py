@@ -227,7 +227,7 @@ def run_trials(
     )
     max_failures = plan.config.resources.max_failures
 
-    def fit(ids: list[str], run_name: str) -> tune.ResultGrid:
+    def fit(ids: list[str], run_name: str) -> list[TrialOutcome]:
         return fit_trials(trainable, ids, run_name, [collector], out.ray_results, max_failures)
 
     try:
@@ -241,10 +241,15 @@ def run_trials(
     return collector
 
 
+TrialOutcome = tuple[str, Exception | None]
+"""A trial's batch id and the error it ended with (None when it reported)."""
+
+
 def fit_trials(
     trainable: Any, trial_ids: list[str], name: str, callbacks: list, storage: Path, max_failures: int
-) -> tune.ResultGrid:
+) -> list[TrialOutcome]:
     """One Tune experiment over these batch ids; Tune retries a trial whose worker dies mid-run."""
+    batch_ids = _BatchIdsByPath()
     tuner = tune.Tuner(
         trainable,
         param_space={"batch_id": tune.grid_search(trial_ids)},
@@ -252,23 +257,37 @@ def fit_trials(
         run_config=tune.RunConfig(
             name=name,
             storage_path=str(storage.resolve()),
-            callbacks=callbacks,
+            callbacks=[*callbacks, batch_ids],
             failure_config=tune.FailureConfig(max_failures=max_failures),
             verbose=0,
         ),
     )
-    return tuner.fit()
+    return [(batch_ids.of(result.path), result.error) for result in tuner.fit()]
+
+
+class _BatchIdsByPath(tune.Callback):
+    """Each trial's batch id by its directory: the result of a trial that never reported
+    carries no config, so its batch id comes from the trial Tune ran."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.ids = {trial.path: trial.config["batch_id"] for trial in trials}
+
+    def of(self, path: str) -> str:
+        return self.ids[path]
 
 
 def run_rounds(
-    fit: Callable[[list[str], str], tune.ResultGrid], trial_ids: list[str], name: str, max_failures: int
+    fit: Callable[[list[str], str], list[TrialOutcome]], trial_ids: list[str], name: str, max_failures: int
 ) -> list[Exception]:
     """Fit the trials, then up to `max_failures` more rounds of those whose worker was lost;
     returns the errors left (none when every batch reported)."""
     errors: list[Exception] = []
     for attempt in range(max_failures + 1):
-        grid = fit(trial_ids, name if attempt == 0 else f"{name}-retry{attempt}")
-        trial_ids, lost, failed = _split_failures(grid)
+        outcomes = fit(trial_ids, name if attempt == 0 else f"{name}-retry{attempt}")
+        trial_ids, lost, failed = _split_failures(outcomes)
         errors += failed
         if not trial_ids:
             return errors
@@ -280,21 +299,21 @@ def run_rounds(
     return errors + lost
 
 
-def _split_failures(grid: tune.ResultGrid) -> tuple[list[str], list[Exception], list[Exception]]:
+def _split_failures(outcomes: list[TrialOutcome]) -> tuple[list[str], list[Exception], list[Exception]]:
     """The batch ids whose worker died and their errors, then every other error.
 
     Tune retries a trial whose worker dies while it runs, but not one whose reused worker dies
     while Tune hands it the next batch (the trial is still pending then): such trials
     are run again in a fresh experiment, which is safe because a batch logs each fit once."""
     lost_ids, lost, failed = [], [], []
-    for result in grid:
-        if result.error is None:
+    for batch_id, error in outcomes:
+        if error is None:
             continue
-        if isinstance(result.error, RayActorError):
-            lost_ids.append(result.config["batch_id"])
-            lost.append(result.error)
+        if isinstance(error, RayActorError):
+            lost_ids.append(batch_id)
+            lost.append(error)
         else:
-            failed.append(result.error)
+            failed.append(error)
     return lost_ids, lost, failed
 
 
