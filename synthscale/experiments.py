@@ -228,9 +228,10 @@ def build_training_set(
     frames = [dataset.features.iloc[real]]
     labels = [dataset.y[real].astype(np.int64)]
     weights = [np.ones(len(real))]
+    oracle = Method.of(point.method).oracle
     added = (
         [dataset.features.iloc[rows] for rows in oracle_rows(point, split, seed_size, config)]
-        if Method.of(point.method).oracle
+        if oracle
         else [pool_slice(pools, segment, point) for segment in segments]
     )
     for segment, rows in zip(segments, added, strict=True):
@@ -243,8 +244,8 @@ def build_training_set(
         X=X,
         y=np.concatenate(labels),
         weight=np.concatenate(weights),
-        n_real=len(real) + (n_added if Method.of(point.method).oracle else 0),
-        n_synthetic=0 if Method.of(point.method).oracle else n_added,
+        n_real=len(real) + (n_added if oracle else 0),
+        n_synthetic=0 if oracle else n_added,
         ratio=real_ratio(dataset, point.task, real),
         n_aug=sum(s.stop - s.start for s in segments if s.augmentation),
     )

@@ -132,10 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
-    run.add_argument(
-        "sweep", nargs="?", help="sweep YAML file, or a built-in sweep's name (quickstart; config --list)"
-    )
-    _add_set_option(run)
+    _add_sweep_options(run, "sweep YAML file, or a built-in sweep's name (quickstart; config --list)")
     run.add_argument("--out", help="output directory (default: runs/<name>)")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<out>/mlflow.db)")
     run.add_argument("--address", help="join a running Ray cluster, e.g. auto or ray://HOST:10001")
@@ -287,10 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=CONFIG_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )
-    show.add_argument(
-        "sweep", nargs="?", help="sweep YAML file or built-in sweep's name (default: the defaults alone)"
-    )
-    _add_set_option(show)
+    _add_sweep_options(show, "sweep YAML file or built-in sweep's name (default: the defaults alone)")
     show.add_argument("--keys", action="store_true", help="list every key, its default and meaning")
     show.add_argument("--list", action="store_true", help="list the built-in sweeps, run by name")
     return parser
@@ -304,6 +298,12 @@ def _add_fit_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--no-mlflow", action="store_true", help="do not log to the sweep's MLflow run beside the results"
     )
+
+
+def _add_sweep_options(command: argparse.ArgumentParser, sweep_help: str) -> None:
+    """The sweep (a file or a built-in's name) and the --set overrides on it."""
+    command.add_argument("sweep", nargs="?", help=sweep_help)
+    _add_set_option(command)
 
 
 def _add_set_option(command: argparse.ArgumentParser) -> None:

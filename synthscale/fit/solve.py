@@ -11,6 +11,7 @@ import numpy as np
 from scipy import optimize
 
 from synthscale.fit.design import Design
+from synthscale.fit.laws import FittedLaw
 
 ALPHA_BOUNDS = (1e-3, 10.0)  # searched range of the exponent
 PROFILE_GRID = 120  # log-spaced starting grid for alpha before the bounded refinement
@@ -47,7 +48,9 @@ def solve_given_alpha(design: Design, alpha: float, law: str) -> tuple[np.ndarra
 
 
 def fitted_values(design: Design, alpha: float, coef: np.ndarray) -> np.ndarray:
-    return coef[0] + coef[1] * design.x ** (-alpha) + design.levels @ coef[2:]
+    """The law at the design's points, each with its seed's level."""
+    law = FittedLaw(coef[0], coef[1], alpha, design.n_ref, design.shift)
+    return law.predict(design.n) + design.levels @ coef[2:]
 
 
 def law_fit(design: Design, alpha: float, law: str) -> tuple[np.ndarray, float, Design]:

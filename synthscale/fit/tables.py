@@ -12,7 +12,7 @@ from synthscale.fit.curve import fit_curve
 from synthscale.fit.design import Curve, curve_design
 from synthscale.fit.inference import BOOTSTRAP_REPLICATES
 from synthscale.fit.laws import FittedLaw
-from synthscale.fit.solve import solve_given_alpha
+from synthscale.fit.solve import fitted_values, solve_given_alpha
 
 CURVE_KEYS = ["dataset", "task", "method", "classifier"]  # and data_access, when the results have it
 ACCESS_KEY = "data_access"
@@ -93,12 +93,11 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
         keys = {k: fit[k] for k in keys_of}
         curve = curves[(fit["metric"], *keys.values())]
         design = curve_design(curve, bool(fit.get("seed_effects", True)))
-        design = design.shifted(fit.get("N0", 0.0) if np.isfinite(fit.get("N0", 0.0)) else 0.0)
+        design = design.shifted(FittedLaw.from_row(fit).shift)
         coef, rss = solve_given_alpha(
             design, fit["alpha"], "power" if fit["law"] == "power" else "saturating"
         )
-        law = FittedLaw(coef[0], coef[1], fit["alpha"], design.n_ref, design.shift)
-        fitted = law.predict(curve.n) + design.levels @ coef[2:]
+        fitted = fitted_values(design, fit["alpha"], coef)
         sigma = np.sqrt(rss / design.residual_df(fit["law"]))
         frames.append(
             pd.DataFrame(

@@ -51,7 +51,8 @@ def method_color(method: str) -> str:
     hue (its +aug variant the light shade of the same hue)."""
     if method in FIXED_COLORS:
         return FIXED_COLORS[method]
-    base, aug = Method.of(method).base, Method.of(method).augmented
+    parsed = Method.of(method)
+    base, aug = parsed.base, parsed.augmented
     index = METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER) + sum(map(ord, base))
     return matplotlib.colormaps["tab20"]((2 * index + aug) % 20)
 

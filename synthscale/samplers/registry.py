@@ -69,7 +69,8 @@ def sampler_trains_model(name: str) -> bool:
 def check_installed(name: str) -> None:
     """A sampler whose optional package is missing fails before anything runs, naming the
     package and the command that installs it."""
-    requires = _ENTRIES[family_of(name)].requires if family_of(name) in _ENTRIES else None
+    entry = _ENTRIES.get(family_of(name))
+    requires = entry.requires if entry else None
     if requires is None:
         return
     module, install = requires
