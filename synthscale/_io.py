@@ -5,16 +5,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 
 from synthscale.errors import SynthscaleError
+
+log = logging.getLogger(__name__)
+CACHE_VERSION_FILE = "CACHE_VERSION"
+_VERSIONS_CHECKED: set[Path] = set()  # cache roots this process has checked
 
 
 @contextlib.contextmanager
@@ -77,6 +83,91 @@ def publish_directory(partial: Path, entry: Path) -> None:
         shutil.rmtree(partial)
         if not entry.exists():
             raise
+
+
+def write_checksummed_entry(
+    entry: Path, payload: str, record_file: str, version: int, fill: Callable[[Path], dict[str, Any]]
+) -> None:
+    """Write a cache entry so that a reader sees all of it or nothing: `fill` writes the entry's
+    files into a partial directory and returns its record; the record gets the cache's version
+    and the checksum of the `payload` file, then the directory is renamed into place."""
+    partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
+    partial.mkdir(parents=True)
+    try:
+        record = {**fill(partial), "cache_version": version, "sha256": file_sha256(partial / payload)}
+        with atomic_write(partial / record_file) as handle:
+            json.dump(record, handle, indent=2)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    publish_directory(partial, entry)
+
+
+def read_checksummed_entry(
+    entry: Path, payload: str, record_file: str, version: int
+) -> dict[str, Any] | None:
+    """The entry's record; None when there is no entry, or (removed, with a warning that says
+    why, so that the caller rebuilds it) when it is incomplete, fails its checksum or was
+    written in another version of the cache's format."""
+    if not entry.exists():
+        return None
+    try:
+        record = json.loads((entry / record_file).read_text())
+        found = record.get("cache_version", 1)
+        if found != version:
+            why = f"was written by another synthscale (cache version {found}; this one reads {version})"
+        elif record["sha256"] != file_sha256(entry / payload):
+            why = "is corrupt (its checksum does not match)"
+        else:
+            return record
+    except (OSError, ValueError, KeyError, AttributeError):
+        why = "is incomplete or corrupt"
+    discard_entry(entry, why)
+    return None
+
+
+def discard_entry(entry: Path, why: str) -> None:
+    """Remove a cache entry that cannot be used, saying why; the caller rebuilds it."""
+    log.warning("cache entry %s %s; rebuilding it", entry, why)
+    shutil.rmtree(entry, ignore_errors=True)
+
+
+def check_cache_version(root: Path, version: int, what: str) -> None:
+    """A cache whose keys carry its format's version never reads an older synthscale's entries:
+    say so once per process when the root holds entries without this version's mark, then mark
+    it. A root that does not exist yet is left alone (`mark_cache_version` marks it at the first
+    write)."""
+    root = root.expanduser()
+    if root in _VERSIONS_CHECKED or not root.is_dir():
+        return
+    _VERSIONS_CHECKED.add(root)
+    marker = root / CACHE_VERSION_FILE
+    try:
+        found = marker.read_text().strip() if marker.exists() else None
+        if found == str(version):
+            return
+        if any(p.name != CACHE_VERSION_FILE for p in root.iterdir()):
+            log.warning(
+                "the %s in %s were written by another synthscale (cache version %s, this one reads %d): "
+                "each is rebuilt once, when a sweep needs it (nothing written before is read: delete the "
+                "directory's old entries to free their space)",
+                what, root, found or "1", version,
+            )  # fmt: skip
+    except OSError as error:  # an unreadable root fails later, where its entries are read
+        log.debug("could not check the cache version of %s: %s", root, error)
+        return
+    mark_cache_version(root, version)
+
+
+def mark_cache_version(root: Path, version: int) -> None:
+    """Record the cache format's version in its root, once it holds entries of that version."""
+    marker = root.expanduser() / CACHE_VERSION_FILE
+    try:
+        if not marker.exists() or marker.read_text().strip() != str(version):
+            with atomic_write(marker) as handle:
+                handle.write(f"{version}\n")
+    except OSError as error:  # a read-only cache still serves its entries
+        log.debug("could not mark %s with its cache version: %s", marker.parent, error)
 
 
 def check_output_dir(path: str | Path, flag: str) -> Path:

@@ -20,7 +20,7 @@ from synthscale.config import DatasetConfig
 from synthscale.data import keel
 from synthscale.data.craft import CRAFT_LABEL, CRAFT_SPURIOUS, make_craft
 from synthscale.data.reading import check_unique_columns, fetch_adult, read_table
-from synthscale.data.schema import Column, Dataset, Schema
+from synthscale.data.schema import TARGET_COLUMN, Column, Dataset, Schema
 from synthscale.errors import SynthscaleError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,11 @@ def prepare_dataset(
 ) -> Dataset:
     """Validate a raw table and encode label and attribute; the input is not modified."""
     check_unique_columns(list(table.columns), f"the {name} table")
+    if TARGET_COLUMN in table.columns:
+        raise SynthscaleError(
+            f"the {name} table has a column named {TARGET_COLUMN!r}, a name synthscale reserves for "
+            "the target of the rows it generates; rename that column"
+        )
     _require_column(table, label, "dataset.label")
     if spurious is not None:
         _require_column(table, spurious, "dataset.spurious")

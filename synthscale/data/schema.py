@@ -9,6 +9,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+# the column that carries each row's target key in the tables of rows synthscale writes beside
+# the data's own columns (pools, a peer's training table): reserved, so no dataset may have it
+TARGET_COLUMN = "__synthscale_target__"
+
 ColumnKind = Literal["int", "float", "category"]
 
 

@@ -30,17 +30,15 @@ import numpy as np
 import pandas as pd
 
 from synthscale.config import GeneratorConfig
-from synthscale.data.schema import Schema
+from synthscale.data.schema import TARGET_COLUMN, Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
 from synthscale.samplers.base import StepCallback, VisibleRows, as_target
 from synthscale.samplers.library_hooks import swapped
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
 
-TARGET_COLUMN = "__synthscale_target__"
 DISCRETE_MAX_INTEGERS = 16  # an integer column with at most this many observed values is discrete
 MIN_ROUND_ROWS = 256  # rows drawn per round at least: a rare target needs many draws
-DRAW_SCHEDULE = "acceptance-sized"  # in the pools' key: a pool drawn by another schedule is not reused
 # rdt (ctgan's data transformer) caps pandas below 3 in its metadata but runs on it (tests/samplers)
 PEERS_INSTALL = "pip install 'synthscale[peers]' && pip install --no-deps ctgan==0.12.1 rdt==2.0.0"
 # smote-variants asks for tensorflow, keras and mkl, which only its DEAGO oversampler imports
@@ -83,7 +81,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
         self.reports: dict[str, dict[str, float]] = {}
 
     def cache_settings(self) -> dict[str, Any]:
-        return {**self.settings.model_dump(mode="json"), "draws": DRAW_SCHEDULE}
+        return self.settings.model_dump(mode="json")
 
     def _target_table(self) -> pd.DataFrame:
         """The visible rows, categories as text, with the target key as one more column."""

@@ -1,18 +1,15 @@
 """Synthetic pools: what one is, the key that addresses it, building it, and its cache.
 
 A pool holds, per target, rows sampled once at the largest size any grid point reads; every
-trial takes slices of it and never regenerates. Cache entries are built in a
-`.partial-<uuid>` directory, renamed when complete, and verified against a checksummed
-manifest on read. Which pools a sweep needs: plan.py; building them all: build.py.
+trial takes slices of it and never regenerates. Cache entries are checksummed directories
+(`_io.write_checksummed_entry`), verified on read. Which pools a sweep needs: plan.py;
+building them all: build.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +18,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthscale._io import atomic_write, file_sha256, hash_json, publish_directory
+from synthscale._io import (
+    atomic_write,
+    discard_entry,
+    hash_json,
+    read_checksummed_entry,
+    write_checksummed_entry,
+)
 from synthscale.config import DATA_ACCESSES, GeneratorConfig
-from synthscale.data.schema import Dataset
+from synthscale.data.schema import TARGET_COLUMN, Dataset
 from synthscale.samplers import make_sampler
 from synthscale.samplers.base import check_target
 from synthscale.splits import Split, Task, row_targets
 from synthscale.targets import Target
 
-log = logging.getLogger(__name__)
-
-POOL_FILE, MANIFEST_FILE, TARGET_COLUMN = "pool.parquet", "manifest.json", "_target"
+POOL_FILE, MANIFEST_FILE = "pool.parquet", "manifest.json"
+CACHE_VERSION = 2  # of the pool entries' format: an entry of another version is rebuilt
 POOL_KEY_CHARS = 32  # of the sha256 hex digest: short directory names, no realistic collisions
 
 PoolSlot = tuple[str, str, str, int, str]  # (dataset, task, sampler, seed, data access)
@@ -152,15 +154,8 @@ class PoolCache:
     root: Path
 
     def read(self, key: str, spec: PoolSpec) -> SyntheticPool | None:
-        """The verified entry, or None; a corrupt entry is removed with a warning."""
-        entry = self.root / key
-        if not entry.exists():
-            return None
-        pool = _read_entry(entry, key, spec)
-        if pool is None:
-            log.warning("pool cache entry %s is corrupt; regenerating it", entry)
-            shutil.rmtree(entry)
-        return pool
+        """The verified entry, or None; one that cannot be used is removed with a warning."""
+        return _read_entry(self.root / key, key, spec)
 
     def store(self, pool: SyntheticPool) -> SyntheticPool:
         """Write the pool's entry atomically; returns the pool."""
@@ -177,44 +172,45 @@ class PoolCache:
 
 
 def _write_entry(entry: Path, pool: SyntheticPool) -> None:
-    partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
-    partial.mkdir(parents=True)
-    frames = [rows.assign(**{TARGET_COLUMN: target.value}) for target, rows in pool.rows.items()]
-    with atomic_write(partial / POOL_FILE, "wb") as handle:
-        pd.concat(frames, ignore_index=True).to_parquet(handle, index=False)
-    spec = pool.spec
-    manifest = {
-        "key": pool.key,
-        "task": spec.task,
-        "sampler": spec.sampler,
-        "data_access": spec.data_access,
-        "seed": spec.seed,
-        "demand": dict(spec.demand),
-        "sha256": file_sha256(partial / POOL_FILE),
-        "generator": pool.reports,
-        "model": pool.model,
-    }
-    with atomic_write(partial / MANIFEST_FILE) as handle:
-        json.dump(manifest, handle, indent=2)
-    publish_directory(partial, entry)
+    def fill(partial: Path) -> dict[str, Any]:
+        frames = [rows.assign(**{TARGET_COLUMN: target.value}) for target, rows in pool.rows.items()]
+        with atomic_write(partial / POOL_FILE, "wb") as handle:
+            pd.concat(frames, ignore_index=True).to_parquet(handle, index=False)
+        spec = pool.spec
+        return {
+            "key": pool.key,
+            "task": spec.task,
+            "sampler": spec.sampler,
+            "data_access": spec.data_access,
+            "seed": spec.seed,
+            "demand": dict(spec.demand),
+            "generator": pool.reports,
+            "model": pool.model,
+        }
+
+    write_checksummed_entry(entry, POOL_FILE, MANIFEST_FILE, CACHE_VERSION, fill)
 
 
 def _read_entry(entry: Path, key: str, spec: PoolSpec) -> SyntheticPool | None:
-    """None when the entry fails its checksum or does not hold the demanded rows."""
+    """None when there is no entry or it cannot be used (removed, with a warning, by
+    `read_checksummed_entry` or here): incomplete, corrupt, another cache version, or without
+    the demanded rows."""
+    manifest = read_checksummed_entry(entry, POOL_FILE, MANIFEST_FILE, CACHE_VERSION)
+    if manifest is None:
+        return None
     try:
-        manifest = json.loads((entry / MANIFEST_FILE).read_text())
-        if manifest["sha256"] != file_sha256(entry / POOL_FILE):
-            return None
         table = pd.read_parquet(entry / POOL_FILE)
-        reports = {Target(target): report for target, report in manifest.get("generator", {}).items()}
+        reports = {Target(target): report for target, report in manifest["generator"].items()}
         rows = {
             Target(target): part.drop(columns=TARGET_COLUMN).reset_index(drop=True)
             for target, part in table.groupby(TARGET_COLUMN, sort=False, observed=True)
         }
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, AttributeError):
+        discard_entry(entry, "is incomplete or corrupt")
         return None
     if {t: len(r) for t, r in rows.items()} != {t: n for t, n in spec.demand if n > 0}:
+        discard_entry(entry, "does not hold the rows its key demands")
         return None
     for target, _ in spec.demand:
         rows.setdefault(target, table.drop(columns=TARGET_COLUMN).iloc[:0])
-    return SyntheticPool(key, spec, rows, reports, manifest.get("model"))
+    return SyntheticPool(key, spec, rows, reports, manifest["model"])

@@ -11,6 +11,7 @@ import yaml
 from synthscale.cli import EXIT_USER_ERROR, main
 from synthscale.config import load_config
 from synthscale.data import load_dataset, make_craft, prepare_dataset, reading
+from synthscale.data.schema import TARGET_COLUMN
 from synthscale.errors import SynthscaleError
 
 
@@ -51,6 +52,14 @@ def test_a_dataframe_with_a_repeated_column_is_refused_by_the_python_api():
     with pytest.raises(
         SynthscaleError, match="has the column name 'X3' 2 times .*every column name is unique"
     ):
+        prepare_dataset(table, label="Target")
+
+
+def test_a_column_named_like_synthscales_target_column_is_refused():
+    """Pools store each row's target in that column beside the features: a feature of the same
+    name would be overwritten by it."""
+    table = make_craft(200, 0).rename(columns={"X3": TARGET_COLUMN})
+    with pytest.raises(SynthscaleError, match=f"a column named '{TARGET_COLUMN}'.*rename that column"):
         prepare_dataset(table, label="Target")
 
 

@@ -10,10 +10,10 @@ import pytest
 
 from synthscale.config import GeneratorConfig, PeersConfig
 from synthscale.data import prepare_dataset
+from synthscale.data.schema import TARGET_COLUMN
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
 from synthscale.samplers.great import format_great_value, great_texts, valid_great_rows
-from synthscale.samplers.peers import TARGET_COLUMN
 from synthscale.splits import row_targets
 
 pytest.importorskip("be_great")

@@ -3,6 +3,7 @@ driver or as Ray tasks, never half written."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -12,7 +13,7 @@ from synthscale.config import validate_config
 from synthscale.sweep import build as build_module
 from synthscale.sweep.build import build_pools, model_waves
 from synthscale.sweep.plan import plan_sweep
-from synthscale.sweep.pools import MANIFEST_FILE, POOL_FILE, PoolSpec
+from synthscale.sweep.pools import CACHE_VERSION, MANIFEST_FILE, POOL_FILE, PoolSpec
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,20 @@ def test_a_corrupt_entry_is_rebuilt_with_a_warning_and_trusted_again(plan, tmp_p
     with caplog.at_level(logging.WARNING, logger="synthscale.sweep.pools"):
         assert_same_pools(build_pools(plan, tmp_path), built)
     assert caplog.records == []
+
+
+def test_an_entry_of_an_older_cache_version_is_rebuilt_once_with_a_message(plan, tmp_path, caplog):
+    built = build_pools(plan, tmp_path)
+    older = next(iter(built.values()))
+    manifest = tmp_path / older.key / MANIFEST_FILE
+    record = json.loads(manifest.read_text())
+    del record["cache_version"]  # as synthscale wrote its pools before the cache had versions
+    manifest.write_text(json.dumps(record))
+    with caplog.at_level(logging.WARNING):
+        assert_same_pools(build_pools(plan, tmp_path), built)
+    (warned,) = [r.getMessage() for r in caplog.records]
+    assert older.key in warned and f"cache version 1; this one reads {CACHE_VERSION}" in warned
+    assert json.loads(manifest.read_text())["cache_version"] == CACHE_VERSION
 
 
 def test_pools_of_a_model_training_sampler_are_built_by_ray_tasks_alike(

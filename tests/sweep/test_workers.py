@@ -80,5 +80,7 @@ def test_a_sweep_builds_its_llm_pools_on_two_workers(ray_local, small_sweep, tmp
     }
     result = run_sweep(validate_config(sweep), tmp_path / "out", show_progress=False)
     assert len(result.results) == 2 and result.results["minority_ce"].notna().all()
-    (model,) = [entry for entry in (tmp_path / "models").iterdir()]  # trained once, by worker 0
+    (model,) = [
+        entry for entry in (tmp_path / "models").iterdir() if entry.is_dir()
+    ]  # trained once, by worker 0
     assert (model / "synthscale.json").is_file() and not list((tmp_path / "models").glob("*.partial-*"))

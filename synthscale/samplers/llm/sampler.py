@@ -10,10 +10,6 @@ with a warning.
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,15 @@ import torch
 from accelerate import PartialState
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from synthscale._io import atomic_write, file_sha256, hash_frame, hash_json, publish_directory
+from synthscale._io import (
+    check_cache_version,
+    discard_entry,
+    hash_frame,
+    hash_json,
+    mark_cache_version,
+    read_checksummed_entry,
+    write_checksummed_entry,
+)
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.schema import Dataset, Schema
 from synthscale.samplers.base import StepCallback, VisibleRows, as_target
@@ -35,8 +39,6 @@ from synthscale.samplers.llm.train import TrainingReport, train_generator, train
 from synthscale.splits import row_targets
 from synthscale.targets import Target, class_keys, labels_of
 
-log = logging.getLogger(__name__)
-
 SAMPLING_SETTINGS = {
     "temperature",
     "top_p",
@@ -46,8 +48,7 @@ SAMPLING_SETTINGS = {
     "max_rows_per_batch",
     "cache_dir",
 }
-# setting -> its value in cache entries keyed without it: keyed only when it differs
-KEYED_WHEN_CHANGED = {"column_order": "random", "tiny_dropout": 0.1, "tiny_activation": "gelu_new"}
+CACHE_VERSION = 2  # of the model cache's keys and entries: a change makes every entry rebuild once
 FIXED_ORDER_MAX_PASSES = 10  # more passes in one order and the model copies its rows (bench/RESULTS.md)
 FIXED_ORDER_GUIDANCE = 1.5  # sharpens a fixed-order model's classes (measured on craft, bench/RESULTS.md)
 ENTRY_FILE = "synthscale.json"
@@ -63,6 +64,9 @@ class LLMSampler(VisibleRows):
 
     def __init__(self, config: GeneratorConfig, show_progress: bool = False) -> None:
         super().__init__()
+        # here, not at training: a sweep makes its samplers on the driver first, whose log the
+        # user reads (Ray workers' logs stay with the workers)
+        check_cache_version(Path(config.llm.cache_dir), CACHE_VERSION, "trained generators")
         self.settings = config.llm
         self.resolved = config.llm  # `auto` settings decided at fit, by the training set's size
         self.k_neighbors = config.k_neighbors  # of the interpolated training rows
@@ -213,6 +217,7 @@ def model_key(rows: pd.DataFrame, y: np.ndarray, schema: Schema, settings: LLMCo
             "spurious": [schema.spurious, [str(v) for v in schema.spurious_values or ()]],
             "settings": training_settings(settings),
             "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "cache_version": CACHE_VERSION,
         }
     )[:32]
 
@@ -235,13 +240,8 @@ def resolve_auto(settings: LLMConfig, n_rows: int) -> LLMConfig:
 
 
 def training_settings(settings: LLMConfig) -> dict[str, Any]:
-    """The settings a model's weights depend on. One of KEYED_WHEN_CHANGED counts only when it
-    differs from the value listed there, so cache entries keyed without that setting stay valid."""
-    training = settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
-    for name, default in KEYED_WHEN_CHANGED.items():
-        if training[name] == default:
-            del training[name]
-    return training
+    """The settings a model's weights depend on: every one but the sampling knobs."""
+    return settings.model_dump(mode="json", exclude=SAMPLING_SETTINGS)
 
 
 def load_or_train(
@@ -259,11 +259,8 @@ def load_or_train(
         return generator, report, "memory"
     entry = Path(settings.cache_dir).expanduser() / key
     source = "disk cache"
-    loaded = read_model(entry, codec) if entry.exists() else None
+    loaded = read_model(entry, codec)
     if loaded is None:
-        if entry.exists():
-            log.warning("generator cache entry %s is corrupt; retraining it", entry)
-            shutil.rmtree(entry)
         generator = build_model(codec, settings, settings.train_seed)
         report = train_generator(
             generator, codec, rows, y, settings, settings.train_seed, show_progress, on_step
@@ -280,44 +277,50 @@ def load_or_train(
 def write_model(
     entry: Path, key: str, codec: RowCodec, generator: GeneratorModel, report: TrainingReport
 ) -> None:
-    """Save into a partial directory, checksum the weights, then rename into place."""
-    partial = entry.with_name(f"{entry.name}.partial-{uuid.uuid4().hex}")
-    generator.model.save_pretrained(partial, safe_serialization=True)
-    generator.tokenizer.save_pretrained(partial)
-    record = {
-        "key": key,
-        "tokens": codec.tokens,
-        "token_ids": generator.token_ids.tolist(),
-        "training": {
-            "steps": report.steps,
-            "seconds": report.seconds,
-            "losses": report.losses,
-            "holdout_losses": report.holdout_losses,
-            "best_step": report.best_step,
-        },
-        "sha256": file_sha256(partial / WEIGHTS_FILE),
-    }
-    with atomic_write(partial / ENTRY_FILE) as handle:
-        json.dump(record, handle)
-    publish_directory(partial, entry)
+    """The weights, tokenizer and training record as one checksummed cache entry."""
+
+    def fill(partial: Path) -> dict[str, Any]:
+        generator.model.save_pretrained(partial, safe_serialization=True)
+        generator.tokenizer.save_pretrained(partial)
+        return {
+            "key": key,
+            "tokens": codec.tokens,
+            "token_ids": generator.token_ids.tolist(),
+            "training": {
+                "steps": report.steps,
+                "seconds": report.seconds,
+                "losses": report.losses,
+                "holdout_losses": report.holdout_losses,
+                "best_step": report.best_step,
+            },
+        }
+
+    write_checksummed_entry(entry, WEIGHTS_FILE, ENTRY_FILE, CACHE_VERSION, fill)
+    mark_cache_version(entry.parent, CACHE_VERSION)
 
 
 def read_model(entry: Path, codec: RowCodec) -> tuple[GeneratorModel, TrainingReport] | None:
-    """None when the entry is incomplete, fails its checksum, or was built for other tokens."""
+    """None when there is no usable entry: one that is incomplete, fails its checksum, was
+    written by another cache version or for other tokens is removed, to be trained again."""
+    record = read_checksummed_entry(entry, WEIGHTS_FILE, ENTRY_FILE, CACHE_VERSION)
+    if record is None:
+        return None
+    if record.get("tokens") != codec.tokens:
+        discard_entry(entry, "was built for other tokens")
+        return None
     try:
-        record = json.loads((entry / ENTRY_FILE).read_text())
-        if record["sha256"] != file_sha256(entry / WEIGHTS_FILE) or record["tokens"] != codec.tokens:
-            return None
         model = AutoModelForCausalLM.from_pretrained(entry).eval()
         tokenizer = AutoTokenizer.from_pretrained(entry)
-    except (OSError, ValueError, KeyError):
+        training = record["training"]
+        report = TrainingReport(
+            training["steps"],
+            training["seconds"],
+            training["losses"],
+            [tuple(pair) for pair in training["holdout_losses"]],
+            training["best_step"],
+        )
+        token_ids = torch.tensor(record["token_ids"])
+    except (OSError, ValueError, KeyError, TypeError):
+        discard_entry(entry, "is incomplete or corrupt")
         return None
-    training = record["training"]
-    report = TrainingReport(
-        training["steps"],
-        training["seconds"],
-        training["losses"],
-        [tuple(pair) for pair in training.get("holdout_losses", [])],
-        training.get("best_step"),
-    )
-    return GeneratorModel(model, tokenizer, torch.tensor(record["token_ids"])), report
+    return GeneratorModel(model, tokenizer, token_ids), report

@@ -141,27 +141,27 @@ def test_conform_rounds_digits_and_snaps_enumerated_values(craft):
     codec.encode(conformed, np.zeros(3, dtype=np.int64), np.random.default_rng(0))  # writable
 
 
-def test_a_fixed_column_order_is_a_new_model_and_older_cache_keys_stay_valid(craft, small_config):
+def test_a_fixed_column_order_is_a_new_model(craft, small_config):
     targets = row_targets(craft, "imbalance")
     fixed = make_sampler("llm", small_config(column_order="fixed"))
     fixed.fit(craft.features, targets, craft.schema)
     shuffled = make_sampler("llm", small_config(column_order="random"))
     shuffled.fit(craft.features, targets, craft.schema)
     assert fixed.model_source == "trained" and fixed.model_key != shuffled.model_key
-    assert "column_order" not in training_settings(shuffled.resolved)  # as before the setting existed
+    assert training_settings(shuffled.resolved)["column_order"] == "random"
     assert training_settings(fixed.resolved)["column_order"] == "fixed"
     sampled = fixed.sample(50, "y1", generator_seed=0)
     assert len(sampled) == 50 and sampled.columns.tolist() == craft.features.columns.tolist()
 
 
-def test_the_activation_reaches_the_model_and_gelu_new_keeps_older_cache_keys(craft):
+def test_the_activation_reaches_the_model_and_its_cache_key(craft):
     codec = build_codec(craft.features, craft.schema)
     settings = LLMConfig(tiny_layers=1, tiny_width=32, tiny_heads=2, cache_dir="unused")
     assert build_tiny_model(codec, settings, 0).model.config.activation_function == "gelu_pytorch_tanh"
-    older = settings.model_copy(update={"tiny_activation": "gelu_new"})
-    assert build_tiny_model(codec, older, 0).model.config.activation_function == "gelu_new"
-    assert "tiny_activation" not in training_settings(older)  # models cached before the setting
-    assert training_settings(settings)["tiny_activation"] == "gelu_pytorch_tanh"  # a new model
+    other = settings.model_copy(update={"tiny_activation": "gelu_new"})
+    assert build_tiny_model(codec, other, 0).model.config.activation_function == "gelu_new"
+    assert training_settings(other)["tiny_activation"] == "gelu_new"
+    assert training_settings(settings)["tiny_activation"] == "gelu_pytorch_tanh"
 
 
 @pytest.mark.parametrize(

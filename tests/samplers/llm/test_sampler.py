@@ -16,6 +16,7 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from synthscale import _io
 from synthscale.errors import SynthscaleError
 from synthscale.samplers import make_sampler
 from synthscale.samplers.llm import sampler as llm_sampler
@@ -80,8 +81,26 @@ def test_corrupt_cache_entry_is_retrained_with_a_warning(craft, tmp_path, monkey
     with caplog.at_level(logging.WARNING):
         sampler = make_sampler("llm", small_config()).fit(craft.features, targets, craft.schema)
     assert sampler.model_source == "trained"
-    assert "corrupt; retraining" in caplog.text
+    assert "is corrupt (its checksum does not match); rebuilding it" in caplog.text
     assert not list((tmp_path / "models").glob("*.partial-*"))
+
+
+def test_a_model_cache_of_the_previous_format_says_so_once_and_is_retrained(
+    craft, tmp_path, monkeypatch, caplog, small_config
+):
+    old = tmp_path / "models" / "0123456789abcdef0123456789abcdef"  # an entry, without the mark
+    old.mkdir(parents=True)
+    monkeypatch.setattr(_io, "_VERSIONS_CHECKED", set())
+    with caplog.at_level(logging.WARNING):
+        sampler = make_sampler("llm", small_config())  # as the sweep's driver makes it
+        make_sampler("llm", small_config())
+    (warned,) = [r.getMessage() for r in caplog.records]
+    assert f"trained generators in {tmp_path / 'models'}" in warned
+    assert f"cache version 1, this one reads {llm_sampler.CACHE_VERSION}" in warned
+    assert (
+        sampler.fit(craft.features, row_targets(craft, "imbalance"), craft.schema).model_source == "trained"
+    )
+    assert (tmp_path / "models" / "CACHE_VERSION").read_text().strip() == str(llm_sampler.CACHE_VERSION)
 
 
 def test_target_report_records_validity_and_training(craft, small_config):
