@@ -181,3 +181,23 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
     assert done.stdout.startswith("name: ") and len(done.stdout.splitlines()) == 1
     assert "Traceback" not in done.stderr and done.returncode == 0
+
+
+def test_the_fit_help_names_every_law_without_loading_the_fitting_libraries():
+    """--help builds every command's description, the fit's from the law catalogue: the
+    catalogue alone, not scipy or statsmodels, which would slow every command's start."""
+    script = (
+        "import sys\n"
+        "from synthscale.cli.parser import build_parser\n"
+        "build_parser()\n"
+        "print(sorted({'scipy', 'statsmodels', 'synthscale.fit.solve'} & set(sys.modules)))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    described = subprocess.run(
+        [sys.executable, "-m", "synthscale", "fit", "--help"], capture_output=True, text=True, check=True
+    )
+    text = " ".join(described.stdout.split())
+    for law in ("shifted", "saturating", "power", "theory", "loglinear"):
+        assert f"{law}: " in text
+    assert "L_inf + C ((N0 + N)/(N0 + n_ref))^-alpha" in text

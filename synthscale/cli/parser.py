@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from synthscale.fit.laws import model_formulas
+
 RUN_EPILOG = """\
 examples:
   synthscale run quickstart --out runs/quickstart          # a built-in sweep, by name
@@ -154,18 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
         "fit",
         help="fit the scaling law of every augment curve: which law, alpha with intervals, a verdict",
         description="Fit each augment curve (per-seed points, N > 0, a level per seed: the points "
-        "of one seed share a split and a nested pool) with five models and compare them by AIC/BIC: "
-        "shifted L_inf + C ((N0 + N)/(N0 + n_ref))^-alpha (the loss in the total training size, N0 "
-        "free), saturating L_inf + C (N/n_ref)^-alpha with L_inf in [0, the smallest mean loss + 2 se], the pure "
-        "power law (L_inf = 0), alpha fixed at --theory-alpha (the paper's L_inf + C/N) and "
-        "log-linear a + b log N. Reports the best free-alpha law (on under two decades of N, the best "
-        "whose alpha is identified), alpha with profile "
-        "and seed-bootstrap 95% intervals, the F test of alpha = --theory-alpha (in that law and with "
-        "L_inf and N0 free), the decades of N spanned and a verdict in words; and the "
-        "RAW - method gaps of the ratio experiment. Writes exponents.* and ratio_gaps.* (csv, json, "
-        "md, tex; the md/tex tables carry the verdict, the tex needs \\usepackage{booktabs}) and "
-        "residuals.csv/.json. When the results come from a sweep, logs the exponents as metrics and "
-        "the tables as artifacts of its MLflow parent run (--no-mlflow: do not).",
+        f"of one seed share a split and a nested pool) with five models, compared by AIC/BIC: {model_formulas()} "
+        "(L_inf in [0, the smallest mean loss + 2 se]; the theory's alpha: --theory-alpha). Reports "
+        "the best free-alpha law, alpha with profile and seed-bootstrap 95% intervals, the F test of "
+        "alpha = --theory-alpha and a verdict in words; and the RAW - method gaps of the ratio "
+        "experiment. Writes exponents.*, ratio_gaps.* (csv, json, md, tex; the tex needs "
+        "\\usepackage{booktabs}) and residuals.csv/.json; "
+        "logs the exponents to the sweep's MLflow parent run (--no-mlflow: do not). The fit, step by step: "
+        "help(synthscale.fit) or the docs' guide to fits.",
         epilog=FIT_EPILOG,
         formatter_class=DefaultsHelpFormatter,
     )

@@ -30,61 +30,61 @@ fitted law), `design` (points, weights, seed levels), `solve` (least squares giv
 may be quoted), `curve` (one curve's row), `tables` (results in, tables out).
 """
 
-from synthscale.fit.choice import IDENTIFYING_DECADES
-from synthscale.fit.curve import fit_curve, n_eps, next_block_gain
-from synthscale.fit.design import Curve, Design, curve_design, curve_levels, l_inf_ceiling, seed_levels
-from synthscale.fit.inference import BOOTSTRAP_REPLICATES, CONFIDENCE
-from synthscale.fit.laws import CATALOGUE, LAWS, MODELS, FittedLaw, Law
-from synthscale.fit.solve import ALPHA_BOUNDS, law_fit, shifted_optimum, shifted_rss_grid, solve_given_alpha
-from synthscale.fit.tables import (
-    ACCESS_KEY,
-    CURVE_KEYS,
-    augment_curves,
-    check_results,
-    failed_fits,
-    failed_rows,
-    fit_metrics,
-    fit_results,
-    ratio_gaps,
-    residual_table,
-    without_failed_fits,
-)
-from synthscale.fit.verdict import FitStatus, is_true
+from __future__ import annotations
 
-__all__ = [
-    "ACCESS_KEY",
-    "ALPHA_BOUNDS",
-    "BOOTSTRAP_REPLICATES",
-    "CATALOGUE",
-    "CONFIDENCE",
-    "CURVE_KEYS",
-    "IDENTIFYING_DECADES",
-    "LAWS",
-    "MODELS",
-    "Curve",
-    "Design",
-    "FitStatus",
-    "FittedLaw",
-    "Law",
-    "augment_curves",
-    "check_results",
-    "curve_design",
-    "curve_levels",
-    "failed_fits",
-    "failed_rows",
-    "fit_curve",
-    "fit_metrics",
-    "fit_results",
-    "is_true",
-    "l_inf_ceiling",
-    "law_fit",
-    "n_eps",
-    "next_block_gain",
-    "ratio_gaps",
-    "residual_table",
-    "seed_levels",
-    "shifted_optimum",
-    "shifted_rss_grid",
-    "solve_given_alpha",
-    "without_failed_fits",
-]
+import importlib
+from typing import Any
+
+# public name -> the module that defines it: loaded when first asked for, so that the command
+# line's --help (which names the laws) does not load scipy and statsmodels
+_EXPORTS = {
+    "IDENTIFYING_DECADES": "choice",
+    "fit_curve": "curve",
+    "n_eps": "curve",
+    "next_block_gain": "curve",
+    "Curve": "design",
+    "Design": "design",
+    "curve_design": "design",
+    "curve_levels": "design",
+    "l_inf_ceiling": "design",
+    "seed_levels": "design",
+    "BOOTSTRAP_REPLICATES": "inference",
+    "CONFIDENCE": "inference",
+    "CATALOGUE": "laws",
+    "FittedLaw": "laws",
+    "LAWS": "laws",
+    "Law": "laws",
+    "MODELS": "laws",
+    "model_formulas": "laws",
+    "ALPHA_BOUNDS": "solve",
+    "law_fit": "solve",
+    "shifted_optimum": "solve",
+    "shifted_rss_grid": "solve",
+    "solve_given_alpha": "solve",
+    "ACCESS_KEY": "tables",
+    "CURVE_KEYS": "tables",
+    "augment_curves": "tables",
+    "check_results": "tables",
+    "failed_fits": "tables",
+    "failed_rows": "tables",
+    "fit_metrics": "tables",
+    "fit_results": "tables",
+    "ratio_gaps": "tables",
+    "residual_table": "tables",
+    "without_failed_fits": "tables",
+    "FitStatus": "verdict",
+    "is_true": "verdict",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'synthscale.fit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"synthscale.fit.{_EXPORTS[name]}"), name)
+    globals()[name] = value  # once loaded, a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -148,8 +148,7 @@ def plot_augment_curves(
             bounded_below = is_true(fit.get("bounded_below", False))
             identified = bool(fit.get("identified", True)) or bounded_below
             exponent = f"{fit['alpha_ci_low']:.2g} or more" if bounded_below else f"{fit['alpha']:.2g}"
-            power = f"(N0 + N)^-{exponent}, N0 = {law.shift:.3g}" if law.shift > 0 else f"N^-{exponent}"
-            text = f"{label} fit: {power}" if identified else f"{label} fit: not identified"
+            text = f"{label} fit: {law.shape(exponent)}" if identified else f"{label} fit: not identified"
             axes.plot(grid, law.predict(grid), color=color, linestyle="-" if identified else "--", label=text)
     for method, style in (("raw", "--"), ("all_real", "-.")):
         level = rows.loc[rows["method"] == method, metric]

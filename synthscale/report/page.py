@@ -13,7 +13,7 @@ import pandas as pd
 from synthscale._io import atomic_write
 from synthscale.data.published import published_results
 from synthscale.experiments import CALIBRATED_SUFFIX
-from synthscale.fit import failed_fits, fit_results
+from synthscale.fit import failed_fits, fit_results, model_formulas
 from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
     MIN_DATASETS,
@@ -88,6 +88,7 @@ def write_report(
             FIGURE_CAPTION.format(s=f"s = {seed_size} rows" if seed_size else "s: the seed size")
         ),
         figures="\n".join(sections),
+        models=html.escape(model_formulas()),
         table=summary.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–"),
         published=comparison.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–")
         if len(comparison)
@@ -322,9 +323,9 @@ table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;pa
 <h2>Figures</h2>
 <p>{caption}</p>
 {figures}
-<h2>Fitted laws: L(N) = L_inf + C ((N0 + N) / (N0 + n_ref))^-alpha</h2>
-<p>law: shifted (N0 free), saturating (N0 = 0, L_inf in [0, smallest mean loss + 2 se]) or power (N0 = 0,
-L_inf = 0): the best by AIC (on under two decades of N, the best whose alpha is identified; a
+<h2>Fitted laws</h2>
+<p>The models: {models}. L_inf lies in [0, the smallest mean loss + 2 se].</p>
+<p>law: shifted, saturating or power, the best by AIC (on under two decades of N, the best whose alpha is identified; a
 verdict "at least like" quotes a lower bound on alpha); C is the excess loss at N = n_ref rows;
 theory_p_value tests alpha = alpha_theory in that law, theory_p_value_free with L_inf and N0
 free; decades: log10 of the span of N; preferred_model: lowest AIC of all five models (with
