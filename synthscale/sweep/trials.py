@@ -35,6 +35,7 @@ from synthscale.sweep.pools import PoolSlot, PoolSpec, SyntheticPool, visible_ro
 from synthscale.sweep.tracking import SweepTracker, TrackingRef, tracker_for
 
 log = logging.getLogger(__name__)
+TRIAL_PARAM = "trial_key"  # the one Tune parameter of a trial: its id (a batch id, or a pool diagnosis id)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def _trainable(trial_config: dict[str, str], inputs: SweepInputs, tracking: Trac
     """A Tune trial: its work, the batch's child runs logged from this worker, the result
     reported to the driver."""
     started, cpu_started = time.perf_counter(), time.process_time()
-    trial_id = trial_config["batch_id"]
+    trial_id = trial_config[TRIAL_PARAM]
     outcome = run_trial(trial_id, inputs)
     if "diagnostics" in outcome:
         tune.report({"diagnostics": json.dumps(outcome["diagnostics"])})
@@ -242,38 +243,38 @@ def run_trials(
 
 
 TrialOutcome = tuple[str, Exception | None]
-"""A trial's batch id and the error it ended with (None when it reported)."""
+"""A trial's id (a batch's, or a diagnosis') and the error it ended with (None when it reported)."""
 
 
 def fit_trials(
     trainable: Any, trial_ids: list[str], name: str, callbacks: list, storage: Path, max_failures: int
 ) -> list[TrialOutcome]:
-    """One Tune experiment over these batch ids; Tune retries a trial whose worker dies mid-run."""
-    batch_ids = _BatchIdsByPath()
+    """One Tune experiment over these trial ids; Tune retries a trial whose worker dies mid-run."""
+    ids_by_path = _TrialIdsByPath()
     tuner = tune.Tuner(
         trainable,
-        param_space={"batch_id": tune.grid_search(trial_ids)},
+        param_space={TRIAL_PARAM: tune.grid_search(trial_ids)},
         tune_config=tune.TuneConfig(reuse_actors=True),
         run_config=tune.RunConfig(
             name=name,
             storage_path=str(storage.resolve()),
-            callbacks=[*callbacks, batch_ids],
+            callbacks=[*callbacks, ids_by_path],
             failure_config=tune.FailureConfig(max_failures=max_failures),
             verbose=0,
         ),
     )
-    return [(batch_ids.of(result.path), result.error) for result in tuner.fit()]
+    return [(ids_by_path.of(result.path), result.error) for result in tuner.fit()]
 
 
-class _BatchIdsByPath(tune.Callback):
-    """Each trial's batch id by its directory: the result of a trial that never reported
-    carries no config, so its batch id comes from the trial Tune ran."""
+class _TrialIdsByPath(tune.Callback):
+    """Each trial's id by its directory: the result of a trial that never reported carries no
+    config, so its id comes from the trial Tune ran."""
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        self.ids = {trial.path: trial.config["batch_id"] for trial in trials}
+        self.ids = {trial.path: trial.config[TRIAL_PARAM] for trial in trials}
 
     def of(self, path: str) -> str:
         return self.ids[path]
@@ -300,17 +301,17 @@ def run_rounds(
 
 
 def _split_failures(outcomes: list[TrialOutcome]) -> tuple[list[str], list[Exception], list[Exception]]:
-    """The batch ids whose worker died and their errors, then every other error.
+    """The trial ids whose worker died and their errors, then every other error.
 
     Tune retries a trial whose worker dies while it runs, but not one whose reused worker dies
     while Tune hands it the next batch (the trial is still pending then): such trials
     are run again in a fresh experiment, which is safe because a batch logs each fit once."""
     lost_ids, lost, failed = [], [], []
-    for batch_id, error in outcomes:
+    for trial_id, error in outcomes:
         if error is None:
             continue
         if isinstance(error, RayActorError):
-            lost_ids.append(batch_id)
+            lost_ids.append(trial_id)
             lost.append(error)
         else:
             failed.append(error)
@@ -375,7 +376,7 @@ class TrialCollector(tune.Callback):
         if "diagnostics" in result:
             self.diagnostics.extend(json.loads(result["diagnostics"]))
             return
-        batch_id = trial.config["batch_id"]
+        batch_id = trial.config[TRIAL_PARAM]  # a batch's: only batches report records
         records = json.loads(result["records"])
         self.out.write_fit_records(batch_id, records)
         log.info("trial %s: %d fits in %.1f s", trial, len(records), result["batch_seconds"])

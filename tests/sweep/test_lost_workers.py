@@ -9,14 +9,14 @@ import os
 from ray import tune
 from ray.exceptions import RayActorError
 
-from synthscale.sweep.trials import fit_trials, run_rounds
+from synthscale.sweep.trials import TRIAL_PARAM, fit_trials, run_rounds
 
 
 def flaky_trainable(attempts_dir, deaths: int):
     """Batch "dies" kills its worker `deaths` times before reporting; batch "bug" raises."""
 
     def trainable(config):
-        batch = config["batch_id"]
+        batch = config[TRIAL_PARAM]
         marker = attempts_dir / batch
         with marker.open("a") as f:
             f.write("x")
