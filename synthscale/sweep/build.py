@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import ray
 from ray.util.queue import Queue
@@ -74,10 +75,35 @@ def build_pools(
 
 def _pool_or_failure(ref: ray.ObjectRef, spec: PoolSpec, failures: Failures | None) -> SyntheticPool | None:
     try:
-        return ray.get(ref)
+        pool, warnings = ray.get(ref)
     except SamplerFailure as exc:  # Ray's task error is also an instance of the sampler's
         _record_failure(failures, spec, exc)
         return None
+    for message in warnings:
+        log.warning("%s (building the %s pool of %s, %s, seed %d)",
+                    message, spec.sampler, spec.dataset, spec.task, spec.seed)  # fmt: skip
+    return pool
+
+
+class _KeptWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def with_warnings(build: Callable[..., SyntheticPool], *args: Any) -> tuple[SyntheticPool, list[str]]:
+    """A pool build in a Ray task, with the warnings synthscale logged meanwhile (a corrupt
+    cache entry, a model retrained): Ray keeps a task's log with its worker (the sweep joins
+    Ray with log_to_driver off), so the driver logs them again."""
+    kept, logger = _KeptWarnings(), logging.getLogger("synthscale")
+    logger.addHandler(kept)
+    try:
+        return build(*args), kept.messages
+    finally:
+        logger.removeHandler(kept)
 
 
 def _record_failure(failures: Failures | None, spec: PoolSpec, exc: SamplerFailure) -> None:
@@ -170,11 +196,13 @@ def _submit_pool(
     resources = generator_resources(plan.config.resources)
     split, generator = plan.split_of(spec), plan.config.generator
     if resources.workers > 1:
-        task = ray.remote(num_cpus=0)(build_pool_on_workers)
-        return task.remote(spec, dataset, split, generator, resources, on_training_step)
+        task = ray.remote(num_cpus=0)(with_warnings)
+        return task.remote(
+            build_pool_on_workers, spec, dataset, split, generator, resources, on_training_step
+        )
     threads = {"env_vars": {"OMP_NUM_THREADS": str(int(resources.cpus))}}
-    task = ray.remote(num_cpus=resources.cpus, num_gpus=resources.gpus, runtime_env=threads)(build_pool)
-    return task.remote(spec, dataset, split, generator, on_training_step)
+    task = ray.remote(num_cpus=resources.cpus, num_gpus=resources.gpus, runtime_env=threads)(with_warnings)
+    return task.remote(build_pool, spec, dataset, split, generator, on_training_step)
 
 
 def generator_resources(resources: ResourcesConfig) -> WorkerResources:

@@ -108,3 +108,29 @@ def test_a_failure_raised_in_a_ray_task_is_recorded_with_the_samplers_own_messag
     assert failures == {spec.slot: message}
     with pytest.raises(SamplerFailure, match="kept in 768 rows drawn"):
         _pool_or_failure(cannot_sample.remote(), spec, None)
+
+
+def test_a_warning_logged_in_a_ray_task_reaches_the_driver_log(ray_local, caplog):
+    """Ray keeps a task's own log with its worker: a pool build's warnings come back with the
+    pool, and the driver logs them, naming the pool."""
+    import logging
+
+    from synthscale.sweep.build import _pool_or_failure, with_warnings
+    from synthscale.sweep.pools import PoolSpec
+
+    def build():
+        logging.getLogger("synthscale.samplers.llm.sampler").warning(
+            "cache entry m1 is corrupt; rebuilding it"
+        )
+        logging.getLogger("synthscale.samplers").info("progress, not a warning")
+        return "the pool"
+
+    spec = PoolSpec("craft", "imbalance", "llm", 3, "seed", (("y1", 10),))
+    ref = ray_local.remote(with_warnings).remote(build)
+    with caplog.at_level(logging.INFO, logger="synthscale.sweep.build"):
+        assert _pool_or_failure(ref, spec, None) == "the pool"
+    (warned,) = [r.getMessage() for r in caplog.records if r.name == "synthscale.sweep.build"]
+    assert (
+        warned
+        == "cache entry m1 is corrupt; rebuilding it (building the llm pool of craft, imbalance, seed 3)"
+    )
