@@ -98,7 +98,11 @@ class LLMConfig(Section):
     train_seed: int = Field(
         0, ge=0, le=MAX_SEED, description="seed of initialisation, batches and column orders"
     )
-    bf16: bool = Field(True, description="bf16 mixed precision on GPU (ignored on CPU)")
+    bf16: bool | Literal["auto"] = Field(
+        "auto",
+        description="bf16 mixed precision on GPU (ignored on CPU); auto: fp32 for the tiny model, too "
+        "small for bf16's matrix units to pay for the casts (fp32 was faster on an H200), bf16 for any other",
+    )
     cache_dir: str = Field(
         "~/.cache/synthscale/models", description="trained generators, reused by every later sweep"
     )
@@ -116,6 +120,10 @@ class LLMConfig(Section):
                 "llm.column_order=random or llm.condition_features=0"
             )
         return self
+
+    def bf16_on_gpu(self) -> bool:
+        """Whether training and sampling on a GPU use bf16 (`bf16` with auto decided)."""
+        return self.model != "tiny" if self.bf16 == "auto" else self.bf16
 
 
 class PeersConfig(Section):

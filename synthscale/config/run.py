@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
 from pydantic import (
     Field,
     field_validator,
@@ -72,10 +74,12 @@ class ResourcesConfig(Section):
         description="CPUs per pool-building task (per worker) of an LLM; null: 1 beside a GPU, else a "
         "whole node (shared among generator_workers)",
     )
-    generator_gpus: float | None = Field(
-        None,
-        ge=0,
-        description="GPUs per LLM pool-building task (per worker); null: 1 when the cluster has GPUs, else 0",
+    generator_gpus: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+        "auto",
+        description="GPUs per LLM pool-building task (per worker), e.g. 0.5 for two builds per GPU; "
+        "auto: none on a cluster without GPUs, else a share of one GPU by the model: "
+        "1/4 for the tiny model (four of its trainings share a GPU at about the speed of one), "
+        "1 for any other",
     )
     generator_workers: int = Field(
         1,
@@ -84,6 +88,13 @@ class ResourcesConfig(Section):
         "data-parallel (each on its slice of every global batch) and the rows sampled in shares, "
         "each worker with generator_gpus GPUs, or generator_cpus CPUs (null: a node's CPUs / workers)",
     )
+
+    @field_validator("generator_gpus", mode="before")
+    @classmethod
+    def _auto_not_null(cls, value: Any) -> Any:
+        if value is None:  # a ValueError, which pydantic reports under the key
+            raise ValueError("null is not a setting here: write auto (the default) or a number of GPUs")  # noqa: TRY004
+        return value
 
 
 class TrackingConfig(Section):

@@ -46,14 +46,16 @@ def check_generator_request(plan: SweepPlan) -> None:
         from synthscale.samplers.llm.model import check_model_reference
 
         check_model_reference(plan.config.generator.llm.model)
-    config, asked = plan.config.resources, generator_resources(plan.config.resources)
+    config = plan.config.resources
+    asked = generator_resources(config, plan.config.generator.llm.model)
     cluster = ray.cluster_resources()
     gpus, cpus = cluster.get("GPU", 0), cluster.get("CPU", 0)
     workers = f" x generator_workers={asked.workers}" if asked.workers > 1 else ""
-    if config.generator_gpus and asked.gpus * asked.workers > gpus:
+    if asked.gpus * asked.workers > gpus:
+        setting = config.generator_gpus if config.generator_gpus != "auto" else f"auto ({asked.gpus:g} each)"
         raise SynthscaleError(
-            f"resources.generator_gpus={config.generator_gpus}{workers}: the Ray cluster has {gpus:g} GPU(s); "
-            "set resources.generator_gpus=null (GPUs only when present) or 0, or add GPU nodes"
+            f"resources.generator_gpus={setting}{workers}: the Ray cluster has {gpus:g} GPU(s); "
+            "set resources.generator_gpus=auto (GPUs only when present) or 0, or add GPU nodes"
         )
     largest = largest_node_cpus()
     if asked.cpus > largest or asked.cpus * asked.workers > cpus:

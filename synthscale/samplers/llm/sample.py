@@ -243,7 +243,9 @@ def complete_rows(
         processors.append(TopKLogitsWarper(settings.top_k))
     if settings.top_p < 1.0:
         processors.append(TopPLogitsWarper(settings.top_p))
-    half = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and settings.bf16)
+    half = torch.autocast(
+        "cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and settings.bf16_on_gpu()
+    )
     with half:
         output = model.generate(
             input_ids,

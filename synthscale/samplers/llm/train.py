@@ -219,7 +219,7 @@ def minority_weights(y: np.ndarray, minority_share: float) -> np.ndarray:
 
 
 def _precision(settings: LLMConfig) -> str:
-    return "bf16" if settings.bf16 and torch.cuda.is_available() else "no"
+    return "bf16" if settings.bf16_on_gpu() and torch.cuda.is_available() else "no"
 
 
 def _cuda_devices() -> list[int]:
