@@ -89,7 +89,12 @@ class LLMConfig(Section):
         description="feature values each prompt copies from a random real row of the target, "
         "the model writing the rest (0: the prompt is the label, and the attribute, alone)",
     )
-    max_rows_per_batch: int = Field(512, gt=0, description="rows generated per batch (per process)")
+    max_rows_per_batch: Annotated[int, Field(gt=0)] | Literal["auto"] = Field(
+        "auto",
+        description="rows generated per batch (per process); the batch index seeds its rows, so another "
+        "size draws other rows; auto: 512 on a CPU, on a GPU as many as a fifth of its free memory "
+        "holds (KV cache and logits), a power of two up to 16384",
+    )
     lora_rank: int = Field(
         0,
         ge=0,

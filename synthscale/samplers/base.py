@@ -19,6 +19,8 @@ from synthscale.errors import SynthscaleError
 from synthscale.targets import Target
 
 StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, this step's loss)
+# four trainings of a small model on one GPU each ran at about one's speed (bench/RESULTS.md)
+SMALL_MODEL_BUILDS_PER_GPU = 4
 
 
 class Sampler(Protocol):
@@ -26,6 +28,7 @@ class Sampler(Protocol):
     min_target_rows: int  # a target with fewer visible rows cannot be sampled
     few_rows_fix: str  # the setting to change when that happens
     trains_model: bool  # a model worth sharing across tasks, and worth a GPU
+    builds_per_gpu: int  # its pool builds that share one GPU under resources.generator_gpus auto
     on_training_step: StepCallback | None  # hears each training step
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> Sampler:
@@ -61,6 +64,7 @@ class VisibleRows(ABC):
     min_target_rows = 1
     few_rows_fix = DEFAULT_FEW_ROWS_FIX  # what the user can change when a target has too few rows
     trains_model = False
+    builds_per_gpu = 1
     # a sampler that trains a model calls it with (steps done, steps in all, loss) as it trains
     on_training_step: StepCallback | None = None
 

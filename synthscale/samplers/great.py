@@ -27,7 +27,7 @@ import pandas as pd
 
 from synthscale.config import GeneratorConfig
 from synthscale.data.schema import Schema
-from synthscale.samplers.base import StepCallback
+from synthscale.samplers.base import SMALL_MODEL_BUILDS_PER_GPU, StepCallback
 from synthscale.samplers.library_hooks import swapped
 from synthscale.samplers.peers import TARGET_COLUMN, DrawAndKeep
 from synthscale.samplers.registry import register
@@ -61,6 +61,11 @@ class GreatSampler(DrawAndKeep):
 
     def cache_settings(self) -> dict[str, Any]:
         return {**super().cache_settings(), "tiny": self.tiny}
+
+    @property
+    def builds_per_gpu(self) -> int:
+        """Like the LLM's: several builds of the tiny model share a GPU, a hub model has one."""
+        return SMALL_MODEL_BUILDS_PER_GPU if self.settings.great_model == "tiny" else 1
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> GreatSampler:
         from be_great import GReaT

@@ -32,7 +32,7 @@ import pandas as pd
 from synthscale.config import GeneratorConfig
 from synthscale.data.schema import TARGET_COLUMN, Schema
 from synthscale.errors import SamplerFailure, SynthscaleError
-from synthscale.samplers.base import StepCallback, VisibleRows, as_target
+from synthscale.samplers.base import SMALL_MODEL_BUILDS_PER_GPU, StepCallback, VisibleRows, as_target
 from synthscale.samplers.library_hooks import swapped
 from synthscale.samplers.registry import check_installed, register
 from synthscale.targets import Target
@@ -71,6 +71,7 @@ class DrawAndKeep(VisibleRows, abc.ABC):
     group's attribute back. Subclasses draw (`_draw`), keep (`_keep`) and seed (`_seeded`)."""
 
     trains_model = True
+    builds_per_gpu = SMALL_MODEL_BUILDS_PER_GPU  # networks of a few hundred thousand weights
     train_longer = "generator.peers.epochs"  # the setting named when too few rows are kept
 
     def __init__(self, config: GeneratorConfig) -> None:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from synthscale.config import ResourcesConfig
 from synthscale.errors import SamplerFailure
-from synthscale.samplers import sampler_trains_model
+from synthscale.samplers import make_sampler, sampler_trains_model
 from synthscale.sweep.plan import SweepPlan
 from synthscale.sweep.pools import PoolCache, PoolSlot, PoolSpec, SyntheticPool, build_pool, pool_key
 from synthscale.sweep.workers import WorkerResources, build_pool_on_workers
@@ -193,8 +193,10 @@ def _submit_pool(
     """A generator that trains a model takes a GPU when the cluster has one, else a whole
     node's CPUs (torch threads follow OMP_NUM_THREADS); with generator_workers > 1 it is
     built by that many Ray Train workers, which share those."""
-    resources = generator_resources(plan.config.resources, plan.config.generator.llm.model)
     split, generator = plan.split_of(spec), plan.config.generator
+    resources = generator_resources(
+        plan.config.resources, make_sampler(spec.sampler, generator).builds_per_gpu
+    )
     if resources.workers > 1:
         task = ray.remote(num_cpus=0)(with_warnings)
         return task.remote(
@@ -205,28 +207,17 @@ def _submit_pool(
     return task.remote(build_pool, spec, dataset, split, generator, on_training_step)
 
 
-TINY_BUILDS_PER_GPU = (
-    4  # four tiny-model trainings on one GPU ran at about one's speed each (bench/RESULTS.md)
-)
-
-
-def generator_resources(resources: ResourcesConfig, model: str) -> WorkerResources:
+def generator_resources(resources: ResourcesConfig, builds_per_gpu: int) -> WorkerResources:
     """What each process building a trained generator's pool reserves: the settings, or with
-    generator_gpus auto a share of one GPU where the cluster has GPUs (`auto_gpu_share`), else
-    a whole node's CPUs shared among the workers."""
+    generator_gpus auto 1/builds_per_gpu of one GPU (the sampler's `builds_per_gpu`: several
+    builds of a small model share one) where the cluster has GPUs, else a whole node's CPUs
+    shared among the workers."""
     gpus = resources.generator_gpus
     if gpus == "auto":
-        gpus = auto_gpu_share(model) if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+        gpus = 1 / builds_per_gpu if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
     workers = resources.generator_workers
     cpus = resources.generator_cpus or (1 if gpus else max(1, largest_node_cpus() // workers))
     return WorkerResources(workers, cpus, gpus)
-
-
-def auto_gpu_share(model: str) -> float:
-    """The GPU share of one pool build under generator_gpus auto: the tiny model leaves a GPU
-    mostly idle (its steps are bound by kernel launches), so several of its builds share one;
-    any other model gets a whole GPU."""
-    return 1 / TINY_BUILDS_PER_GPU if model == "tiny" else 1.0
 
 
 def largest_node_cpus() -> int:

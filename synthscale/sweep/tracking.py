@@ -243,7 +243,7 @@ class SweepTracker:
             ]
             params = [
                 Param(k, str(model.get(k)))
-                for k in ("source", "steps", "seconds", "best_step", "column_order", "guidance")
+                for k in ("source", "steps", "seconds", "best_step", "column_order", "guidance", "device")
             ]
             params += [
                 Param(k, str(v))

@@ -97,6 +97,7 @@ class SamplingReport:
     generated: int
     valid: int
     seconds: float
+    rows_per_batch: int
 
     @property
     def dropped(self) -> int:
@@ -120,7 +121,7 @@ def sample_rows(
     """Exactly n rows (features, label) that start with `prompt` (a fixed prefix, or Prompts);
     `stream` names the target so that each target draws from its own random stream."""
     started = time.perf_counter()
-    batch_size = settings.max_rows_per_batch
+    batch_size = rows_per_batch(generator, codec, settings)
     stream_id = zlib.crc32(stream.encode())
     kept, generated, first_batch = [], 0, 0
     n_valid, rounds = 0, 0
@@ -145,8 +146,48 @@ def sample_rows(
         rounds += 1
     features = pd.concat([rows for rows, _ in kept], ignore_index=True).iloc[:n]
     y = np.concatenate([labels for _, labels in kept])[:n]
-    report = SamplingReport(n, generated, n_valid, time.perf_counter() - started)
+    report = SamplingReport(n, generated, n_valid, time.perf_counter() - started, batch_size)
     return features, y, report
+
+
+CPU_ROWS_PER_BATCH = 512  # a CPU's rows/s barely grows with the batch (bench/RESULTS.md)
+GPU_ROWS_PER_BATCH_CEILING = 16384  # the fastest size measured for the tiny model on an H200
+GPU_MEMORY_SHARE = 0.2  # of the free memory, so that several builds sharing one GPU all fit
+
+
+def rows_per_batch(generator: GeneratorModel, codec: RowCodec, settings: LLMConfig) -> int:
+    """`max_rows_per_batch`, or with auto the size for the model's device: a GPU's step is bound
+    by kernel launches, so larger batches sample faster until memory runs short."""
+    if settings.max_rows_per_batch != "auto":
+        return settings.max_rows_per_batch
+    device = generator.model.device
+    if device.type != "cuda":
+        return CPU_ROWS_PER_BATCH
+    free, _ = torch.cuda.mem_get_info(device)
+    guided = settings.guidance not in ("auto", 1.0)
+    row = bytes_per_row(generator, codec.row_length, guided, half=settings.bf16_on_gpu())
+    return gpu_rows_per_batch(free, row)
+
+
+def gpu_rows_per_batch(free_bytes: int, row_bytes: int) -> int:
+    """The largest power of two of rows whose memory is GPU_MEMORY_SHARE of the free memory, up
+    to the ceiling: a power of two, so that a little more or less free memory rarely changes
+    the size (and with it the rows drawn)."""
+    fits = int(free_bytes * GPU_MEMORY_SHARE) // max(row_bytes, 1)
+    if fits < 1:
+        return 1
+    return min(GPU_ROWS_PER_BATCH_CEILING, 1 << (fits.bit_length() - 1))
+
+
+def bytes_per_row(generator: GeneratorModel, row_length: int, guided: bool, half: bool) -> int:
+    """What one row in a batch holds on the GPU while it is generated: keys and values of every
+    layer at every position, and the logits of a step, which the processors copy (twice both
+    with label guidance, which runs the model on a second prompt)."""
+    config = generator.model.config
+    element = 2 if half else 4
+    cache = 2 * config.num_hidden_layers * config.hidden_size * row_length * element
+    logits = 3 * generator.vocab_size * 4
+    return (cache + logits) * (2 if guided else 1)
 
 
 def generate_batches(

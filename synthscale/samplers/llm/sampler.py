@@ -30,9 +30,9 @@ from synthscale._io import (
 )
 from synthscale.config import GeneratorConfig, LLMConfig
 from synthscale.data.schema import Dataset, Schema
-from synthscale.samplers.base import StepCallback, VisibleRows, as_target
+from synthscale.samplers.base import SMALL_MODEL_BUILDS_PER_GPU, StepCallback, VisibleRows, as_target
 from synthscale.samplers.classic import SmoteWrapper
-from synthscale.samplers.llm.model import GeneratorModel, build_model, merge_lora
+from synthscale.samplers.llm.model import TINY, GeneratorModel, build_model, merge_lora
 from synthscale.samplers.llm.sample import Prompts, SamplingReport, sample_rows
 from synthscale.samplers.llm.serialize import RowCodec, build_codec
 from synthscale.samplers.llm.train import TrainingReport, train_generator, training_steps
@@ -80,6 +80,11 @@ class LLMSampler(VisibleRows):
 
     def cache_settings(self) -> dict[str, Any]:
         return self.settings.model_dump(mode="json", exclude={"cache_dir"})
+
+    @property
+    def builds_per_gpu(self) -> int:
+        """The tiny model's steps are bound by kernel launches and leave a GPU mostly idle."""
+        return SMALL_MODEL_BUILDS_PER_GPU if self.settings.model == TINY else 1
 
     def fit(self, rows: pd.DataFrame, targets: np.ndarray, schema: Schema) -> LLMSampler:
         super().fit(rows, targets, schema)
@@ -161,6 +166,7 @@ class LLMSampler(VisibleRows):
             "best_step": self.training.best_step,
             "column_order": self.resolved.column_order,  # `auto` as decided
             "guidance": self.resolved.guidance,
+            "device": self._generator.model.device.type,  # where this pool's rows were sampled
         }
 
     def target_report(self, target: str) -> dict[str, float]:
@@ -173,6 +179,7 @@ class LLMSampler(VisibleRows):
                 rows_generated=sampled.generated,
                 rows_dropped=sampled.dropped,
                 sampling_rows_per_s=sampled.requested / max(sampled.seconds, 1e-9),
+                rows_per_batch=float(sampled.rows_per_batch),  # max_rows_per_batch auto as decided
             )
         if self.training is not None:
             report.update(
