@@ -4,6 +4,9 @@
 # the sweep-overhead target of issue #3 was set on).
 CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
 
+# the label and attribute columns of the paper's two real tables, read from a path
+TABLE_COLUMNS = {"adult": ("income", "sex"), "gender": ("gender", "long_hair")}
+
 
 def dataset_overrides(name: str, adult: str | None) -> list[str]:
     """`--set` overrides that make `name` the sweep's dataset: craft, or adult from a file
@@ -11,5 +14,11 @@ def dataset_overrides(name: str, adult: str | None) -> list[str]:
     if name == "craft":
         return ["dataset.name=craft"]
     if adult:
-        return ["dataset.name=null", f"dataset.path={adult}", "dataset.label=income", "dataset.spurious=sex"]
+        label, attribute = TABLE_COLUMNS["adult"]
+        return [
+            "dataset.name=null",
+            f"dataset.path={adult}",
+            f"dataset.label={label}",
+            f"dataset.spurious={attribute}",
+        ]
     return ["dataset.name=adult"]  # OpenML, cached under dataset.cache_dir

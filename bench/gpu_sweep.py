@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from common import TABLE_COLUMNS
 
 PEERS = ["ctgan", "tvae", "great"]
 SAMPLE_EVERY_S = 0.5
@@ -54,10 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def datasets_override(adult: str | None, gender: str | None) -> str:
     """The sweeps' `datasets` list: craft, and the tables given by path."""
     tables = ["{name: craft}"]
-    if adult:
-        tables.append(f"{{name: null, path: '{adult}', label: income, spurious: sex}}")
-    if gender:
-        tables.append(f"{{name: null, path: '{gender}', label: gender, spurious: long_hair}}")
+    for name, path in (("adult", adult), ("gender", gender)):
+        if path:
+            label, attribute = TABLE_COLUMNS[name]
+            tables.append(f"{{name: null, path: '{path}', label: {label}, spurious: {attribute}}}")
     return f"datasets=[{', '.join(tables)}]"
 
 
@@ -136,14 +137,14 @@ def per_pool(pools_csv: Path) -> list[dict]:
     rows = []
     for key, group in table.groupby(keys, dropna=False):
         first = group.iloc[0]
-        steps = first.get("training_steps")
+        steps = first.get("training_steps", float("nan"))
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
-                "steps_per_s": steps / first["training_seconds"] if pd.notna(steps) else None,
+                "steps_per_s": steps / first["training_seconds"],  # NaN for a sampler without steps
                 "reused": bool(first.get("model_reused", 0)),
                 "rows_per_s": float(group["sampling_rows_per_s"].median()),
-                "rows_per_batch": first.get("rows_per_batch"),
+                "rows_per_batch": first.get("rows_per_batch", float("nan")),
             }
         )
     return rows
@@ -172,12 +173,11 @@ def print_table(runs: list[dict]) -> None:
         if frame.empty:
             continue
         for sampler, group in frame.groupby("sampler"):
-            trained = group[~group["reused"]]
-            steps = trained["steps_per_s"].dropna()
+            steps = group.loc[~group["reused"], "steps_per_s"].median()
+            batch = group["rows_per_batch"].median()  # NaN for a sampler without batches
             print(
                 f"| {run['sweep']} | {run['generator_gpus']} | {sampler} | "
-                f"{steps.median():.1f} | {group['rows_per_s'].median():.0f} | "
-                f"{group['rows_per_batch'].dropna().median() if group['rows_per_batch'].notna().any() else 'n/a'} |"
+                f"{steps:.1f} | {group['rows_per_s'].median():.0f} | {batch:.0f} |"
             )
     print("\nWall time, one pool per GPU against the default (same sweep, this run):")
     by = {(r["sweep"], r["generator_gpus"]): r["wall_s"] for r in runs}
@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     runs = []
     try:
         for sweep in args.sweeps:
-            for gpus in args.gpus:
-                runs.append(run_sweep(sweep, gpus, root, [*shared, *methods_override(sweep, args.peers)]))
+            overrides = [*shared, *methods_override(sweep, args.peers)]
+            runs.extend(run_sweep(sweep, gpus, root, overrides) for gpus in args.gpus)
     finally:
         if not args.out:
             shutil.rmtree(root, ignore_errors=True)

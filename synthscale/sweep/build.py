@@ -123,13 +123,16 @@ def _build_on_ray(
     wave trains the models, the second loads them. Meanwhile a bar over every training step
     shows the trainings' progress and loss."""
     datasets = {name: ray.put(dataset) for name, dataset in plan.datasets.items()}
+    shares = builds_per_gpu(plan)
     steps = Queue(actor_options={"num_cpus": 0})  # (model, steps done, steps in all, loss)
     bar = tqdm(total=0, desc="training generators", unit="step", disable=not show_progress)
     done_steps: dict[str, tuple[int, int]] = {}  # model -> (steps done, steps in all)
     try:
         for wave in model_waves(missing):
             specs = {
-                _submit_pool(spec, datasets[spec.dataset], plan, TrainingSteps(steps, spec)): spec
+                _submit_pool(
+                    spec, datasets[spec.dataset], plan, shares[spec.sampler], TrainingSteps(steps, spec)
+                ): spec
                 for _, spec in wave
             }
             running = list(specs)
@@ -188,15 +191,17 @@ def model_waves(missing: Missing) -> tuple[Missing, Missing]:
 
 
 def _submit_pool(
-    spec: PoolSpec, dataset: ray.ObjectRef, plan: SweepPlan, on_training_step: TrainingSteps | None = None
+    spec: PoolSpec,
+    dataset: ray.ObjectRef,
+    plan: SweepPlan,
+    builds: int,
+    on_training_step: TrainingSteps | None = None,
 ) -> ray.ObjectRef:
     """A generator that trains a model takes a GPU when the cluster has one, else a whole
     node's CPUs (torch threads follow OMP_NUM_THREADS); with generator_workers > 1 it is
     built by that many Ray Train workers, which share those."""
     split, generator = plan.split_of(spec), plan.config.generator
-    resources = generator_resources(
-        plan.config.resources, make_sampler(spec.sampler, generator).builds_per_gpu
-    )
+    resources = generator_resources(plan.config.resources, builds)
     if resources.workers > 1:
         task = ray.remote(num_cpus=0)(with_warnings)
         return task.remote(
@@ -205,6 +210,12 @@ def _submit_pool(
     threads = {"env_vars": {"OMP_NUM_THREADS": str(int(resources.cpus))}}
     task = ray.remote(num_cpus=resources.cpus, num_gpus=resources.gpus, runtime_env=threads)(with_warnings)
     return task.remote(build_pool, spec, dataset, split, generator, on_training_step)
+
+
+def builds_per_gpu(plan: SweepPlan) -> dict[str, int]:
+    """Each model-training sampler of the plan: how many of its pool builds share one GPU."""
+    trained = {spec.sampler for spec in plan.pool_specs if sampler_trains_model(spec.sampler)}
+    return {name: make_sampler(name, plan.config.generator).builds_per_gpu for name in sorted(trained)}
 
 
 def generator_resources(resources: ResourcesConfig, builds_per_gpu: int) -> WorkerResources:

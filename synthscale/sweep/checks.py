@@ -8,8 +8,8 @@ import ray
 
 from synthscale.config import ResourcesConfig
 from synthscale.errors import SynthscaleError
-from synthscale.samplers import make_sampler, sampler_trains_model
-from synthscale.sweep.build import generator_resources, largest_node_cpus
+from synthscale.samplers import sampler_trains_model
+from synthscale.sweep.build import builds_per_gpu, generator_resources, largest_node_cpus
 from synthscale.sweep.plan import SweepPlan
 
 
@@ -47,11 +47,7 @@ def check_generator_request(plan: SweepPlan) -> None:
 
         check_model_reference(plan.config.generator.llm.model)
     config = plan.config.resources
-    fewest_per_gpu = min(
-        make_sampler(sampler, plan.config.generator).builds_per_gpu
-        for sampler in {spec.sampler for spec in plan.pool_specs if sampler_trains_model(spec.sampler)}
-    )
-    asked = generator_resources(config, fewest_per_gpu)  # the largest share any build asks
+    asked = generator_resources(config, min(builds_per_gpu(plan).values()))  # the largest share asked
     cluster = ray.cluster_resources()
     gpus, cpus = cluster.get("GPU", 0), cluster.get("CPU", 0)
     workers = f" x generator_workers={asked.workers}" if asked.workers > 1 else ""

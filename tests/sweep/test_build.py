@@ -105,9 +105,9 @@ def test_pools_of_a_model_training_sampler_are_built_by_ray_tasks_alike(
     submitted = []
     submit = build_module._submit_pool
 
-    def record_submit(spec, dataset, plan, on_training_step=None):
+    def record_submit(spec, *args):
         submitted.append(spec.slot)
-        return submit(spec, dataset, plan, on_training_step)
+        return submit(spec, *args)
 
     monkeypatch.setattr(build_module, "sampler_trains_model", lambda name: name == "ros")
     monkeypatch.setattr(build_module, "_submit_pool", record_submit)

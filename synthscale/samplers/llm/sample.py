@@ -164,8 +164,9 @@ def rows_per_batch(generator: GeneratorModel, codec: RowCodec, settings: LLMConf
     if device.type != "cuda":
         return CPU_ROWS_PER_BATCH
     free, _ = torch.cuda.mem_get_info(device)
-    guided = settings.guidance not in ("auto", 1.0)
-    row = bytes_per_row(generator, codec.row_length, guided, half=settings.bf16_on_gpu())
+    row = bytes_per_row(
+        generator, codec.row_length, guidance_of(settings) != 1.0, half=settings.bf16_on_gpu()
+    )
     return gpu_rows_per_batch(free, row)
 
 
@@ -244,6 +245,11 @@ def generate_batch(
     return rows
 
 
+def guidance_of(settings: LLMConfig) -> float:
+    """The guidance scale to sample with; auto counts as off here (the sampler resolves it)."""
+    return 1.0 if settings.guidance == "auto" else settings.guidance
+
+
 def label_guidance(
     generator: GeneratorModel, codec: RowCodec, prompts: np.ndarray, scale: float
 ) -> UnbatchedClassifierFreeGuidanceLogitsProcessor:
@@ -273,7 +279,7 @@ def complete_rows(
     token_ids = generator.token_ids.to(device)
     input_ids = token_ids[torch.from_numpy(prompts).to(device)]
     processors = LogitsProcessorList()
-    guidance = 1.0 if settings.guidance == "auto" else settings.guidance  # auto: the sampler decides
+    guidance = guidance_of(settings)
     if guidance != 1.0:
         processors.append(label_guidance(generator, codec, prompts, guidance))
     ordered = settings.column_order == "fixed"
