@@ -7,13 +7,16 @@ needs (`synthetic_demand`), serves every ratio and every N: larger N adds rows t
 
 The `oracle` adds the same segments as a sampler would, filled with real rows the fit does
 not otherwise use (read from the back of the reserves, whose front gives the majority rows):
-the upper bound every generator is read against. Every fit is scored twice: as fitted (the
-paper's risks) and recalibrated on the split's calibration rows (the `_cal` risks).
+the upper bound every generator is read against. Its dose ladder (`Point.dose`) adds other
+multiples of those rows, so that each point has the risk of m real rows as a function of m:
+the scale on which `worth` prices a method's rows in real rows. Every fit is scored twice:
+as fitted (the paper's risks) and recalibrated on the split's calibration rows (the `_cal`
+risks).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -32,6 +35,7 @@ RAW, ALL_REAL, ORACLE, AUG_SUFFIX = "raw", "all_real", "oracle", "_aug"
 CALIBRATED_SUFFIX = "_cal"  # a risk after recalibration: balanced_ce_cal
 # data_access of a point without a generator (raw, all_real): a string, so a groupby keeps it
 NO_DATA_ACCESS = "none"
+DOSE = "dose"  # results column: the oracle's rows as a multiple of a sampler's at the point (1: the point)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Point:
     k: int = 0  # ratio: real n_maj/n_min = 1 + k
     n_aug_units: int | float = 0  # augment: N in units of s (N*s is whole: config checks it)
     data_access: str = NO_DATA_ACCESS  # rows the generator saw: seed, train; none without one
+    dose: float = 1.0  # the oracle's ladder: every segment's rows times this (1: the point itself)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class TrainingSet:
     n_synthetic: int
     ratio: float  # real majority rows / real minority rows of the base (the oracle's added rows not counted)
     n_aug: int  # synthetic rows added with the augmentation weight
+    n_added: int  # rows beside the base's real ones: a sampler's, or the oracle's real rows
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,23 @@ def synthetic_segments(
     for side, side_targets in (("minority", targets.minority), ("majority", targets.majority)):
         for target, n in split_even(halves[side], side_targets).items():
             segments.append(Segment(target, used[target], used[target] + n, aug_weight, augmentation=True))
-    return [s for s in segments if s.stop > s.start]
+    return [s for s in (scaled(s, point.dose) for s in segments) if s.stop > s.start]
+
+
+def scaled(segment: Segment, dose: float) -> Segment:
+    """The segment's rows times `dose`: consecutive segments of a target stay consecutive, so a
+    dose of the oracle adds its rows the way the point adds them, in other numbers."""
+    if dose == 1:
+        return segment
+    return replace(segment, start=round(segment.start * dose), stop=round(segment.stop * dose))
+
+
+def protocol_fits(results: pd.DataFrame) -> pd.DataFrame:
+    """The fits at the protocols' own points: the oracle's dose ladder left out (it prices
+    rows in `worth`; on a curve it would be a second oracle at the same k or N)."""
+    if DOSE not in results.columns:
+        return results
+    return results[results[DOSE].fillna(1.0).astype(float) == 1.0]
 
 
 def fold_counts(dataset: Dataset, split: Split, task: Task) -> dict[Target, int]:
@@ -248,6 +270,7 @@ def build_training_set(
         n_synthetic=0 if oracle else n_added,
         ratio=real_ratio(dataset, point.task, real),
         n_aug=sum(s.stop - s.start for s in segments if s.augmentation),
+        n_added=n_added,
     )
 
 
@@ -328,6 +351,7 @@ def evaluate_point(
             "n_train": len(training.y),
             "n_real": training.n_real,
             "n_synthetic": training.n_synthetic,
+            "n_added": training.n_added,
         }
         rows.append({**sizes, **risks})
     return rows

@@ -16,15 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscale.experiments import ALL_REAL, AUG_SUFFIX, ORACLE, RAW, Method, is_oracle
+from synthscale.experiments import ALL_REAL, AUG_SUFFIX, ORACLE, RAW, Method, is_oracle, protocol_fits
 from synthscale.fit import failed_rows
+from synthscale.risks import HIGHER_IS_BETTER
 
 GAIN_METRICS = ("balanced_ce_cal", "auc")
 SHARE_SUFFIX = "_oracle_share"
-# metrics where a larger value is better; every other metric (cross-entropies, Brier) is a loss
-HIGHER_IS_BETTER = frozenset(
-    {"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1", "balanced_accuracy_cal"}
-)
 POINT_DECIMALS = 6  # a float point column (the real ratio) rounded so points match across methods
 # the protocol's point column: the ratio's n_maj/n_min, the augment grid's N (units of s)
 POINT_COLUMNS = {"ratio": "ratio", "augment": "n_aug_units"}
@@ -52,6 +49,7 @@ def oracle_gain_shares(results: pd.DataFrame, metrics: tuple[str, ...] = GAIN_ME
 def _protocol_shares(
     results: pd.DataFrame, experiment: str, column: str, metrics: tuple[str, ...]
 ) -> pd.DataFrame:
+    results = protocol_fits(results)
     rows = results[(results["experiment"] == experiment) & ~failed_rows(results)]
     if not rows["method"].map(is_oracle).any() or not (rows["method"] == RAW).any():
         return pd.DataFrame()

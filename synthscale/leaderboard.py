@@ -21,7 +21,8 @@ from scipy import stats
 
 from synthscale.experiments import is_oracle
 from synthscale.fit import failed_rows
-from synthscale.gains import HIGHER_IS_BETTER, oracle_gain_shares, pooled_shares
+from synthscale.gains import oracle_gain_shares, pooled_shares
+from synthscale.risks import HIGHER_IS_BETTER
 
 LEADERBOARD_METRICS = (
     "auc",

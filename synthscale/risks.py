@@ -17,6 +17,11 @@ from synthscale.splits import Task
 from synthscale.targets import ALL_GROUPS, CLASSES, TASK_TARGETS, class_keys, group_keys
 
 PROB_CLIP = 1e-7
+# results columns where a larger value is better (with their `_cal` twins); every other metric
+# (cross-entropies, Brier) is a loss
+HIGHER_IS_BETTER = frozenset(
+    {"auc", "balanced_accuracy", "minority_f1", "auc_a0", "auc_a1", "balanced_accuracy_cal"}
+)
 DECISION_THRESHOLD = 0.5
 
 

@@ -23,6 +23,7 @@ from synthscale.experiments import (
     Segment,
     build_training_set,
     evaluate_point,
+    protocol_fits,
     real_rows,
     synthetic_demand,
     synthetic_segments,
@@ -349,3 +350,30 @@ def test_a_method_name_is_read_once_into_its_sampler_and_flags(name, sampler, au
         adds_rows,
     )
     assert method.base + ("_aug" if augmented else "") == name and Method.of(name) is method
+
+
+@pytest.mark.parametrize("dose", [0.25, 0.5, 2.0])
+def test_an_oracle_dose_adds_that_multiple_of_the_points_real_rows_the_same_way(big_craft, split, dose):
+    point = Point("imbalance", "ratio", "oracle", k=4)
+    at_point = build(big_craft, split, {"imbalance": {}}, point)
+    dosed = build(big_craft, split, {"imbalance": {}}, Point("imbalance", "ratio", "oracle", k=4, dose=dose))
+    assert at_point.n_added == 4 * S // 2 and at_point.n_synthetic == 0
+    assert dosed.n_added == round(dose * at_point.n_added)
+    assert dosed.ratio == at_point.ratio  # the base's real rows are the point's
+    added = dosed.y[len(dosed.y) - dosed.n_added :]
+    assert (added == 1).all()  # minority rows, as the sampler's would be
+
+
+def test_augment_doses_below_one_scale_the_balancing_rows_and_nest(big_craft, split):
+    base = build(big_craft, split, {"imbalance": {}}, Point("imbalance", "augment", "oracle"))
+    quarter = build(big_craft, split, {"imbalance": {}}, Point("imbalance", "augment", "oracle", dose=0.25))
+    assert base.n_added == MAJORITY_UNITS * S and quarter.n_added == MAJORITY_UNITS * S // 4
+    # nested: the quarter dose's rows are the first of the full dose's
+    pd.testing.assert_frame_equal(quarter.X.tail(quarter.n_added).reset_index(drop=True),
+                                  base.X.iloc[len(base.y) - base.n_added :].head(quarter.n_added).reset_index(drop=True))  # fmt: skip
+
+
+def test_protocol_fits_leave_out_the_dose_ladder_only():
+    results = pd.DataFrame({"method": ["oracle", "oracle", "raw"], "dose": [1.0, 0.5, 1.0]})
+    assert protocol_fits(results)["dose"].tolist() == [1.0, 1.0]
+    assert len(protocol_fits(results.drop(columns="dose"))) == 3  # results before the ladder

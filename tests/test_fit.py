@@ -254,8 +254,9 @@ def test_cli_fit_writes_every_format(tmp_path, capsys):
     tex = (tmp_path / "fit" / "exponents.tex").read_text()
     assert "minority\\_ce" in tex and "minority_ce" not in tex and "booktabs" in tex.splitlines()[0]
     out = capsys.readouterr().out
-    assert "| craft | imbalance | smote | xgboost | saturating | 1 " in out
-    assert "craft/imbalance/smote/xgboost: decays like N^-1 [" in out
+    assert "| craft | imbalance | smote | xgboost | decays | " in out  # its class first, then alpha
+    assert "craft/imbalance/smote/xgboost: falls with N, more rows help: " in out
+    assert "; decays like N^-1 [" in out
 
 
 def test_a_steep_exponent_on_a_wide_grid_is_recovered():
@@ -271,7 +272,7 @@ def test_a_constant_loss_reports_no_exponent():
     row = fit_curve(Curve(n, np.full(len(n), 1.5), np.tile(np.arange(SEEDS), len(N_GRID))))
     assert np.isnan(row["alpha"]) and np.isnan(row["theory_p_value"]) and np.isnan(row["n_eps"])
     assert "constant" in row["notes"] and row["status"] == "no_decay"
-    assert row["verdict"] == "does not fall with N: no decay to fit"
+    assert row["curve_class"] == "flat" and row["verdict"] == "flat: loss is the same at every N"
 
 
 def test_a_non_numeric_metric_and_skipped_curves_are_reported():
@@ -399,7 +400,7 @@ def test_cli_fit_published_prints_a_verdict_per_curve(tmp_path, capsys):
 
     assert main(["fit", "--published", "--metric", "balanced_ce", "-o", str(tmp_path / "pub")]) == 0
     out = capsys.readouterr().out
-    assert "arXiv 2406.03628" in out and out.count(": decays like N^-") == 6
+    assert "arXiv 2406.03628" in out and out.count("; decays like N^-") == 6
     table = pd.read_csv(tmp_path / "pub" / "exponents.csv")
     assert set(table["dataset"]) == {"adult", "craft", "gender"}
     assert main(["fit", "--published", str(tmp_path / "x.csv")]) == 2
@@ -411,8 +412,8 @@ def test_a_short_grid_is_not_identified_and_says_to_widen_it():
     interval runs to a search bound, and the verdict says so instead of quoting alpha."""
     rng = np.random.default_rng(34)
     row = fit_curve(simulated_curve(0.5, 0.03, rng, l_inf=0.6, c=0.01), bootstrap_replicates=0)
-    assert not row["identified"]
-    assert row["verdict"].startswith("not identified: alpha in [") and "widen the N grid" in row["verdict"]
+    assert not row["identified"] and row["curve_class"] == "not_identified"
+    assert row["verdict"].startswith("not identified: ") and "widen the N grid" in row["verdict"]
 
 
 def test_the_published_craft_curve_is_a_pure_law_rejecting_1_over_n_unless_n0_is_free():
@@ -446,7 +447,11 @@ def test_a_curve_flat_until_n_passes_the_base_is_the_shifted_law():
     assert row["law"] == row["preferred_model"] == "shifted" and row["identified"]
     assert row["alpha_ci_low"] < 1.0 < row["alpha_ci_high"] < 3
     assert 1_000 < row["N0"] < 9_000
-    assert row["verdict"].startswith("decays like (N0 + N)^-") and "bootstrap" not in row["notes"]
+    assert row["verdict"].startswith("falls with N")
+    assert (
+        row["verdict"].split("; ", 1)[1].startswith("decays like (N0 + N)^-")
+        and "bootstrap" not in row["notes"]
+    )
     # the cluster bootstrap refits N0 too, so its interval holds the estimate and stays finite
     assert row["alpha_boot_low"] <= row["alpha"] <= row["alpha_boot_high"] < 3
 
@@ -536,5 +541,6 @@ def test_a_curve_levelling_off_exponentially_quotes_a_lower_bound_on_alpha():
     assert row["law"] == row["preferred_model"] == "shifted"
     assert row["bounded_below"] and not row["identified"] and row["status"] == "bounded_below"
     assert ALPHA_BOUNDS[0] < row["alpha_ci_low"] < row["alpha"] and row["alpha_ci_high"] == ALPHA_BOUNDS[1]
-    assert row["verdict"].startswith(f"decays at least like (N0 + N)^-{row['alpha_ci_low']:.2g} (alpha >= ")
+    law = row["verdict"].split("; ", 1)[1]
+    assert law.startswith(f"decays at least like (N0 + N)^-{row['alpha_ci_low']:.2g} (alpha >= ")
     assert "levels off faster than a power law resolves" in row["verdict"]

@@ -27,6 +27,7 @@ STAGES = (
     "sweep",
     "fit",
     "gains",
+    "worth",
     "leaderboard",
     "report",
     "cli",

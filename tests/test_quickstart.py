@@ -47,8 +47,12 @@ def test_quickstart_sweep_from_the_command_line(tmp_path):
     }
     assert results[["minority_ce", "auc", "brier", "balanced_ce_cal", "minority_ce_cal"]].notna().all().all()
     # the oracle at spurious N = 18s needs more real rows of craft's rarest group than are left
-    oracle = results[results["method"] == "oracle"]
+    oracle = results[
+        (results["method"] == "oracle") & (results["dose"] == 1) & (results["n_aug_units"] <= 18)
+    ]
     assert len(oracle) == 2 * 2 * (10 + 10) - 2 and "the oracle is left out at 1 point" in run.stderr
+    ladder = results[(results["method"] == "oracle") & (results["dose"] != 1)]
+    assert len(ladder) == 2 * 2 * (9 * 3 + 2)  # 3 doses at k = 1..9, 2 of the augment base
     pools = pd.read_csv(out_dir / "pools.csv")
     llm = pools.loc[pools["sampler"] == "llm"]
     assert len(llm) == 12 and (llm["validity"] == 1.0).all()  # 2 seeds x (2 classes + 4 groups)

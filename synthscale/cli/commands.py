@@ -122,12 +122,16 @@ def report_command(args: argparse.Namespace) -> int:
     from synthscale.fit import fit_results
     from synthscale.report import SUMMARY_COLUMNS, export_table, write_report
     from synthscale.sweep.layout import OutDir
+    from synthscale.worth import unpriced_reason, with_worth, worth_table
 
     results = _read_results(args.results)
     sweep_dir = OutDir.of_results(args.results)
     out_dir = check_output_dir(Path(args.out) if args.out else sweep_dir.report, "-o")
     if (results["experiment"] == "augment").any():
-        exponents = fit_results(results, args.metric, args.theory_alpha)
+        exponents = fit_results(results, args.metric, args.theory_alpha, flat_tolerance=args.flat_tolerance)
+        exponents = with_worth(
+            exponents, pd.DataFrame() if unpriced_reason(results) else worth_table(results)
+        )
         export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     else:  # ratio or native alone: figures and the leaderboard, no scaling law to fit
         exponents = pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -159,6 +163,7 @@ def fit_command(args: argparse.Namespace) -> int:
     from synthscale.fit import fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
     from synthscale.sweep.layout import OutDir
+    from synthscale.worth import WORTH_COLUMNS, unpriced_reason, with_worth, worth_table
 
     if args.published == (args.results is not None):
         raise SynthscaleError("fit: pass a results.csv or --published (the paper's curves), one of the two")
@@ -176,15 +181,25 @@ def fit_command(args: argparse.Namespace) -> int:
         out_dir = Path(args.out) if args.out else OutDir.of_results(args.results).fit_tables
     check_output_dir(out_dir, "-o")
     exponents = fit_results(
-        results, args.metric, args.theory_alpha, args.epsilon, seed_effects=not args.no_seed_levels
+        results,
+        args.metric,
+        args.theory_alpha,
+        args.epsilon,
+        seed_effects=not args.no_seed_levels,
+        flat_tolerance=args.flat_tolerance,
     )
+    unpriced = "the published curves have no oracle" if args.published else unpriced_reason(results)
+    worth = pd.DataFrame() if unpriced else worth_table(results)
+    exponents = with_worth(exponents, worth)
     written = export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
+    if not worth.empty:
+        written += export_table(worth, out_dir, "worth", WORTH_COLUMNS)
     written += export_table(residual_table(results, exponents), out_dir, "residuals", formats=("csv", "json"))
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
     if not gaps.empty:
         export_table(gaps, out_dir, "ratio_gaps")
-    columns = [c for c in ("dataset", "task", "method", "classifier", "data_access", "law", "alpha", "alpha_ci_low",
-               "alpha_ci_high", "theory_p_value") if c in exponents.columns]  # fmt: skip
+    columns = [c for c in ("dataset", "task", "method", "classifier", "data_access", "curve_class",
+               "slope_per_decade", "alpha", "alpha_ci_low", "alpha_ci_high") if c in exponents.columns]  # fmt: skip
     print(markdown_table(exponents[columns]))
     for row in exponents.to_dict("records"):
         name = "/".join(
@@ -195,17 +210,43 @@ def fit_command(args: argparse.Namespace) -> int:
             print(f"  note: {row['notes']}")
     for skipped in exponents.attrs.get("skipped", []):
         print(f"skipped: {skipped}")
-    print(f"exponents -> {', '.join(str(p) for p in written)}")
+    if unpriced:
+        print(f"worth in real rows: none ({unpriced})")
+    else:
+        _print_worth(worth)
+    print(f"written -> {', '.join(str(p) for p in written)}")
     if not args.published and not args.no_mlflow:
-        _log_to_sweep(Path(args.results), exponents, written, folder="fit")
+        _log_to_sweep(Path(args.results), exponents, written, folder="fit", worth=worth)
     return 0
 
 
-def _log_to_sweep(results_path: Path, exponents: pd.DataFrame | None, files: list[Path], folder: str) -> None:
+def _print_worth(worth: pd.DataFrame) -> None:
+    """Each method's rows at the largest k or N, priced in real rows."""
+    from synthscale.worth import largest_worth
+
+    if worth.empty:
+        return
+    print("\nworth in real rows at the largest k or N (95% seed-bootstrap interval):")
+    for row in largest_worth(worth).to_dict("records"):
+        name = "/".join(
+            str(row[k]) for k in ("dataset", "task", "experiment", "method", "data_access") if row.get(k)
+        )
+        print(f"{name} ({row['metric']}, {row['rows_added']:,.0f} rows added): {row['worth']}")
+
+
+def _log_to_sweep(
+    results_path: Path,
+    exponents: pd.DataFrame | None,
+    files: list[Path],
+    folder: str,
+    worth: pd.DataFrame | None = None,
+) -> None:
     """Attach a fit or a report to the sweep's MLflow parent run when the results came from a
-    sweep: the exponents as metrics, the files as artifacts under `folder`."""
+    sweep: the exponents and the worth at each curve's largest point as metrics, the files as
+    artifacts under `folder`."""
     from synthscale.fit import fit_metrics
     from synthscale.sweep.runner import sweep_tracker_for_results
+    from synthscale.worth import worth_metrics
 
     tracker = sweep_tracker_for_results(results_path)
     if tracker is None:
@@ -215,6 +256,8 @@ def _log_to_sweep(results_path: Path, exponents: pd.DataFrame | None, files: lis
         return
     if exponents is not None:
         tracker.log_parent_metrics(fit_metrics(exponents))
+    if worth is not None and not worth.empty:
+        tracker.log_parent_metrics(worth_metrics(worth))
     tracker.log_parent_artifacts(files, folder=folder)
     print(f"logged to MLflow run {tracker.parent_id} ({tracker.uri})")
 

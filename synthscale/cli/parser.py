@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from synthscale.fit.classes import FLAT_TOLERANCE
 from synthscale.fit.laws import model_formulas
 
 RUN_EPILOG = """\
@@ -154,13 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser(
         "fit",
-        help="fit the scaling law of every augment curve: which law, alpha with intervals, a verdict",
-        description="Fit each augment curve (per-seed points, N > 0, a level per seed: the points "
+        help="price every method's rows in real rows, class every augment curve and fit its law",
+        description="Price every method's rows in real rows at each k and N: worth m_eff, the number "
+        "of the oracle's real rows that score as well (from its dose ladder, experiment.oracle_doses), "
+        "and the exchange rate m_eff / rows added, with 95% seed-bootstrap intervals, on balanced_ce_cal "
+        "and auc (worth.*). Class each augment curve by its change per decade of N: decays, flat (within "
+        "--flat-tolerance), rises or not identified. Fit each decaying augment curve (per-seed points, N > 0, a level per seed: the points "
         f"of one seed share a split and a nested pool) with five models, compared by AIC/BIC: {model_formulas()} "
         "(L_inf in [0, the smallest mean loss + 2 se]; the theory's alpha: --theory-alpha). Reports "
         "the best free-alpha law, alpha with profile and seed-bootstrap 95% intervals, the F test of "
         "alpha = --theory-alpha and a verdict in words; and the RAW - method gaps of the ratio "
-        "experiment. Writes exponents.*, ratio_gaps.* (csv, json, md, tex; the tex needs "
+        "experiment. Writes exponents.*, worth.*, ratio_gaps.* (csv, json, md, tex; the tex needs "
         "\\usepackage{booktabs}) and residuals.csv/.json; "
         "logs the exponents to the sweep's MLflow parent run (--no-mlflow: do not). The fit, step by step: "
         "help(synthscale.fit) or the docs' guide to fits.",
@@ -292,6 +297,13 @@ def _add_fit_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--metric", default="minority_ce", help="loss column to fit")
     command.add_argument(
         "--theory-alpha", type=positive_number, default=1.0, help="alpha under H0 (the paper's 1/N)"
+    )
+    command.add_argument(
+        "--flat-tolerance",
+        type=positive_number,
+        default=FLAT_TOLERANCE,
+        help="a curve whose change per decade of N lies within +-this (90%% interval) is flat, in "
+        "the metric's units",
     )
     command.add_argument(
         "--no-mlflow", action="store_true", help="do not log to the sweep's MLflow run beside the results"

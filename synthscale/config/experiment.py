@@ -68,8 +68,24 @@ class ExperimentConfig(Section):
     ratio: RatioConfig = RatioConfig()
     augment: AugmentConfig = AugmentConfig()
     native: NativeConfig = NativeConfig()
+    oracle_doses: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        [0.25, 0.5, 2.0],
+        description="the oracle's dose ladder, as multiples of the rows a method adds: besides its own "
+        "point, the oracle adds these multiples of them (ratio: at every k > 0; augment: the balancing "
+        "rows below N = 0, and N above the largest N), so that each point has the risk of m real rows "
+        "as a function of m, from which a method's rows are priced in real rows (worth); [] for none",
+    )
 
-    _axes_once = field_validator("tasks", "protocols", "seeds")(listed_once)
+    _axes_once = field_validator("tasks", "protocols", "seeds", "oracle_doses")(listed_once)
+
+    @field_validator("oracle_doses", mode="after")
+    @classmethod
+    def _doses_beside_one(cls, value: list[float]) -> list[float]:
+        if 1.0 in value:
+            raise ValueError(
+                "1 is the oracle's own point, always fitted; list the other doses, e.g. [0.25, 0.5, 2]"
+            )
+        return sorted(value)
 
     @model_validator(mode="after")
     def _non_empty(self) -> ExperimentConfig:

@@ -24,7 +24,11 @@ quoted: the law and alpha with its interval, whether the theory's alpha is rejec
 no exponent is identified (e.g. too few decades of N).
 N_ref is the largest N of the curve, so C is the excess loss over L_inf there.
 
-The package, one idea per module, in the order a fit runs: `laws` (the five models and a
+Before any law, each curve gets a class (`classes`, `trend`): does the metric fall, stay flat
+within a tolerance, or rise with N (the change per decade of N with its interval), or can the
+seeds not tell; only a curve that falls has its law and exponent quoted.
+
+The package, one idea per module, in the order a fit runs: `classes` and `trend`, `laws` (the five models and a
 fitted law), `design` (points, weights, seed levels), `solve` (least squares given alpha),
 `inference` (intervals, tests, bootstrap, likelihoods), `choice` (which law), `verdict` (what
 may be quoted), `curve` (one curve's row), `tables` (results in, tables out).
@@ -39,6 +43,11 @@ from typing import Any
 # line's --help (which names the laws) does not load scipy and statsmodels
 _EXPORTS = {
     "IDENTIFYING_DECADES": "choice",
+    "FLAT_TOLERANCE": "classes",
+    "CurveClass": "classes",
+    "decade_trend": "trend",
+    "classify": "trend",
+    "trend_row": "trend",
     "fit_curve": "curve",
     "n_eps": "curve",
     "next_block_gain": "curve",

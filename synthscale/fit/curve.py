@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthscale.fit.choice import IDENTIFYING_DECADES, choose_law, one_sided, preferred, shift_needed
+from synthscale.fit.classes import FLAT_TOLERANCE, CurveClass
 from synthscale.fit.design import Curve, curve_design
 from synthscale.fit.inference import (
     BOOTSTRAP_REPLICATES,
@@ -18,6 +19,7 @@ from synthscale.fit.inference import (
 )
 from synthscale.fit.laws import LAWS, MODELS
 from synthscale.fit.solve import best_alpha, fitted_values, law_fit
+from synthscale.fit.trend import trend_row
 from synthscale.fit.verdict import fit_notes, fit_status, verdict
 
 N_EPS_MAX_EXTRAPOLATION = 1000  # N_eps further than this many times the largest N is not reported
@@ -30,8 +32,12 @@ def fit_curve(
     bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
     bootstrap_seed: int = 0,
     seed_effects: bool = True,
+    metric: str = "loss",
+    flat_tolerance: float = FLAT_TOLERANCE,
 ) -> dict:
-    """Every estimate for one curve, as a flat dict (one row of the exponents table)."""
+    """Every estimate for one curve, as a flat dict (one row of the exponents table): first its
+    class (does the metric move with N at all), then, for a curve that decays, its law."""
+    trend = trend_row(curve, metric, flat_tolerance)
     design = curve_design(curve, seed_effects)
     n_ref = float(curve.n.max())
     alphas = {law: best_alpha(design, law) for law in LAWS}
@@ -48,7 +54,7 @@ def fit_curve(
     family = "saturating" if law == "power" else law
     low, high = intervals[family]
     free_low, free_high = intervals["shifted"]
-    decays = c > 0 and np.ptp(curve.loss) > 0
+    decays = c > 0 and np.ptp(curve.loss) > 0 and trend["curve_class"] == CurveClass.DECAYS.value
     row = {
         "law": law,
         "alpha": alpha_hat,
@@ -83,7 +89,7 @@ def fit_curve(
                                   "n_eps", "next_block_gain"), np.nan))  # fmt: skip
         bootstrap_replicates = 0
     notes = fit_notes(curve, c, alpha_hat, (low, high))
-    row["identified"] = not notes
+    row["identified"] = decays and not notes
     row["bounded_below"] = bool(
         decays and decades >= IDENTIFYING_DECADES and one_sided(alpha_hat, (low, high))
     )
@@ -94,7 +100,9 @@ def fit_curve(
     notes += [boot.pop("note")] if boot.get("note") else []
     row.update(boot)
     row["notes"] = "; ".join(notes)
-    row["verdict"] = verdict(row)
+    sentence = trend.pop("sentence")
+    row.update(trend)
+    row["verdict"] = sentence + ("; " + verdict(row) if decays else "")
     return row
 
 

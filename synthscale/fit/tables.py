@@ -8,6 +8,8 @@ import pandas as pd
 import statsmodels.api as sm
 
 from synthscale.errors import SynthscaleError, did_you_mean
+from synthscale.experiments import protocol_fits
+from synthscale.fit.classes import FLAT_TOLERANCE
 from synthscale.fit.curve import fit_curve
 from synthscale.fit.design import Curve, curve_design
 from synthscale.fit.inference import BOOTSTRAP_REPLICATES
@@ -48,10 +50,11 @@ def fit_results(
     epsilon: float = 0.01,
     seed_effects: bool = True,
     bootstrap_replicates: int = BOOTSTRAP_REPLICATES,
+    flat_tolerance: float = FLAT_TOLERANCE,
 ) -> pd.DataFrame:
     """One row per augment curve of a results table: the exponents table. Curves that cannot
     be fitted are listed, with the reason and the fix, in `table.attrs["skipped"]`."""
-    results, skipped = without_failed_fits(results)
+    results, skipped = without_failed_fits(protocol_fits(results))
     check_results(results, metric)
     rows = []
     for keys, curve in augment_curves(results, metric):
@@ -63,7 +66,15 @@ def fit_results(
                 "add values to experiment.augment.n_aug"
             )
             continue
-        fit = fit_curve(curve, theory_alpha, epsilon, bootstrap_replicates, seed_effects=seed_effects)
+        fit = fit_curve(
+            curve,
+            theory_alpha,
+            epsilon,
+            bootstrap_replicates,
+            seed_effects=seed_effects,
+            metric=metric,
+            flat_tolerance=flat_tolerance,
+        )
         rows.append({**keys, "metric": metric, **fit})
     if not rows:
         raise SynthscaleError(
@@ -82,6 +93,7 @@ def residual_table(results: pd.DataFrame, exponents: pd.DataFrame) -> pd.DataFra
     fit's sigma. Curves without an exponent (no decay) have no fitted values and are left out."""
     frames = []
     keys_of = curve_keys(exponents)
+    results = protocol_fits(results)
     curves = {  # grouped once per metric, not once per fitted curve
         (metric, *keys.values()): curve
         for metric in exponents["metric"].unique()
@@ -216,6 +228,9 @@ def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:
             "C",
             "r2",
             "decades",
+            "slope_per_decade",
+            "slope_ci_low",
+            "slope_ci_high",
         ):
             if np.isfinite(row.get(name, np.nan)):
                 metrics[f"{prefix}/{name}"] = float(row[name])
@@ -225,6 +240,7 @@ def fit_metrics(exponents: pd.DataFrame) -> dict[str, float]:
 def ratio_gaps(results: pd.DataFrame, metric: str = "minority_ce") -> pd.DataFrame:
     """Ratio experiment: RAW minus each method per ratio, and the slope of that gap in ratio.
     RAW uses no generator, so it is the baseline of every data access."""
+    results = protocol_fits(results)
     check_results(results, metric, need_augment=False)
     results, _ = without_failed_fits(results)
     ratio = results[results["experiment"] == "ratio"]

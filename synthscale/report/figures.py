@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_ratio_curves, published_results
-from synthscale.experiments import Method, is_oracle
+from synthscale.experiments import Method, is_oracle, protocol_fits
 from synthscale.fit import FittedLaw, is_true
 
 # one colour per method in every figure: a sampler and its +aug variant share a hue (tab20 pairs)
@@ -62,6 +62,7 @@ def plot_ratio_curves(
 ) -> Figure:
     """Figures 1-2: the loss against n_maj/n_min for every method, mean and sd over seeds;
     the paper's published llm curve in grey where it has this dataset, task and metric."""
+    results = protocol_fits(results)
     rows = results[(results["experiment"] == "ratio") & (results["task"] == task)]
     rows = rows if classifier is None else rows[rows["classifier"] == classifier]
     figure = Figure(figsize=FIGURE_SIZE)
@@ -122,6 +123,7 @@ def plot_augment_curves(
     """Figures 3-4: log-log loss against N (rows) with each method's fitted law (dashed and
     labelled when alpha is not identified), its no-augmentation level (N = 0, dotted), raw,
     the all-real-data reference, and the paper's published llm curve in grey."""
+    results = protocol_fits(results)
     rows = results[(results["experiment"] == "augment") & (results["task"] == task)]
     if classifier is not None:
         rows = rows[rows["classifier"] == classifier]
@@ -186,6 +188,20 @@ def _published_augment(rows: pd.DataFrame, task: str, metric: str) -> pd.DataFra
         return pd.DataFrame(columns=["n_aug", metric])
     keep = (table["dataset"] == datasets[0]) & (table["task"] == task) & (table["method"] == "llm")
     return table[keep & (table["n_aug"] > 0) & table[metric].notna()].sort_values("n_aug")
+
+
+def inline_svg(path: Path) -> str:
+    """The figure's <svg> element, to embed in the page (the page is then one file to mail)."""
+    text = path.read_text(encoding="utf-8")
+    return text[text.index("<svg") :]
+
+
+def figure_html(png: Path, svg: Path) -> str:
+    """A saved figure as an HTML <figure>: the SVG inline, links to both files."""
+    return (
+        f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
+        f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
+    )
 
 
 def save_figure(figure: Figure, out_dir: str | Path, stem: str) -> list[Path]:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from synthscale._io import atomic_write
 from synthscale.data.published import published_results
-from synthscale.experiments import CALIBRATED_SUFFIX
+from synthscale.experiments import CALIBRATED_SUFFIX, protocol_fits
 from synthscale.fit import failed_fits, fit_results, model_formulas
 from synthscale.gains import SHARE_SUFFIX, largest_points, oracle_gain_shares
 from synthscale.leaderboard import (
@@ -24,8 +24,15 @@ from synthscale.leaderboard import (
     plot_critical_difference,
     ranked_metrics,
 )
-from synthscale.report.figures import PUBLISHED_ACCESS, plot_augment_curves, plot_ratio_curves, save_figure
+from synthscale.report.figures import (
+    PUBLISHED_ACCESS,
+    figure_html,
+    plot_augment_curves,
+    plot_ratio_curves,
+    save_figure,
+)
 from synthscale.report.tables import SUMMARY_COLUMNS, export_table
+from synthscale.report.worth import worth_section
 
 CD_METRICS = ("auc", "balanced_ce")  # the leaderboard's critical-difference figures
 
@@ -50,12 +57,6 @@ def published_comparison(exponents: pd.DataFrame, metric: str, theory_alpha: flo
     return merged
 
 
-def inline_svg(path: Path) -> str:
-    """The figure's <svg> element, to embed in the page (the page is then one file to mail)."""
-    text = path.read_text(encoding="utf-8")
-    return text[text.index("<svg") :]
-
-
 def write_report(
     results: pd.DataFrame,
     exponents: pd.DataFrame,
@@ -70,13 +71,15 @@ def write_report(
     beside it), the exponents beside the published ones, and the config, in one index.html;
     with the sweep's `pools` (pools.csv), what each generator's rows cost."""
     out_dir = Path(out_dir)
-    sections = []
+    lead, sections = [], []
     datasets = sorted(results["dataset"].unique())
     for dataset in datasets:  # one dataset per figure, named in it when the sweep has several
         rows = results[results["dataset"] == dataset]
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
-        sections += _dataset_figures(rows, fitted, out_dir, metric, prefix, seed_size)
+        lead += worth_section(rows, out_dir, prefix)
+        sections += _dataset_figures(protocol_fits(rows), fitted, out_dir, metric, prefix, seed_size)
+    results = protocol_fits(results)
     sections += gains_section(results, out_dir)
     sections += failures_section(results, out_dir) + leaderboard_sections(results, out_dir)
     sections += generators_section(pools, out_dir)
@@ -87,6 +90,7 @@ def write_report(
         caption=html.escape(
             FIGURE_CAPTION.format(s=f"s = {seed_size} rows" if seed_size else "s: the seed size")
         ),
+        lead="\n".join(lead),
         figures="\n".join(sections),
         models=html.escape(model_formulas()),
         table=summary.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–"),
@@ -212,14 +216,6 @@ def _left_out_note(rows: pd.DataFrame, metrics: list[str]) -> str:
     )
 
 
-def figure_html(png: Path, svg: Path) -> str:
-    """A saved figure as an HTML <figure>: the SVG inline, links to both files."""
-    return (
-        f'<figure id="{svg.stem}">{inline_svg(svg)}<figcaption>{svg.stem}: '
-        f'<a href="{svg.name}">SVG</a> · <a href="{png.name}">PNG</a></figcaption></figure>'
-    )
-
-
 def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
@@ -320,11 +316,16 @@ table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;pa
 .wide{{max-width:100%;overflow-x:auto;margin:4px 0}} pre{{white-space:pre-wrap}}</style>
 </head><body>
 <h1>synthscale report: {metric}</h1>
-<h2>Figures</h2>
+{lead}
+<h2>The paper's metric: figures</h2>
 <p>{caption}</p>
 {figures}
 <h2>Fitted laws</h2>
 <p>The models: {models}. L_inf lies in [0, the smallest mean loss + 2 se].</p>
+<p>curve_class: what more rows do, decided first from the change of the metric per decade of N
+(slope_per_decade, with its 95% interval): decays, flat (its 90% interval within +-the tolerance),
+rises, or not_identified (the verdict says how many seeds would settle it); only a curve that decays
+gets a law and an alpha.</p>
 <p>law: shifted, saturating or power, the best by AIC (on under two decades of N, the best whose alpha is identified; a
 verdict "at least like" quotes a lower bound on alpha); C is the excess loss at N = n_ref rows;
 theory_p_value tests alpha = alpha_theory in that law, theory_p_value_free with L_inf and N0

@@ -12,7 +12,10 @@ from synthscale._io import atomic_write
 
 # Columns of the compact table for papers and the README; the CSV and JSON keep every column.
 SUMMARY_COLUMNS = [
-    "dataset", "task", "method", "classifier", "data_access", "metric", "law", "alpha", "alpha_ci_low",
+    "dataset", "task", "method", "classifier", "data_access", "metric", "curve_class", "slope_per_decade",
+    "slope_ci_low", "slope_ci_high", "flat_bound", "worth_at_largest", "exchange_rate_at_largest", "worth_ceiling",
+    "law", "alpha",
+    "alpha_ci_low",
     "alpha_ci_high", "alpha_boot_low", "alpha_boot_high", "theory_p_value", "theory_p_value_free", "L_inf", "C",
     "N0", "n_ref", "decades", "preferred_model", "verdict",
 ]  # fmt: skip

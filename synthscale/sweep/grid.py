@@ -40,6 +40,7 @@ class GridPoint:
         p = self.point
         size = {"ratio": f"k={p.k}", "augment": f"N={p.n_aug_units}s"}.get(p.experiment, "balanced")
         method = f"{p.method}/access={p.data_access}" if self.access_in_key else p.method
+        size += f"/dose={p.dose:g}" if p.dose != 1 else ""
         return f"{self.dataset}/{p.task}/{p.experiment}/{method}/{size}/seed={self.seed}/{self.classifier}"
 
 
@@ -91,6 +92,13 @@ def protocol_points(config: SweepConfig) -> list[Point]:
                     points += [
                         Point(task, "ratio", method, k=k, data_access=access) for k in experiment.ratio.ks
                     ]
+                if is_oracle(method):
+                    points += [
+                        Point(task, "ratio", method, k=k, dose=dose)
+                        for k in experiment.ratio.ks
+                        if k > 0
+                        for dose in experiment.oracle_doses
+                    ]
         if "augment" in experiment.protocols:
             points += _augment_points(task, config, accesses)
         if "native" in experiment.protocols:
@@ -118,12 +126,33 @@ def _augment_points(task: str, config: SweepConfig, accesses: list[str]) -> list
     points = [Point(task, "augment", RAW)] if RAW in config.methods else []
     if any(map(is_oracle, config.methods)):
         points += [Point(task, "augment", ORACLE, n_aug_units=n) for n in augment.n_aug]
+        points += augment_dose_ladder(task, config)
     samplers = dict.fromkeys(m.sampler for m in map(Method.of, config.methods) if m.sampler is not None)
     for sampler, access in ((sampler, access) for sampler in samplers for access in accesses):
         points += [Point(task, "augment", sampler, n_aug_units=n, data_access=access) for n in augment.n_aug]
     if augment.reference:
         points.append(Point(task, "augment", ALL_REAL))
     return points
+
+
+def augment_dose_ladder(task: str, config: SweepConfig) -> list[Point]:
+    """The oracle's doses in the augment protocol, whose points share one base: below 1, the
+    balancing rows of N = 0 scaled (the real rows between raw and the balanced base); above 1,
+    N at that multiple of the largest N (whole rows). Between them the oracle's own N are the ladder."""
+    seed_size, augment = config.split.seed_size, config.experiment.augment
+    below = [Point(task, "augment", ORACLE, dose=d) for d in config.experiment.oracle_doses if d < 1]
+    largest = max(augment.n_aug)
+    above = {round(d * largest * seed_size) / seed_size for d in config.experiment.oracle_doses if d > 1}
+    above = sorted(n for n in above if n > largest)
+    return below + [
+        Point(task, "augment", ORACLE, n_aug_units=int(n) if float(n).is_integer() else n) for n in above
+    ]
+
+
+def on_dose_ladder(point: Point, config: SweepConfig) -> bool:
+    """A point only the dose ladder asks for (the reserves may stop it short without a warning)."""
+    beyond = point.experiment == "augment" and point.n_aug_units > max(config.experiment.augment.n_aug)
+    return point.dose != 1 or beyond
 
 
 def expand_grid(config: SweepConfig, dataset_name: str) -> list[GridPoint]:

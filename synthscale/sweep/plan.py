@@ -24,7 +24,7 @@ from synthscale.experiments import (
     synthetic_segments,
 )
 from synthscale.splits import Split, make_fold_split, make_split, require_spurious
-from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches
+from synthscale.sweep.grid import Batch, GridPoint, expand_grid, make_batches, on_dose_ladder
 from synthscale.sweep.pools import PoolSpec, check_pool_feasible
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,19 @@ def without_unfilled_oracle_points(
             if shortage:
                 short[point] = shortage
                 break
-    if short:
-        first = next(iter(short.values()))
-        left_out = ", ".join(f"{p.task} {p.experiment} {_size(p)}" for p in short)
+    ladder = [p for p in short if on_dose_ladder(p, config)]
+    points = [p for p in short if p not in ladder]
+    if points:
+        left_out = ", ".join(f"{p.task} {p.experiment} {_size(p)}" for p in points)
         log.warning(
             "%s: the oracle is left out at %d point%s its real-row reserves cannot fill (%s); e.g. %s",
-            grid[0].dataset, len(short), "" if len(short) == 1 else "s", left_out, first,
+            grid[0].dataset, len(points), "" if len(points) == 1 else "s", left_out, short[points[0]],
+        )  # fmt: skip
+    if ladder:
+        log.info(
+            "%s: the oracle's dose ladder stops at the reserves: %d of its doses left out (e.g. %s %s "
+            "dose %g); worth beyond the largest dose left is said as 'at least'",
+            grid[0].dataset, len(ladder), ladder[0].task, _size(ladder[0]), ladder[0].dose,
         )  # fmt: skip
     return [g for g in grid if g.point not in short]
 

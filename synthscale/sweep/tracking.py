@@ -51,7 +51,9 @@ PARAM_COLUMNS = (
     "n_train",
     "n_real",
     "n_synthetic",
+    "n_added",
     "data_access",
+    "dose",
     "pool",
 )
 

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from synthscale.config import SweepConfig
 from synthscale.data.schema import Dataset
 from synthscale.diagnostics import diagnose_targets, pool_tstr, privacy_by_target
-from synthscale.experiments import Method, Point, evaluate_point
+from synthscale.experiments import DOSE, Method, Point, evaluate_point
 from synthscale.splits import Split, row_targets
 from synthscale.sweep.grid import Batch, GridPoint
 from synthscale.sweep.layout import OutDir
@@ -127,6 +127,7 @@ def fit_batch(batch: Batch, inputs: SweepInputs) -> list[dict[str, Any]]:
                 "seed": member.seed,
                 "n_aug_units": point.n_aug_units,  # N as the YAML gives it, in units of s
                 "data_access": point.data_access,
+                DOSE: point.dose,
                 "pool": pool.key if pool else "",
                 "grid_key": member.key,
             }

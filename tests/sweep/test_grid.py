@@ -202,3 +202,35 @@ def test_geometric_n_values_give_fractional_keys():
     ]
     assert keys[-1] == "craft/imbalance/augment/smote/N=256s/seed=0/xgboost"
     assert len(set(keys)) == len(keys) == 13
+
+
+def test_the_oracles_dose_ladder_runs_at_every_k_above_zero_and_around_the_augment_grid():
+    config = sweep_config(protocols=("ratio", "augment"), methods=("raw", "smote", "oracle"), ks=(0, 1, 3))
+    grid = expand_grid(config, "craft")
+    ratio = Counter(
+        (g.point.k, g.point.dose)
+        for g in grid
+        if g.point.experiment == "ratio" and g.point.method == "oracle"
+    )
+    assert ratio == Counter(
+        {(k, d): 2 for k in (0, 1, 3) for d in (1.0,)} | {(k, d): 2 for k in (1, 3) for d in (0.25, 0.5, 2.0)}
+    )
+    augment = {
+        (g.point.n_aug_units, g.point.dose)
+        for g in grid
+        if g.point.experiment == "augment" and g.point.method == "oracle"
+    }
+    assert augment == {(0, 1.0), (2, 1.0), (4, 1.0), (0, 0.25), (0, 0.5), (8, 1.0)}
+    keys = [g.key for g in grid]
+    assert "craft/imbalance/ratio/oracle/k=3/dose=0.25/seed=1/xgboost" in keys
+    assert len(set(keys)) == len(keys)
+    # the ladder is off with an empty list, and a dose of 1 is the point itself
+    off = validate_config(
+        {
+            **config.model_dump(mode="json"),
+            "experiment": {**config.experiment.model_dump(mode="json"), "oracle_doses": []},
+        }
+    )
+    assert all(g.point.dose == 1 for g in expand_grid(off, "craft"))
+    with pytest.raises(SynthscaleError, match="oracle_doses.*1 is the oracle's own point"):
+        validate_config({"experiment": {"oracle_doses": [0.5, 1]}})

@@ -50,7 +50,9 @@ def test_results_csv_has_one_row_per_grid_point(small_run):
     config, result = small_run
     table = pd.read_csv(result.out_dir / "results.csv")
     keys = [g.key for g in expand_grid(config, "craft")]
-    assert len(table) == len(keys) == 2 * 2 * 2 * (4 * 2 + (1 + 3 * 2 + 1))
+    # ratio: 4 methods x 2 k, and the oracle's 3 doses at k = 3; augment: raw, 3 samplers' and the
+    # oracle's 2 N, all_real, and the oracle's ladder (2 doses of N = 0's balancing rows, N = 4)
+    assert len(table) == len(keys) == 2 * 2 * 2 * (4 * 2 + 3 + (1 + 3 * 2 + 1) + 3)
     assert table["grid_key"].tolist() == keys
     assert set(RESULT_COLUMNS) <= set(table.columns)
     risks = table[["minority_ce", "balanced_ce", "worst_group_ce", "overall_ce", "balanced_accuracy"]]
@@ -110,7 +112,9 @@ def test_results_carry_n_in_the_yamls_units_beside_rows(small_run):
     config, result = small_run
     table = pd.read_csv(result.out_dir / "results.csv")
     augment = table[table["experiment"] == "augment"]
-    assert sorted(augment["n_aug_units"].unique()) == [0, 2]  # SMALL_SWEEP's n_aug
+    oracle = augment["method"] == "oracle"
+    assert sorted(augment.loc[~oracle, "n_aug_units"].unique()) == [0, 2]  # SMALL_SWEEP's n_aug
+    assert sorted(augment.loc[oracle, "n_aug_units"].unique()) == [0, 2, 4]  # and the ladder's 2 x 2
     with_aug = augment[augment["method"] != "raw"]
     assert (with_aug["n_aug"] == with_aug["n_aug_units"] * config.split.seed_size).all()
 
@@ -240,7 +244,8 @@ def test_report_figures_are_logged_to_the_sweeps_parent_run(small_run, tmp_path)
     _, result = small_run
     results = result.results
     curve = results.loc[(results["experiment"] == "augment") & (results["n_aug"] > 0)]
-    longer = [curve.assign(n_aug=curve["n_aug"] * f, minority_ce=curve["minority_ce"] / f) for f in (2, 3, 4)]
+    # N x 3, 4, 5: the oracle's dose ladder already runs N x 2
+    longer = [curve.assign(n_aug=curve["n_aug"] * f, minority_ce=curve["minority_ce"] / f) for f in (3, 4, 5)]
     extended = result.out_dir / "results_extended.csv"  # beside the sweep: the report finds its run
     pd.concat([results, *longer]).to_csv(extended, index=False)
     assert main(["report", str(extended), "-o", str(tmp_path / "report")]) == 0
