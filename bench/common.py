@@ -1,5 +1,7 @@
 """What several benchmarks share."""
 
+import argparse
+
 # The fits, not LLM training: the quickstart's classic and reference samplers (the 568-fit grid
 # the sweep-overhead target of issue #3 was set on).
 CLASSIC_METHODS = "methods=[raw,ros,smote,adasyn,independent,gaussian_copula,ros_aug,smote_aug,adasyn_aug]"
@@ -22,3 +24,10 @@ def dataset_overrides(name: str, adult: str | None) -> list[str]:
             f"dataset.spurious={attribute}",
         ]
     return ["dataset.name=adult"]  # OpenML, cached under dataset.cache_dir
+
+
+def add_replicate_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seeds, --datasets (craft, adult) and --adult, as the information and worth benches take them."""
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--datasets", nargs="+", default=["craft", "adult"])
+    parser.add_argument("--adult", help="adult.csv (label income, attribute sex); default: OpenML")

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import dataset_overrides
+from common import add_replicate_arguments, dataset_overrides
 
 from synthscale.config import load_config
 from synthscale.gains import oracle_gain_shares
@@ -100,9 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--datasets", nargs="+", default=["craft", "adult"])
-    parser.add_argument("--adult", help="adult.csv (label income, attribute sex); default: OpenML")
+    add_replicate_arguments(parser)
     parser.add_argument("--largest-n", type=int, default=18, help="the augment setting's N, in units of s")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", type=Path, help="keep the sweeps here (default: a temporary folder)")

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import dataset_overrides
+from common import add_replicate_arguments, dataset_overrides
 
 from synthscale.config import load_config
 from synthscale.fit import fit_results
@@ -77,9 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--datasets", nargs="+", default=["craft", "adult"])
-    parser.add_argument("--adult", help="adult.csv (label income, attribute sex); default: OpenML")
+    add_replicate_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("bench_worth"), help="the sweeps (kept: resumable)")
     parser.add_argument("--models", type=Path, help="trained generators' cache (default: OUT/models)")
     parser.add_argument("--set", dest="overrides", action="append", default=[])

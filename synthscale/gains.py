@@ -13,7 +13,6 @@ uncalibrated CE would credit a shift of the prior as information.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from synthscale.experiments import ALL_REAL, AUG_SUFFIX, ORACLE, RAW, Method, is_oracle, protocol_fits
@@ -64,8 +63,7 @@ def _protocol_shares(
     raw_on = [*CURVE_KEYS, "point"] if experiment == "ratio" else CURVE_KEYS
     raw = _reference(means, RAW, raw_on)
     methods = means[~means["method"].isin([RAW, ALL_REAL]) & ~means["method"].map(is_oracle)]
-    methods = methods.assign(reference=np.where(methods["method"].map(lambda m: Method.of(m).augmented) & (experiment == "ratio"),
-                                                ORACLE + AUG_SUFFIX, ORACLE))  # fmt: skip
+    methods = methods.assign(reference=methods["method"].map(lambda method: reference_of(method, experiment)))
     oracles = means[means["method"].map(is_oracle)].rename(columns={"method": "reference"})
     oracles = oracles.drop(columns=["data_access", "seeds"]).rename(
         columns={m: f"{m}_oracle" for m in metrics}
@@ -80,6 +78,13 @@ def _protocol_shares(
     table = table.rename(columns={"point": column})
     first = [*CURVE_KEYS, column, "method", "data_access", "seeds", *(f"{m}{SHARE_SUFFIX}" for m in metrics)]
     return table[first + [c for c in table.columns if c not in first]]
+
+
+def reference_of(method: str, experiment: str) -> str:
+    """The oracle a method is read against: oracle_aug for an '_aug' method of the ratio
+    protocol (it adds aug_size*s more rows), the oracle otherwise."""
+    augmented = Method.of(method).augmented and experiment == "ratio"
+    return ORACLE + AUG_SUFFIX if augmented else ORACLE
 
 
 def oracle_gap(table: pd.DataFrame, metric: str) -> pd.Series:
@@ -110,8 +115,8 @@ def _reference(means: pd.DataFrame, method: str, on: list[str]) -> pd.DataFrame:
     return reference.rename(columns={m: f"{m}_raw" for m in metrics})
 
 
-def largest_points(shares: pd.DataFrame) -> pd.DataFrame:
-    """Each curve's row at its largest k or N: the summary a report shows first."""
+def largest_points(shares: pd.DataFrame, keys: list[str] = CURVE_KEYS) -> pd.DataFrame:
+    """Each curve's row at its largest k or N (a curve: `keys`): the summary a report shows first."""
     if shares.empty:
         return shares
     frames = []
@@ -119,6 +124,6 @@ def largest_points(shares: pd.DataFrame) -> pd.DataFrame:
         rows = shares[shares["experiment"] == experiment]
         column = column if column in rows else "n_aug"
         if len(rows):
-            largest = rows.groupby(CURVE_KEYS)[column].transform("max")
+            largest = rows.groupby(keys)[column].transform("max")
             frames.append(rows[rows[column] == largest])
     return pd.concat(frames, ignore_index=True)

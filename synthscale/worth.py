@@ -31,9 +31,17 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 
 from synthscale.errors import SynthscaleError
-from synthscale.experiments import ALL_REAL, AUG_SUFFIX, DOSE, ORACLE, RAW, Method, is_oracle
+from synthscale.experiments import ALL_REAL, AUG_SUFFIX, DOSE, ORACLE, RAW, is_oracle
 from synthscale.fit import failed_rows
-from synthscale.gains import CURVE_KEYS, GAIN_METRICS, NO_GAP, POINT_COLUMNS, POINT_DECIMALS
+from synthscale.gains import (
+    CURVE_KEYS,
+    GAIN_METRICS,
+    NO_GAP,
+    POINT_COLUMNS,
+    POINT_DECIMALS,
+    largest_points,
+    reference_of,
+)
 from synthscale.risks import HIGHER_IS_BETTER
 
 WORTH_REPLICATES = 1000
@@ -151,6 +159,11 @@ def unpriced_reason(results: pd.DataFrame) -> str | None:
             "rerun the sweep with this version of synthscale"
         )
     return None
+
+
+def worth_if_priced(results: pd.DataFrame) -> pd.DataFrame:
+    """The worth table, or an empty one where `unpriced_reason` says why there is none."""
+    return pd.DataFrame() if unpriced_reason(results) else worth_table(results)
 
 
 def worth_table(
@@ -311,24 +324,9 @@ def ceiling_text(ceiling: float, low: float, high: float, saturates: bool) -> st
     return f"levels off at {ceiling:,.0f} [{low:,.0f}, {high:,.0f}] real rows"
 
 
-def reference_of(method: str, experiment: str) -> str:
-    """The oracle a method is priced against: oracle_aug for an '_aug' method of the ratio
-    protocol (it adds aug_size*s more rows), the oracle otherwise."""
-    augmented = Method.of(method).augmented and experiment == "ratio"
-    return ORACLE + AUG_SUFFIX if augmented else ORACLE
-
-
 def largest_worth(worth: pd.DataFrame) -> pd.DataFrame:
     """Each curve's worth at its largest k or N: what a summary shows first."""
-    if worth.empty:
-        return worth
-    frames = []
-    for experiment, column in POINT_COLUMNS.items():
-        rows = worth[worth["experiment"] == experiment]
-        if len(rows):
-            largest = rows.groupby([*CURVE_KEYS, "method", "data_access", "metric"])[column].transform("max")
-            frames.append(rows[rows[column] == largest])
-    return pd.concat(frames, ignore_index=True)
+    return largest_points(worth, [*CURVE_KEYS, "method", "data_access", "metric"])
 
 
 def worth_metrics(worth: pd.DataFrame) -> dict[str, float]:

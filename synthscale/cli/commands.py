@@ -122,16 +122,14 @@ def report_command(args: argparse.Namespace) -> int:
     from synthscale.fit import fit_results
     from synthscale.report import SUMMARY_COLUMNS, export_table, write_report
     from synthscale.sweep.layout import OutDir
-    from synthscale.worth import unpriced_reason, with_worth, worth_table
+    from synthscale.worth import with_worth, worth_if_priced
 
     results = _read_results(args.results)
     sweep_dir = OutDir.of_results(args.results)
     out_dir = check_output_dir(Path(args.out) if args.out else sweep_dir.report, "-o")
     if (results["experiment"] == "augment").any():
         exponents = fit_results(results, args.metric, args.theory_alpha, flat_tolerance=args.flat_tolerance)
-        exponents = with_worth(
-            exponents, pd.DataFrame() if unpriced_reason(results) else worth_table(results)
-        )
+        exponents = with_worth(exponents, worth_if_priced(results))
         export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     else:  # ratio or native alone: figures and the leaderboard, no scaling law to fit
         exponents = pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -163,7 +161,7 @@ def fit_command(args: argparse.Namespace) -> int:
     from synthscale.fit import fit_results, ratio_gaps, residual_table
     from synthscale.report import SUMMARY_COLUMNS, export_table, markdown_table
     from synthscale.sweep.layout import OutDir
-    from synthscale.worth import WORTH_COLUMNS, unpriced_reason, with_worth, worth_table
+    from synthscale.worth import WORTH_COLUMNS, unpriced_reason, with_worth, worth_if_priced
 
     if args.published == (args.results is not None):
         raise SynthscaleError("fit: pass a results.csv or --published (the paper's curves), one of the two")
@@ -189,7 +187,7 @@ def fit_command(args: argparse.Namespace) -> int:
         flat_tolerance=args.flat_tolerance,
     )
     unpriced = "the published curves have no oracle" if args.published else unpriced_reason(results)
-    worth = pd.DataFrame() if unpriced else worth_table(results)
+    worth = pd.DataFrame() if args.published else worth_if_priced(results)
     exponents = with_worth(exponents, worth)
     written = export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     if not worth.empty:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from synthscale.experiments import NO_DATA_ACCESS, is_oracle
 from synthscale.report.figures import FIGURE_SIZE, REAL_ROWS_LABEL, figure_html, method_color, save_figure
 from synthscale.report.tables import export_table
-from synthscale.worth import WORTH_COLUMNS, Worth, largest_worth, unpriced_reason, worth_table
+from synthscale.worth import WORTH_COLUMNS, Worth, largest_worth, unpriced_reason, worth_if_priced
 
 LEAD_METRICS = ("balanced_ce_cal", "auc")  # the yardsticks that a shift of the prior does not move
 CENSORED_MARKERS = {Worth.HURTS: "v", Worth.AT_LEAST: "^"}
@@ -81,7 +81,7 @@ def worth_section(results: pd.DataFrame, out_dir: Path, prefix: str = "") -> lis
     """worth.csv/.md (every point) and, as HTML, the worth figures (augment first) and each
     curve's worth at its largest k or N; none without an oracle in the sweep."""
     unpriced = unpriced_reason(results)
-    worth = pd.DataFrame() if unpriced else worth_table(results)
+    worth = worth_if_priced(results)
     if worth.empty:
         return [f"<p>Worth in real rows: none ({html.escape(unpriced)}).</p>"] if unpriced else []
     export_table(worth, out_dir, f"{prefix}worth", WORTH_COLUMNS, formats=("csv", "md", "tex"))
