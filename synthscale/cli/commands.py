@@ -195,7 +195,7 @@ def fit_command(args: argparse.Namespace) -> int:
     written += export_table(residual_table(results, exponents), out_dir, "residuals", formats=("csv", "json"))
     gaps = ratio_gaps(results, args.metric) if (results["experiment"] == "ratio").any() else pd.DataFrame()
     if not gaps.empty:
-        export_table(gaps, out_dir, "ratio_gaps")
+        written += export_table(gaps, out_dir, "ratio_gaps")
     columns = [c for c in ("dataset", "task", "method", "classifier", "data_access", "curve_class",
                "slope_per_decade", "alpha", "alpha_ci_low", "alpha_ci_high") if c in exponents.columns]  # fmt: skip
     print(markdown_table(exponents[columns]))
