@@ -266,14 +266,8 @@ def _priced(
     low = np.quantile(m_eff[1:], tail, axis=0, method="inverted_cdf")
     high = np.quantile(m_eff[1:], 1 - tail, axis=0, method="inverted_cdf")
     rows, m_max = [], float(curve.m[-1])
-    ceilings = {}
-    if group["experiment"].iloc[0] == "augment":  # one base: a method's N form its worth curve
-        for curve_key in dict.fromkeys(column[:2] for column in by_method.columns):
-            columns = [i for i, column in enumerate(by_method.columns) if column[:2] == curve_key]
-            rows_added = np.array([added[by_method.columns[i]] for i in columns], float)
-            ceilings[curve_key] = ceiling_text(
-                *worth_ceiling(rows_added, m_eff[:, columns], m_max, confidence)
-            )
+    augment = group["experiment"].iloc[0] == "augment"
+    ceilings = curve_ceilings(by_method.columns, added, m_eff, m_max, confidence) if augment else {}
     for i, (method, access, point) in enumerate(by_method.columns):
         rows_added = float(added[(method, access, point)])
         estimate = float(m_eff[0, i])
@@ -289,6 +283,19 @@ def _priced(
             **({"worth_ceiling": ceilings[(method, access)]} if ceilings else {}),
         })  # fmt: skip
     return rows
+
+
+def curve_ceilings(
+    columns: pd.MultiIndex, added: pd.Series, m_eff: np.ndarray, m_max: float, confidence: float
+) -> dict[tuple[str, str], str]:
+    """Each (method, data access)'s ceiling, in words, from its points' bootstrap draws: in the
+    augment protocol, whose points share one base, a method's N form its worth curve."""
+    ceilings = {}
+    for curve_key in dict.fromkeys(column[:2] for column in columns):
+        points = [i for i, column in enumerate(columns) if column[:2] == curve_key]
+        rows_added = np.array([added[columns[i]] for i in points], float)
+        ceilings[curve_key] = ceiling_text(*worth_ceiling(rows_added, m_eff[:, points], m_max, confidence))
+    return ceilings
 
 
 def worth_ceiling(
