@@ -33,6 +33,7 @@ from scipy.optimize import isotonic_regression
 from synthscale.errors import SynthscaleError
 from synthscale.experiments import ALL_REAL, AUG_SUFFIX, DOSE, ORACLE, RAW, is_oracle
 from synthscale.fit import failed_rows
+from synthscale.fit.tables import curve_keys
 from synthscale.gains import (
     CURVE_KEYS,
     GAIN_METRICS,
@@ -365,7 +366,7 @@ def with_worth(exponents: pd.DataFrame, worth: pd.DataFrame) -> pd.DataFrame:
     metric = exponents["metric"].iloc[0]
     read_on = metric if metric in set(worth["metric"]) else GAIN_METRICS[0]
     largest = largest_worth(worth[(worth["experiment"] == "augment") & (worth["metric"] == read_on)])
-    keys = [k for k in ("dataset", "task", "method", "classifier", "data_access") if k in exponents.columns]
+    keys = curve_keys(exponents)
     columns = {"rows_added": "largest_rows_added", "worth": "worth_at_largest",
                "exchange_rate": "exchange_rate_at_largest", "worth_ceiling": "worth_ceiling"}  # fmt: skip
     beside = largest[[*keys, *columns]].rename(columns=columns).assign(worth_metric=read_on)

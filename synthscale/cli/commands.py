@@ -127,9 +127,10 @@ def report_command(args: argparse.Namespace) -> int:
     results = _read_results(args.results)
     sweep_dir = OutDir.of_results(args.results)
     out_dir = check_output_dir(Path(args.out) if args.out else sweep_dir.report, "-o")
+    worth = worth_if_priced(results)  # computed once: the exponents table and the report's lead
     if (results["experiment"] == "augment").any():
         exponents = fit_results(results, args.metric, args.theory_alpha, flat_tolerance=args.flat_tolerance)
-        exponents = with_worth(exponents, worth_if_priced(results))
+        exponents = with_worth(exponents, worth)
         export_table(exponents, out_dir, "exponents", SUMMARY_COLUMNS)
     else:  # ratio or native alone: figures and the leaderboard, no scaling law to fit
         exponents = pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -137,7 +138,7 @@ def report_command(args: argparse.Namespace) -> int:
     seed_size = _seed_size(config_text)
     pools = pd.read_csv(sweep_dir.pools_table) if sweep_dir.pools_table.is_file() else None
     index = write_report(
-        results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha, pools
+        results, exponents, out_dir, args.metric, config_text, seed_size, args.theory_alpha, pools, worth
     )
     print(f"report -> {index}")
     figures = sorted(p for p in out_dir.iterdir() if p.suffix in (".png", ".svg", ".html"))

@@ -37,13 +37,13 @@ def fit_curve(
 ) -> dict:
     """Every estimate for one curve, as a flat dict (one row of the exponents table): first its
     class (does the metric move with N at all), then, for a curve that decays, its law."""
-    trend = trend_row(curve, metric, flat_tolerance)
+    decades = float(np.log10(curve.n.max() / curve.n.min()))
+    trend = trend_row(curve, metric, decades, flat_tolerance)
     design = curve_design(curve, seed_effects)
     n_ref = float(curve.n.max())
     alphas = {law: best_alpha(design, law) for law in LAWS}
     intervals = {law: profile_interval(design, law, alphas[law]) for law in LAWS}
     models = compare_models(design, theory_alpha, alphas)
-    decades = float(np.log10(curve.n.max() / curve.n.min()))
     law = choose_law(models, alphas, intervals, shift_needed(design, models, alphas), decades)
     alpha_hat = alphas[law]
     coef, _, fitted_design = law_fit(design, alpha_hat, law)

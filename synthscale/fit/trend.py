@@ -72,7 +72,7 @@ def seeds_to_settle(trend: Trend, tolerance: float = FLAT_TOLERANCE) -> int:
     return math.ceil(trend.n_seeds * min(factors)) if factors else -1
 
 
-def trend_row(curve: Curve, metric: str, tolerance: float = FLAT_TOLERANCE) -> dict:
+def trend_row(curve: Curve, metric: str, decades: float, tolerance: float = FLAT_TOLERANCE) -> dict:
     """The exponents table's trend columns for one curve, and its sentence."""
     trend = decade_trend(curve)
     curve_class = classify(trend, tolerance)
@@ -88,7 +88,6 @@ def trend_row(curve: Curve, metric: str, tolerance: float = FLAT_TOLERANCE) -> d
         "flat_tolerance": tolerance,
         "seeds_to_settle": settle,
     }
-    decades = float(np.log10(curve.n.max() / curve.n.min()))
     row["sentence"] = sentence(row, metric, trend.n_seeds, decades)
     return row
 

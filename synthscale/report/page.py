@@ -66,6 +66,7 @@ def write_report(
     seed_size: int | None = None,
     theory_alpha: float = 1.0,
     pools: pd.DataFrame | None = None,
+    worth: pd.DataFrame | None = None,
 ) -> Path:
     """The paper's figures for every dataset and task (embedded, and as SVG and PNG files
     beside it), the exponents beside the published ones, and the config, in one index.html;
@@ -77,7 +78,8 @@ def write_report(
         rows = results[results["dataset"] == dataset]
         fitted = exponents[exponents["dataset"] == dataset] if "dataset" in exponents else exponents
         prefix = f"{dataset}_" if len(datasets) > 1 else ""
-        lead += worth_section(rows, out_dir, prefix)
+        priced = None if worth is None or worth.empty else worth[worth["dataset"] == dataset]
+        lead += worth_section(rows, out_dir, prefix, priced)
         sections += _dataset_figures(protocol_fits(rows), fitted, out_dir, metric, prefix, seed_size)
     results = protocol_fits(results)
     sections += gains_section(results, out_dir)

@@ -77,11 +77,13 @@ def _panel(axes, rows: pd.DataFrame, title: str) -> None:
     axes.set_title(title, fontsize="small")
 
 
-def worth_section(results: pd.DataFrame, out_dir: Path, prefix: str = "") -> list[str]:
+def worth_section(
+    results: pd.DataFrame, out_dir: Path, prefix: str = "", worth: pd.DataFrame | None = None
+) -> list[str]:
     """worth.csv/.md (every point) and, as HTML, the worth figures (augment first) and each
     curve's worth at its largest k or N; none without an oracle in the sweep."""
     unpriced = unpriced_reason(results)
-    worth = worth_if_priced(results)
+    worth = worth_if_priced(results) if worth is None else worth
     if worth.empty:
         return [f"<p>Worth in real rows: none ({html.escape(unpriced)}).</p>"] if unpriced else []
     export_table(worth, out_dir, f"{prefix}worth", WORTH_COLUMNS, formats=("csv", "md", "tex"))
